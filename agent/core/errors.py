@@ -1,0 +1,29 @@
+"""Errors the core raises; adapters translate them into HTTP codes or CLI messages."""
+
+from __future__ import annotations
+
+
+class FrontdeskError(Exception):
+    """Base class: every error meant to be shown to a person."""
+
+
+class ValidationError(FrontdeskError):
+    """Input was rejected; ``field`` names what to fix."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class NotFound(FrontdeskError):
+    """The record does not exist in the caller's workspace (or at all: we do not say which)."""
+
+    def __init__(self, kind: str, ident: object) -> None:
+        super().__init__(f"{kind} {ident} not found")
+        self.kind = kind
+        self.ident = ident
+
+
+class Conflict(FrontdeskError):
+    """The request is valid but clashes with the current state."""

@@ -1,0 +1,59 @@
+"""Domain events and the in-process bus the realtime layer and notifications subscribe to.
+
+Events carry ids, not objects, so a subscriber in another process (via Redis) sees the
+same shape. The service publishes them only after its transaction commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Event:
+    workspace_id: int
+    conversation_id: int
+
+
+@dataclass(frozen=True)
+class MessageCreated(Event):
+    message_id: int
+    author_kind: str
+
+
+@dataclass(frozen=True)
+class ConversationUpdated(Event):
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LeadCaptured(Event):
+    contact_id: int
+
+
+Handler = Callable[[Event], None]
+
+
+class EventBus:
+    """Synchronous publish/subscribe; a failing subscriber is logged and never undoes a commit."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[type[Event], list[Handler]] = defaultdict(list)
+
+    def subscribe(self, event_type: type[Event], handler: Handler) -> None:
+        self._handlers[event_type].append(handler)
+
+    def publish(self, event: Event) -> None:
+        for event_type, handlers in self._handlers.items():
+            if isinstance(event, event_type):
+                for handler in handlers:
+                    try:
+                        handler(event)
+                    except Exception:
+                        log.exception("event handler %r failed for %r", handler, event)

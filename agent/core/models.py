@@ -1,0 +1,254 @@
+"""The domain model: plain dataclasses, mapped onto tables by ``agent.storage.tables``.
+
+Every record except ``Workspace`` carries ``workspace_id``; repositories filter on it
+so no query can cross tenants. Times are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    STAFF = "staff"
+
+
+class Channel(StrEnum):
+    WEBCHAT = "webchat"
+    EMAIL = "email"
+    MESSENGER = "messenger"
+    INSTAGRAM = "instagram"
+    WHATSAPP = "whatsapp"
+    SMS = "sms"
+    PHONE = "phone"
+
+
+class ConversationStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Mode(StrEnum):
+    AI = "ai"
+    HUMAN = "human"
+
+
+class Direction(StrEnum):
+    INBOUND = "in"
+    OUTBOUND = "out"
+    INTERNAL = "internal"  # activity notes in the thread, never sent to the customer
+
+
+class AuthorKind(StrEnum):
+    CONTACT = "contact"
+    AI = "ai"
+    STAFF = "staff"
+    SYSTEM = "system"
+
+
+class DeliveryStatus(StrEnum):
+    RECEIVED = "received"  # inbound, stored
+    QUEUED = "queued"  # outbound, waiting for the channel
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+
+class SourceKind(StrEnum):
+    WEBSITE = "website"
+    FILE = "file"
+    TEXT = "text"
+    QA = "qa"
+    PROFILE = "profile"
+
+
+class SourceStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class AppointmentStatus(StrEnum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+
+
+class NotificationStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+@dataclass(eq=False, kw_only=True)
+class Workspace:
+    """A business and its profile: everything the receptionist needs to know about it."""
+
+    id: int | None = None
+    name: str
+    timezone: str = "UTC"
+    country: str = "US"
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    # day ("mon".."sun") -> list of "HH:MM-HH:MM" ranges; an empty list means closed.
+    hours: dict[str, list[str]] = field(default_factory=dict)
+    services: list[str] = field(default_factory=list)
+    appointment_minutes: int = 60
+    links: dict[str, str] = field(default_factory=dict)
+    instructions: str = ""
+    widget: dict[str, Any] = field(default_factory=dict)
+    widget_key: str = ""  # public id used by the embed snippet
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(eq=False, kw_only=True)
+class TeamMember:
+    id: int | None = None
+    workspace_id: int
+    name: str
+    email: str
+    role: Role = Role.STAFF
+    password_hash: str = field(default="", repr=False)
+    avatar_url: str = ""
+    notify: str = "instant"  # instant | digest | off
+    created_at: datetime | None = None
+
+
+@dataclass(eq=False, kw_only=True)
+class Contact:
+    id: int | None = None
+    workspace_id: int
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    phone: str = ""  # E.164
+    address: str = ""
+    source_channel: str = Channel.WEBCHAT
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def display_name(self) -> str:
+        name = f"{self.first_name} {self.last_name}".strip()
+        return name or self.email or self.phone or f"Visitor #{self.id}"
+
+    @property
+    def is_lead(self) -> bool:
+        """A lead is someone we can name and get back to."""
+        return bool(self.first_name or self.last_name) and bool(self.email or self.phone)
+
+
+@dataclass(eq=False, kw_only=True)
+class Conversation:
+    id: int | None = None
+    workspace_id: int
+    contact_id: int
+    channel: str = Channel.WEBCHAT
+    status: ConversationStatus = ConversationStatus.OPEN
+    mode: Mode = Mode.AI
+    assignee_id: int | None = None
+    # The provider's handle for the thread: widget visitor id, email thread, phone number...
+    provider_thread_id: str | None = None
+    lead_notified_at: datetime | None = None
+    last_message_at: datetime | None = None
+    closed_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(eq=False, kw_only=True)
+class Message:
+    id: int | None = None
+    workspace_id: int
+    conversation_id: int
+    direction: Direction
+    author_kind: AuthorKind
+    author_member_id: int | None = None
+    body: str
+    channel: str = Channel.WEBCHAT
+    provider_message_id: str | None = None
+    delivery_status: DeliveryStatus = DeliveryStatus.RECEIVED
+    # citations, tool calls, attachments...
+    meta: dict[str, Any] = field(default_factory=dict)
+    reply_to_id: int | None = None  # the inbound message an AI reply answers
+    created_at: datetime | None = None
+
+
+@dataclass(eq=False, kw_only=True)
+class Appointment:
+    id: int | None = None
+    workspace_id: int
+    contact_id: int | None = None
+    conversation_id: int | None = None
+    start: datetime
+    end: datetime
+    status: AppointmentStatus = AppointmentStatus.BOOKED
+    notes: str = ""
+    created_at: datetime | None = None
+
+
+@dataclass(eq=False, kw_only=True)
+class KnowledgeSource:
+    id: int | None = None
+    workspace_id: int
+    kind: SourceKind
+    title: str = ""
+    uri: str = ""  # start URL or stored file name
+    config: dict[str, Any] = field(default_factory=dict)  # text body, Q&A pair, crawl limits
+    status: SourceStatus = SourceStatus.QUEUED
+    progress_done: int = 0
+    progress_total: int = 0
+    error: str = ""
+    refresh_interval_hours: int | None = 24
+    last_refreshed_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(eq=False, kw_only=True)
+class MessageTemplate:
+    id: int | None = None
+    workspace_id: int
+    name: str
+    body: str
+    created_at: datetime | None = None
+
+
+@dataclass(eq=False, kw_only=True)
+class Notification:
+    """One notification sent (or attempted) to the team: the log staff and admins can audit."""
+
+    id: int | None = None
+    workspace_id: int
+    kind: str  # new_lead | handoff | new_message | digest
+    recipient: str = ""
+    subject: str = ""
+    body: str = ""
+    conversation_id: int | None = None
+    contact_id: int | None = None
+    status: NotificationStatus = NotificationStatus.PENDING
+    error: str = ""
+    created_at: datetime | None = None
+    sent_at: datetime | None = None
+
+
+@dataclass(eq=False, kw_only=True)
+class JobFailure:
+    """A background job that raised: kept so failures are visible, never swallowed."""
+
+    id: int | None = None
+    workspace_id: int | None = None
+    job_id: str
+    function: str
+    args: list[Any] = field(default_factory=list)
+    error: str
+    traceback: str = ""
+    final: bool = True  # False while rq will still retry it
+    created_at: datetime | None = None

@@ -1,0 +1,39 @@
+"""Running one AI turn safely: one at a time per conversation, idempotent, mode-aware."""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+
+from agent.core.models import ConversationStatus, Mode
+from agent.core.ports import Locks, Responder, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+class TurnOutcome(StrEnum):
+    ANSWERED = "answered"
+    ALREADY_ANSWERED = "already_answered"
+    NOT_AI = "not_ai"  # a human owns the conversation, or it is closed
+
+
+class TurnRunner:
+    """What a queued turn job does; kept free of rq so it can be tested and reused inline."""
+
+    def __init__(self, uow: UnitOfWorkFactory, locks: Locks, responder: Responder) -> None:
+        self._uow = uow
+        self._locks = locks
+        self._responder = responder
+
+    def run(self, workspace_id: int, conversation_id: int, message_id: int) -> TurnOutcome:
+        with self._locks.hold(f"conversation:{conversation_id}"):
+            with self._uow() as uow:
+                repo = uow.workspace(workspace_id)
+                conversation = repo.conversation(conversation_id)
+                repo.message(message_id)  # must exist in this workspace
+                if conversation.mode != Mode.AI or conversation.status != ConversationStatus.OPEN:
+                    return TurnOutcome.NOT_AI
+                if repo.reply_to(message_id) is not None:
+                    return TurnOutcome.ALREADY_ANSWERED
+            self._responder.respond(workspace_id, conversation_id, message_id)
+            return TurnOutcome.ANSWERED

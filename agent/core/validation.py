@@ -1,0 +1,165 @@
+"""Pure input rules shared by every entry point (inbox forms, CLI, channels, agent tools).
+
+Each function returns the normalised value or raises ``ValidationError`` naming the
+field, so nothing half-valid ever reaches storage.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import email_validator
+import phonenumbers
+
+from agent.core.errors import ValidationError
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+_LINK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_COMMON_PASSWORDS = frozenset(
+    "password password1 password123 passw0rd 123456789 1234567890 qwertyuiop "
+    "iloveyou1 letmein123 welcome123 admin12345 changeme123 football123 "
+    "abcdefghij 0987654321 1q2w3e4r5t qwerty1234 trustno123 sunshine12".split()
+)
+
+
+def email(value: str, field: str = "email") -> str:
+    """Syntax check only: deliverability would need DNS, which we never assume."""
+    value = (value or "").strip()
+    try:
+        result = email_validator.validate_email(value, check_deliverability=False)
+    except email_validator.EmailNotValidError as exc:
+        raise ValidationError(field, f"{value!r} is not a valid email address ({exc})") from None
+    return result.normalized.lower()
+
+
+def phone(value: str, country: str, field: str = "phone") -> str:
+    """Normalise a national or international number to E.164 using the workspace country."""
+    raw = (value or "").strip()
+    try:
+        parsed = phonenumbers.parse(raw, country.upper() or None)
+    except phonenumbers.NumberParseException:
+        raise ValidationError(field, f"{raw!r} is not a phone number") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValidationError(
+            field, f"{raw!r} is not a valid phone number for {country.upper() or 'any country'}"
+        )
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def timezone(value: str, field: str = "timezone") -> str:
+    value = (value or "").strip()
+    if value not in available_timezones():
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError(
+                field, f"{value!r} is not a known time zone (use an IANA name like Europe/Paris)"
+            ) from None
+    return value
+
+
+def country(value: str, field: str = "country") -> str:
+    code = (value or "").strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError(field, f"{value!r} is not an ISO 3166 alpha-2 country code")
+    return code
+
+
+def _minutes(hours: str, minutes: str, text: str, field: str) -> int:
+    h, m = int(hours), int(minutes)
+    if m > 59 or h > 24 or (h == 24 and m):
+        raise ValidationError(field, f"{text!r} has an impossible time")
+    return h * 60 + m
+
+
+def _day_ranges(day: str, spec: Any) -> list[tuple[int, int]]:
+    field = f"hours.{day}"
+    if spec is None:
+        return []
+    parts = spec if isinstance(spec, list) else str(spec).split(",")
+    if len(parts) == 1 and str(parts[0]).strip().lower() in ("closed", ""):
+        return []
+    ranges = []
+    for part in parts:
+        match = _RANGE.match(str(part))
+        if not match:
+            raise ValidationError(field, f"{part!r} is not a range like 09:00-17:30 or 'closed'")
+        start = _minutes(match[1], match[2], part, field)
+        end = _minutes(match[3], match[4], part, field)
+        if end <= start:
+            raise ValidationError(field, f"{part.strip()!r} ends before it starts")
+        ranges.append((start, end))
+    ranges.sort()
+    for (_, prev_end), (start, _) in zip(ranges, ranges[1:], strict=False):
+        if start < prev_end:
+            raise ValidationError(field, "opening ranges overlap")
+    return ranges
+
+
+def opening_hours(value: Mapping[str, Any] | None) -> dict[str, list[str]]:
+    """Accept {"mon": "08:00-12:00, 13:00-17:00", "sun": "closed"}; days left out are closed."""
+    value = value or {}
+    if not isinstance(value, Mapping):
+        raise ValidationError("hours", "must map days (mon..sun) to ranges or 'closed'")
+    unknown = sorted(set(value) - set(DAYS))
+    if unknown:
+        raise ValidationError("hours", f"unknown day {unknown[0]!r} (use mon, tue, ... sun)")
+    result = {}
+    for day in DAYS:
+        ranges = _day_ranges(day, value.get(day))
+        result[day] = [f"{s // 60:02d}:{s % 60:02d}-{e // 60:02d}:{e % 60:02d}" for s, e in ranges]
+    return result
+
+
+def link(name: str, url: str) -> tuple[str, str]:
+    name = (name or "").strip().lower()
+    if not _LINK_NAME.match(name):
+        raise ValidationError("links", f"{name!r}: link names are lowercase words like 'booking'")
+    parts = urlsplit((url or "").strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValidationError(f"links.{name}", f"{url!r} must be an http(s) URL")
+    return name, parts.geturl()
+
+
+def links(value: Mapping[str, str] | None) -> dict[str, str]:
+    return dict(link(name, url) for name, url in (value or {}).items())
+
+
+def message_body(value: str, limit: int, field: str = "body") -> str:
+    text = (value or "").replace("\x00", "").strip()
+    if not text:
+        raise ValidationError(field, "message is empty")
+    if len(text) > limit:
+        raise ValidationError(
+            field, f"message is {len(text):,} characters; the limit is {limit:,}"
+        )
+    return text
+
+
+def name(value: str, field: str, limit: int = 200, required: bool = False) -> str:
+    text = " ".join((value or "").split())
+    if required and not text:
+        raise ValidationError(field, "is required")
+    if len(text) > limit:
+        raise ValidationError(field, f"is longer than {limit} characters")
+    return text
+
+
+def password(value: str, *, email: str = "", workspace: str = "") -> str:
+    """Length over composition (NIST 800-63B), plus the guesses attackers try first."""
+    value = value or ""
+    if len(value) < 10:
+        raise ValidationError("password", "must be at least 10 characters long")
+    lowered = value.lower()
+    if lowered in _COMMON_PASSWORDS or len(set(value)) < 5:
+        raise ValidationError("password", "is too easy to guess; use a longer passphrase")
+    for word in (email.split("@")[0], workspace):
+        word = word.lower().strip()
+        if len(word) >= 4 and word in lowered:
+            raise ValidationError("password", "must not contain your email name or workspace name")
+    return value

@@ -1,0 +1,1 @@
+"""Background work: the embedded Redis, rq jobs, locks and failure records."""

@@ -1,0 +1,36 @@
+"""Redis locks: one AI turn per conversation at a time, across every worker process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import redis
+from redis.exceptions import LockError
+
+
+class LockTimeout(RuntimeError):
+    """Another worker held the lock too long; the job fails and rq retries it later."""
+
+
+class RedisLocks:
+    def __init__(self, connection: redis.Redis, *, ttl: float = 300, wait: float = 60) -> None:
+        # ttl bounds how long a crashed worker can block a conversation.
+        self._redis = connection
+        self._ttl = ttl
+        self._wait = wait
+
+    @contextmanager
+    def hold(self, name: str) -> Iterator[None]:
+        lock = self._redis.lock(
+            f"frontdesk:lock:{name}", timeout=self._ttl, blocking_timeout=self._wait
+        )
+        if not lock.acquire():
+            raise LockTimeout(f"{name} is busy in another worker")
+        try:
+            yield
+        finally:
+            try:
+                lock.release()
+            except LockError:
+                pass  # expired while we worked; the ttl already freed it

@@ -1,0 +1,219 @@
+"""The SQL unit of work and the workspace-scoped repository behind ``agent.core.ports``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from agent.core.errors import Conflict, NotFound
+from agent.core.models import (
+    Appointment,
+    Contact,
+    Conversation,
+    JobFailure,
+    KnowledgeSource,
+    Message,
+    MessageTemplate,
+    Notification,
+    TeamMember,
+    Workspace,
+)
+
+
+class SqlWorkspaceRepository:
+    """Every read goes through ``_scoped`` so it can only see one workspace's rows."""
+
+    def __init__(self, session: Session, workspace_id: int) -> None:
+        self._session = session
+        self.workspace_id = workspace_id
+
+    def _scoped(self, cls: type) -> Any:
+        return select(cls).where(cls.workspace_id == self.workspace_id)
+
+    def _one(self, cls: type, ident: int, *, for_update: bool = False) -> Any:
+        query = self._scoped(cls).where(cls.id == ident)
+        if for_update:
+            query = query.with_for_update()
+        found = self._session.scalars(query).first()
+        if found is None:
+            raise NotFound(cls.__name__.lower(), ident)
+        return found
+
+    def workspace(self) -> Workspace:
+        found = self._session.get(Workspace, self.workspace_id)
+        if found is None:
+            raise NotFound("workspace", self.workspace_id)
+        return found
+
+    def add(self, record: Any) -> None:
+        if record.workspace_id != self.workspace_id:
+            raise PermissionError("record belongs to another workspace")
+        self._session.add(record)
+
+    def flush(self) -> None:
+        try:
+            self._session.flush()
+        except IntegrityError as exc:
+            raise Conflict(f"the change clashes with existing data ({exc.orig})") from exc
+
+    def delete(self, record: Any) -> None:
+        if record.workspace_id != self.workspace_id:
+            raise PermissionError("record belongs to another workspace")
+        self._session.delete(record)
+
+    # team
+    def member(self, member_id: int) -> TeamMember:
+        return self._one(TeamMember, member_id)
+
+    def member_by_email(self, email: str) -> TeamMember | None:
+        return self._session.scalars(
+            self._scoped(TeamMember).where(TeamMember.email == email.lower())
+        ).first()
+
+    def members(self) -> Sequence[TeamMember]:
+        return self._session.scalars(self._scoped(TeamMember).order_by(TeamMember.id)).all()
+
+    # contacts
+    def contact(self, contact_id: int) -> Contact:
+        return self._one(Contact, contact_id)
+
+    def find_contact(self, *, email: str = "", phone: str = "") -> Contact | None:
+        clauses = []
+        if email:
+            clauses.append(Contact.email == email)
+        if phone:
+            clauses.append(Contact.phone == phone)
+        if not clauses:
+            return None
+        query = self._scoped(Contact).where(or_(*clauses)).order_by(Contact.id)
+        return self._session.scalars(query).first()
+
+    def contacts(self, *, limit: int = 100) -> Sequence[Contact]:
+        query = self._scoped(Contact).order_by(Contact.id.desc()).limit(limit)
+        return self._session.scalars(query).all()
+
+    # conversations
+    def conversation(self, conversation_id: int, *, for_update: bool = False) -> Conversation:
+        return self._one(Conversation, conversation_id, for_update=for_update)
+
+    def conversation_by_thread(self, channel: str, thread_id: str) -> Conversation | None:
+        query = self._scoped(Conversation).where(
+            Conversation.channel == channel, Conversation.provider_thread_id == thread_id
+        )
+        return self._session.scalars(query.with_for_update()).first()
+
+    def conversations(self, *, status: str | None = None, limit: int = 50) -> Sequence[Conversation]:
+        query = self._scoped(Conversation)
+        if status:
+            query = query.where(Conversation.status == status)
+        query = query.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+        return self._session.scalars(query.limit(limit)).all()
+
+    # messages
+    def message(self, message_id: int) -> Message:
+        return self._one(Message, message_id)
+
+    def message_by_provider_id(self, channel: str, provider_message_id: str) -> Message | None:
+        query = self._scoped(Message).where(
+            Message.channel == channel, Message.provider_message_id == provider_message_id
+        )
+        return self._session.scalars(query).first()
+
+    def messages(self, conversation_id: int, *, limit: int | None = None) -> Sequence[Message]:
+        query = self._scoped(Message).where(Message.conversation_id == conversation_id)
+        if limit is None:
+            return self._session.scalars(query.order_by(Message.id)).all()
+        newest = self._session.scalars(query.order_by(Message.id.desc()).limit(limit)).all()
+        return list(reversed(newest))
+
+    def reply_to(self, message_id: int) -> Message | None:
+        query = self._scoped(Message).where(Message.reply_to_id == message_id)
+        return self._session.scalars(query).first()
+
+    # the rest of the workspace's records
+    def appointments(self, *, conversation_id: int | None = None) -> Sequence[Appointment]:
+        query = self._scoped(Appointment)
+        if conversation_id is not None:
+            query = query.where(Appointment.conversation_id == conversation_id)
+        return self._session.scalars(query.order_by(Appointment.start)).all()
+
+    def knowledge_sources(self) -> Sequence[KnowledgeSource]:
+        return self._session.scalars(self._scoped(KnowledgeSource).order_by(KnowledgeSource.id)).all()
+
+    def knowledge_source(self, source_id: int) -> KnowledgeSource:
+        return self._one(KnowledgeSource, source_id)
+
+    def templates(self) -> Sequence[MessageTemplate]:
+        return self._session.scalars(self._scoped(MessageTemplate).order_by(MessageTemplate.name)).all()
+
+    def notifications(self) -> Sequence[Notification]:
+        return self._session.scalars(self._scoped(Notification).order_by(Notification.id)).all()
+
+    def job_failures(self) -> Sequence[JobFailure]:
+        return self._session.scalars(self._scoped(JobFailure).order_by(JobFailure.id)).all()
+
+
+class SqlUnitOfWork:
+    """One session, one transaction; rolled back unless ``commit`` was called."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+        self.session: Session | None = None
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self.session = self._sessions()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.session is not None
+        # close() rolls back anything uncommitted but, unlike rollback(), leaves the
+        # loaded objects readable for the caller.
+        self.session.close()
+        self.session = None
+
+    def workspace(self, workspace_id: int) -> SqlWorkspaceRepository:
+        assert self.session is not None, "use the unit of work as a context manager"
+        return SqlWorkspaceRepository(self.session, workspace_id)
+
+    def add_workspace(self, workspace: Workspace) -> Workspace:
+        assert self.session is not None
+        self.session.add(workspace)
+        self.session.flush()
+        return workspace
+
+    def workspaces(self) -> Sequence[Workspace]:
+        assert self.session is not None
+        return self.session.scalars(select(Workspace).order_by(Workspace.id)).all()
+
+    def workspace_by_widget_key(self, key: str) -> Workspace | None:
+        assert self.session is not None
+        return self.session.scalars(select(Workspace).where(Workspace.widget_key == key)).first()
+
+    def add_job_failure(self, failure: JobFailure) -> None:
+        assert self.session is not None
+        self.session.add(failure)
+
+    def job_failures(self, limit: int = 50) -> Sequence[JobFailure]:
+        assert self.session is not None
+        query = select(JobFailure).order_by(JobFailure.id.desc()).limit(limit)
+        return self.session.scalars(query).all()
+
+    def commit(self) -> None:
+        assert self.session is not None
+        try:
+            self.session.commit()
+        except IntegrityError as exc:
+            self.session.rollback()
+            raise Conflict(f"the change clashes with existing data ({exc.orig})") from exc
+
+
+class SqlUnitOfWorkFactory:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._sessions)

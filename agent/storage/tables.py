@@ -1,0 +1,266 @@
+"""Table definitions, and the imperative mapping of the core's dataclasses onto them.
+
+Mapping imperatively keeps ``agent.core.models`` free of SQLAlchemy while the
+repositories still hand out (and track changes to) those same objects.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import registry
+from sqlalchemy.types import TypeDecorator
+
+from agent.core import models
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out, on SQLite (no tz support) and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use aware UTC times")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if getattr(dialect, "name", "") == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _workspace_fk() -> Column:
+    return Column(
+        "workspace_id", Integer, ForeignKey("workspace.id", ondelete="CASCADE"), nullable=False
+    )
+
+
+workspace = Table(
+    "workspace",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(120), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("address", String(500), nullable=False, default=""),
+    Column("phone", String(32), nullable=False, default=""),
+    Column("email", String(320), nullable=False, default=""),
+    Column("hours", JSON, nullable=False),
+    Column("services", JSON, nullable=False),
+    Column("appointment_minutes", Integer, nullable=False),
+    Column("links", JSON, nullable=False),
+    Column("instructions", Text, nullable=False, default=""),
+    Column("widget", JSON, nullable=False),
+    Column("widget_key", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime),
+    Column("updated_at", UTCDateTime),
+)
+
+team_member = Table(
+    "team_member",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _workspace_fk(),
+    Column("name", String(120), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(256), nullable=False),
+    Column("avatar_url", String(500), nullable=False, default=""),
+    Column("notify", String(16), nullable=False, default="instant"),
+    Column("created_at", UTCDateTime),
+    UniqueConstraint("workspace_id", "email", name="uq_team_member_workspace_email"),
+)
+
+contact = Table(
+    "contact",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _workspace_fk(),
+    Column("first_name", String(100), nullable=False, default=""),
+    Column("last_name", String(100), nullable=False, default=""),
+    Column("email", String(320), nullable=False, default=""),
+    Column("phone", String(32), nullable=False, default=""),
+    Column("address", String(500), nullable=False, default=""),
+    Column("source_channel", String(16), nullable=False),
+    Column("created_at", UTCDateTime),
+    Column("updated_at", UTCDateTime),
+    Index("ix_contact_workspace_email", "workspace_id", "email"),
+    Index("ix_contact_workspace_phone", "workspace_id", "phone"),
+)
+
+conversation = Table(
+    "conversation",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _workspace_fk(),
+    Column("contact_id", Integer, ForeignKey("contact.id"), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("status", String(8), nullable=False),
+    Column("mode", String(8), nullable=False),
+    Column("assignee_id", Integer, ForeignKey("team_member.id", ondelete="SET NULL")),
+    Column("provider_thread_id", String(255)),
+    Column("lead_notified_at", UTCDateTime),
+    Column("last_message_at", UTCDateTime),
+    Column("closed_at", UTCDateTime),
+    Column("created_at", UTCDateTime),
+    Column("updated_at", UTCDateTime),
+    UniqueConstraint(
+        "workspace_id", "channel", "provider_thread_id", name="uq_conversation_thread"
+    ),
+    Index("ix_conversation_workspace_status", "workspace_id", "status", "last_message_at"),
+)
+
+message = Table(
+    "message",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _workspace_fk(),
+    Column(
+        "conversation_id",
+        Integer,
+        ForeignKey("conversation.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("direction", String(8), nullable=False),
+    Column("author_kind", String(8), nullable=False),
+    Column("author_member_id", Integer, ForeignKey("team_member.id", ondelete="SET NULL")),
+    Column("body", Text, nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("provider_message_id", String(255)),
+    Column("delivery_status", String(16), nullable=False),
+    Column("meta", JSON, nullable=False),
+    Column("reply_to_id", Integer),  # the inbound message an AI reply answers
+    Column("created_at", UTCDateTime),
+    UniqueConstraint(
+        "workspace_id", "channel", "provider_message_id", name="uq_message_provider_id"
+    ),
+    Index("ix_message_conversation", "conversation_id", "id"),
+    Index("ix_message_reply_to", "reply_to_id"),
+)
+
+appointment = Table(
+    "appointment",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _workspace_fk(),
+    Column("contact_id", Integer, ForeignKey("contact.id", ondelete="SET NULL")),
+    Column("conversation_id", Integer, ForeignKey("conversation.id", ondelete="SET NULL")),
+    Column("start", UTCDateTime, nullable=False),
+    Column("end", UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("notes", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime),
+    Index("ix_appointment_workspace_start", "workspace_id", "start"),
+)
+
+knowledge_source = Table(
+    "knowledge_source",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _workspace_fk(),
+    Column("kind", String(16), nullable=False),
+    Column("title", String(500), nullable=False, default=""),
+    Column("uri", String(2000), nullable=False, default=""),
+    Column("config", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("progress_done", Integer, nullable=False, default=0),
+    Column("progress_total", Integer, nullable=False, default=0),
+    Column("error", Text, nullable=False, default=""),
+    Column("refresh_interval_hours", Integer),
+    Column("last_refreshed_at", UTCDateTime),
+    Column("created_at", UTCDateTime),
+    Column("updated_at", UTCDateTime),
+)
+
+message_template = Table(
+    "message_template",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _workspace_fk(),
+    Column("name", String(120), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", UTCDateTime),
+    UniqueConstraint("workspace_id", "name", name="uq_message_template_workspace_name"),
+)
+
+notification = Table(
+    "notification",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _workspace_fk(),
+    Column("kind", String(32), nullable=False),
+    Column("recipient", String(320), nullable=False, default=""),
+    Column("subject", String(500), nullable=False, default=""),
+    Column("body", Text, nullable=False, default=""),
+    Column("conversation_id", Integer, ForeignKey("conversation.id", ondelete="SET NULL")),
+    Column("contact_id", Integer, ForeignKey("contact.id", ondelete="SET NULL")),
+    Column("status", String(16), nullable=False),
+    Column("error", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime),
+    Column("sent_at", UTCDateTime),
+)
+
+job_failure = Table(
+    "job_failure",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workspace_id", Integer, ForeignKey("workspace.id", ondelete="CASCADE")),
+    Column("job_id", String(64), nullable=False),
+    Column("function", String(200), nullable=False),
+    Column("args", JSON, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("traceback", Text, nullable=False, default=""),
+    Column("final", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime),
+)
+
+mapper_registry = registry(metadata=metadata)
+_MAPPINGS = (
+    (models.Workspace, workspace),
+    (models.TeamMember, team_member),
+    (models.Contact, contact),
+    (models.Conversation, conversation),
+    (models.Message, message),
+    (models.Appointment, appointment),
+    (models.KnowledgeSource, knowledge_source),
+    (models.MessageTemplate, message_template),
+    (models.Notification, notification),
+    (models.JobFailure, job_failure),
+)
+
+
+def map_models() -> None:
+    """Map the domain classes once per process (idempotent)."""
+    if mapper_registry.mappers:
+        return
+    for cls, table in _MAPPINGS:
+        mapper_registry.map_imperatively(cls, table)

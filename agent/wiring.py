@@ -1,0 +1,106 @@
+"""The composition root: the one place that builds real implementations from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+
+import redis
+from rq import Queue, SimpleWorker
+from sqlalchemy import Engine
+
+from agent.core.events import EventBus
+from agent.core.ports import Clock, Responder, TurnDispatcher
+from agent.core.service import ConversationService, Limits
+from agent.core.turns import TurnRunner
+from agent.core.workspaces import WorkspaceService
+from agent.queue import jobs
+from agent.queue.dispatch import DEFAULT_QUEUE, TURNS_QUEUE, RqTurnDispatcher
+from agent.queue.failures import FailureRecorder
+from agent.queue.locks import RedisLocks
+from agent.settings import Settings
+from agent.storage import migrate
+from agent.storage.database import make_engine, make_session_factory
+from agent.storage.repositories import SqlUnitOfWorkFactory
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Container:
+    """Everything a process needs, built lazily so a CLI command pays only for what it uses.
+
+    ``redis_url`` is the resolved address (``REDIS_URL`` or the embedded server's socket).
+    ``responder`` is the AI receptionist; without one, messages wait for staff.
+    """
+
+    settings: Settings
+    redis_url: str = ""
+    clock: Clock = utc_now
+    responder: Responder | None = None
+    dispatcher_override: TurnDispatcher | None = None
+    events: EventBus = field(default_factory=EventBus)
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.settings.sqlalchemy_url)
+
+    @cached_property
+    def uow(self) -> SqlUnitOfWorkFactory:
+        return SqlUnitOfWorkFactory(make_session_factory(self.engine))
+
+    def migrate(self) -> None:
+        migrate.upgrade(self.engine)
+
+    @cached_property
+    def redis(self) -> redis.Redis:
+        if not self.redis_url:
+            raise RuntimeError("no Redis configured: set REDIS_URL or start `frontdesk up`")
+        return redis.Redis.from_url(self.redis_url)
+
+    def queue(self, name: str = DEFAULT_QUEUE) -> Queue:
+        return Queue(name, connection=self.redis)
+
+    @cached_property
+    def dispatcher(self) -> TurnDispatcher | None:
+        if self.dispatcher_override is not None:
+            return self.dispatcher_override
+        if self.responder is None:
+            return None
+        return RqTurnDispatcher(self.queue(TURNS_QUEUE))
+
+    @cached_property
+    def conversations(self) -> ConversationService:
+        limits = Limits(max_message_chars=self.settings.max_message_chars)
+        return ConversationService(self.uow, self.events, self.dispatcher, self.clock, limits)
+
+    @cached_property
+    def workspaces(self) -> WorkspaceService:
+        return WorkspaceService(self.uow, self.clock)
+
+    @cached_property
+    def turns(self) -> TurnRunner | None:
+        if self.responder is None:
+            return None
+        return TurnRunner(self.uow, RedisLocks(self.redis), self.responder)
+
+    def worker(self, name: str | None = None) -> SimpleWorker:
+        """An rq worker on our queues, recording failures; binds the job runtime."""
+        jobs.bind(jobs.JobRuntime(turns=self.turns))
+        return SimpleWorker(
+            [self.queue(TURNS_QUEUE), self.queue(DEFAULT_QUEUE)],
+            connection=self.redis,
+            name=name,
+            exception_handlers=[FailureRecorder(self.uow, self.clock)],
+        )
+
+
+def build(settings: Settings, *, redis_url: str | None = None, **overrides: object) -> Container:
+    return Container(
+        settings=settings,
+        redis_url=redis_url if redis_url is not None else settings.redis_url,
+        **overrides,  # type: ignore[arg-type]
+    )
