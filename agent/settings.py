@@ -58,11 +58,15 @@ class Settings:
     log_level: str = "INFO"
 
     @classmethod
-    def load(cls, environ: Mapping[str, str] | None = None, config_file: Path | None = None) -> Settings:
+    def load(
+        cls, environ: Mapping[str, str] | None = None, config_file: Path | None = None
+    ) -> Settings:
         """Build settings from the environment and ``FRONTDESK_CONFIG`` (a TOML file)."""
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
-        path = config_file or (Path(environ["FRONTDESK_CONFIG"]) if environ.get("FRONTDESK_CONFIG") else None)
+        path = config_file or (
+            Path(environ["FRONTDESK_CONFIG"]) if environ.get("FRONTDESK_CONFIG") else None
+        )
         if path is not None:
             values.update(_read_toml(path))
         for name, var in _ENV.items():
@@ -93,7 +97,7 @@ class Settings:
             # Plain postgres URLs mean psycopg 3, the driver we ship.
             for prefix in ("postgres://", "postgresql://"):
                 if url.startswith(prefix):
-                    return "postgresql+psycopg://" + url[len(prefix):]
+                    return "postgresql+psycopg://" + url[len(prefix) :]
             return url
         return f"sqlite:///{self.data_dir / 'frontdesk.db'}"
 

@@ -243,7 +243,9 @@ class ConversationService:
                 events = [
                     self._updated(conversation, mode="ai", assignee_id=None),
                     self._activity(
-                        repo, conversation, f"{member.name} handed the conversation back to the AI",
+                        repo,
+                        conversation,
+                        f"{member.name} handed the conversation back to the AI",
                         member.id,
                     ),
                 ]
@@ -251,9 +253,7 @@ class ConversationService:
         self._publish(events)
         return conversation
 
-    def reply(
-        self, workspace_id: int, conversation_id: int, member_id: int, body: str
-    ) -> Message:
+    def reply(self, workspace_id: int, conversation_id: int, member_id: int, body: str) -> Message:
         """A staff message; replying takes the conversation over from the AI."""
         body = validation.message_body(body, self._limits.max_message_chars)
         with self._uow() as uow:
@@ -272,14 +272,26 @@ class ConversationService:
         self._publish([*events, self._created(message)])
         return message
 
-    def close(self, workspace_id: int, conversation_id: int, member_id: int | None = None) -> Conversation:
-        return self._change_status(workspace_id, conversation_id, ConversationStatus.CLOSED, member_id)
+    def close(
+        self, workspace_id: int, conversation_id: int, member_id: int | None = None
+    ) -> Conversation:
+        return self._change_status(
+            workspace_id, conversation_id, ConversationStatus.CLOSED, member_id
+        )
 
-    def reopen(self, workspace_id: int, conversation_id: int, member_id: int | None = None) -> Conversation:
-        return self._change_status(workspace_id, conversation_id, ConversationStatus.OPEN, member_id)
+    def reopen(
+        self, workspace_id: int, conversation_id: int, member_id: int | None = None
+    ) -> Conversation:
+        return self._change_status(
+            workspace_id, conversation_id, ConversationStatus.OPEN, member_id
+        )
 
     def _change_status(
-        self, workspace_id: int, conversation_id: int, status: ConversationStatus, member_id: int | None
+        self,
+        workspace_id: int,
+        conversation_id: int,
+        status: ConversationStatus,
+        member_id: int | None,
     ) -> Conversation:
         with self._uow() as uow:
             repo = uow.workspace(workspace_id)
@@ -291,7 +303,11 @@ class ConversationService:
         return conversation
 
     def _set_status(
-        self, repo: WorkspaceRepository, conversation: Conversation, status: ConversationStatus, who: str
+        self,
+        repo: WorkspaceRepository,
+        conversation: Conversation,
+        status: ConversationStatus,
+        who: str,
     ) -> list[Event]:
         if conversation.status == status:
             return []
@@ -466,7 +482,11 @@ class ConversationService:
         return message
 
     def _activity(
-        self, repo: WorkspaceRepository, conversation: Conversation, text: str, member_id: int | None = None
+        self,
+        repo: WorkspaceRepository,
+        conversation: Conversation,
+        text: str,
+        member_id: int | None = None,
     ) -> MessageCreated:
         """An internal note in the thread ("Dana took over"); never sent to the customer."""
         message = Message(
@@ -497,5 +517,3 @@ class ConversationService:
     def _publish(self, events: list[Event]) -> None:
         for event in events:
             self._events.publish(event)
-
-

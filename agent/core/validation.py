@@ -6,6 +6,7 @@ field, so nothing half-valid ever reaches storage.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -21,9 +22,27 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _LINK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _COMMON_PASSWORDS = frozenset(
-    "password password1 password123 passw0rd 123456789 1234567890 qwertyuiop "
-    "iloveyou1 letmein123 welcome123 admin12345 changeme123 football123 "
-    "abcdefghij 0987654321 1q2w3e4r5t qwerty1234 trustno123 sunshine12".split()
+    [
+        "password",
+        "password1",
+        "password123",
+        "passw0rd",
+        "123456789",
+        "1234567890",
+        "qwertyuiop",
+        "iloveyou1",
+        "letmein123",
+        "welcome123",
+        "admin12345",
+        "changeme123",
+        "football123",
+        "abcdefghij",
+        "0987654321",
+        "1q2w3e4r5t",
+        "qwerty1234",
+        "trustno123",
+        "sunshine12",
+    ]
 )
 
 
@@ -95,7 +114,7 @@ def _day_ranges(day: str, spec: Any) -> list[tuple[int, int]]:
             raise ValidationError(field, f"{part.strip()!r} ends before it starts")
         ranges.append((start, end))
     ranges.sort()
-    for (_, prev_end), (start, _) in zip(ranges, ranges[1:], strict=False):
+    for (_, prev_end), (start, _) in itertools.pairwise(ranges):
         if start < prev_end:
             raise ValidationError(field, "opening ranges overlap")
     return ranges
@@ -135,9 +154,7 @@ def message_body(value: str, limit: int, field: str = "body") -> str:
     if not text:
         raise ValidationError(field, "message is empty")
     if len(text) > limit:
-        raise ValidationError(
-            field, f"message is {len(text):,} characters; the limit is {limit:,}"
-        )
+        raise ValidationError(field, f"message is {len(text):,} characters; the limit is {limit:,}")
     return text
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -24,8 +26,18 @@ WIDGET_DEFAULTS: dict[str, Any] = {
     "allowed_origins": [],
 }
 _PROFILE_FIELDS = (
-    "name", "timezone", "country", "address", "phone", "email", "hours", "services",
-    "appointment_minutes", "links", "instructions", "widget",
+    "name",
+    "timezone",
+    "country",
+    "address",
+    "phone",
+    "email",
+    "hours",
+    "services",
+    "appointment_minutes",
+    "links",
+    "instructions",
+    "widget",
 )
 
 
@@ -62,7 +74,7 @@ def clean_profile(values: Mapping[str, Any], *, partial: bool = False) -> dict[s
                 raise ValidationError("instructions", "must be at most 20,000 characters")
         else:
             out[key] = validation.name(value, key, 500)
-    if "phone" in out and out["phone"]:
+    if out.get("phone"):
         out["phone"] = validation.phone(out["phone"], out.get("country", "US"))
     return out
 
@@ -92,12 +104,39 @@ def clean_widget(values: Mapping[str, Any] | None) -> dict[str, Any]:
     return widget
 
 
+@dataclass(frozen=True)
+class NewMember:
+    name: str
+    email: str
+    password: str
+    role: str = Role.STAFF.value
+
+
+def _new_member(workspace: Workspace, new: NewMember, now: datetime) -> TeamMember:
+    """Validate and hash before anything is stored."""
+    try:
+        role = Role(new.role)
+    except ValueError:
+        raise ValidationError("role", f"{new.role!r} is not a role (admin or staff)") from None
+    email = validation.email(new.email)
+    validation.password(new.password, email=email, workspace=workspace.name)
+    return TeamMember(
+        workspace_id=workspace.id or 0,
+        name=validation.name(new.name, "name", 120) or email.split("@")[0],
+        email=email,
+        role=role,
+        password_hash=generate_password_hash(new.password),
+        created_at=now,
+    )
+
+
 class WorkspaceService:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow
         self._clock = clock
 
-    def create(self, profile: Mapping[str, Any]) -> Workspace:
+    def create(self, profile: Mapping[str, Any], admin: NewMember | None = None) -> Workspace:
+        """Create a workspace (and its first admin) in one transaction: all or nothing."""
         values = clean_profile(profile)
         values.setdefault("widget", clean_widget({}))
         values.setdefault("hours", validation.opening_hours({}))
@@ -105,8 +144,12 @@ class WorkspaceService:
         workspace = Workspace(
             **values, widget_key=secrets.token_urlsafe(12), created_at=now, updated_at=now
         )
+        member = _new_member(workspace, admin, now) if admin is not None else None
         with self._uow() as uow:
             uow.add_workspace(workspace)
+            if member is not None:
+                member.workspace_id = workspace.id
+                uow.workspace(workspace.id).add(member)
             uow.commit()
         return workspace
 
@@ -114,7 +157,7 @@ class WorkspaceService:
         values = clean_profile(changes, partial=True)
         with self._uow() as uow:
             workspace = uow.workspace(workspace_id).workspace()
-            if "phone" in changes and "country" not in values and values.get("phone"):
+            if values.get("phone") and "country" not in values:
                 values["phone"] = validation.phone(changes["phone"], workspace.country)
             for key, value in values.items():
                 setattr(workspace, key, value)
@@ -126,28 +169,17 @@ class WorkspaceService:
         with self._uow() as uow:
             return next((w for w in uow.workspaces() if w.name == name), None)
 
-    def add_member(
-        self, workspace_id: int, *, name: str, email: str, role: str, password: str
-    ) -> TeamMember:
-        try:
-            role = Role(role)
-        except ValueError:
-            raise ValidationError("role", f"{role!r} is not a role (admin or staff)") from None
-        email = validation.email(email)
+    def all(self) -> list[Workspace]:
+        with self._uow() as uow:
+            return list(uow.workspaces())
+
+    def add_member(self, workspace_id: int, new: NewMember) -> TeamMember:
         with self._uow() as uow:
             repo = uow.workspace(workspace_id)
             workspace = repo.workspace()
-            validation.password(password, email=email, workspace=workspace.name)
-            if repo.member_by_email(email) is not None:
-                raise Conflict(f"{email} is already a member of {workspace.name}")
-            member = TeamMember(
-                workspace_id=workspace_id,
-                name=validation.name(name, "name", 120) or email.split("@")[0],
-                email=email,
-                role=role,
-                password_hash=generate_password_hash(password),
-                created_at=self._clock(),
-            )
+            member = _new_member(workspace, new, self._clock())
+            if repo.member_by_email(member.email) is not None:
+                raise Conflict(f"{member.email} is already a member of {workspace.name}")
             repo.add(member)
             uow.commit()
         return member

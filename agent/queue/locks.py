@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import redis
 from redis.exceptions import LockError
@@ -30,7 +30,6 @@ class RedisLocks:
         try:
             yield
         finally:
-            try:
+            # LockError: it expired while we worked, and the ttl already freed it.
+            with suppress(LockError):
                 lock.release()
-            except LockError:
-                pass  # expired while we worked; the ttl already freed it

@@ -106,7 +106,9 @@ class SqlWorkspaceRepository:
         )
         return self._session.scalars(query.with_for_update()).first()
 
-    def conversations(self, *, status: str | None = None, limit: int = 50) -> Sequence[Conversation]:
+    def conversations(
+        self, *, status: str | None = None, limit: int = 50
+    ) -> Sequence[Conversation]:
         query = self._scoped(Conversation)
         if status:
             query = query.where(Conversation.status == status)
@@ -142,13 +144,17 @@ class SqlWorkspaceRepository:
         return self._session.scalars(query.order_by(Appointment.start)).all()
 
     def knowledge_sources(self) -> Sequence[KnowledgeSource]:
-        return self._session.scalars(self._scoped(KnowledgeSource).order_by(KnowledgeSource.id)).all()
+        return self._session.scalars(
+            self._scoped(KnowledgeSource).order_by(KnowledgeSource.id)
+        ).all()
 
     def knowledge_source(self, source_id: int) -> KnowledgeSource:
         return self._one(KnowledgeSource, source_id)
 
     def templates(self) -> Sequence[MessageTemplate]:
-        return self._session.scalars(self._scoped(MessageTemplate).order_by(MessageTemplate.name)).all()
+        return self._session.scalars(
+            self._scoped(MessageTemplate).order_by(MessageTemplate.name)
+        ).all()
 
     def notifications(self) -> Sequence[Notification]:
         return self._session.scalars(self._scoped(Notification).order_by(Notification.id)).all()

@@ -1,0 +1,39 @@
+"""The ``frontdesk`` command line: one group, commands grouped by role in sibling modules."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import click
+
+from agent.cli.context import CliContext
+from agent.cli.run import up, worker
+from agent.cli.setup import db, demo, init, jobs
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    envvar="FRONTDESK_DATA_DIR",
+    help="Where the database, uploads, Chroma files and embedded Redis live.",
+)
+@click.version_option(package_name="frontdesk")
+@click.pass_context
+def main(ctx: click.Context, data_dir: str | None) -> None:
+    """frontdesk: the self-hostable AI receptionist and shared team inbox.
+
+    Start with `frontdesk demo` (or `frontdesk init`), then `frontdesk up`.
+    """
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    logging.basicConfig(
+        level=os.environ.get("FRONTDESK_LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    ctx.obj = CliContext(data_dir=data_dir)
+
+
+for command in (init, demo, up, worker, db, jobs):
+    main.add_command(command)

@@ -1,0 +1,123 @@
+"""Running frontdesk: `up` (everything in one command) and `worker` (background jobs)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+
+from agent.cli.context import CliContext
+from agent.queue.redis_server import EmbeddedRedis, EmbeddedRedisError
+
+pass_cli = click.make_pass_decorator(CliContext)
+
+
+@contextmanager
+def redis_url_for(cli: CliContext) -> Iterator[str]:
+    """REDIS_URL when set; otherwise the embedded server (started here, or already running)."""
+    if cli.settings.redis_url:
+        yield cli.settings.redis_url
+        return
+    embedded = EmbeddedRedis(cli.settings.redis_dir)
+    try:
+        url = embedded.start()
+    except EmbeddedRedisError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        yield url
+    finally:
+        embedded.stop()
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@click.command()
+@click.option("--host", default=None, help="Interface to listen on [default: 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port to listen on [default: 8000].")
+@click.option("--workers", type=click.IntRange(0, 32), default=None, help="Worker processes.")
+@pass_cli
+def up(cli: CliContext, host: str | None, port: int | None, workers: int | None) -> None:
+    """Start the web app, background workers and embedded services; Ctrl-C stops them all."""
+    from inbox.app import create_app
+
+    settings = cli.settings
+    host = host or settings.host
+    port = port or settings.port
+    count = settings.workers if workers is None else workers
+    if not _port_free(host, port):
+        raise click.ClickException(f"port {port} on {host} is in use; pick another with --port")
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    with redis_url_for(cli) as redis_url:
+        cli.redis_url = redis_url
+        container = cli.container
+        env = {**os.environ, "FRONTDESK_DATA_DIR": str(settings.data_dir), "REDIS_URL": redis_url}
+        app, socketio = create_app(container)
+        procs = [
+            # Own session: a terminal's Ctrl-C reaches only `up`, which stops them in order.
+            subprocess.Popen(
+                [sys.executable, "-m", "agent.cli", "worker"], env=env, start_new_session=True
+            )
+            for _ in range(count)
+        ]
+        base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+        click.echo("")
+        click.echo(f"  frontdesk is up: open {base}/")
+        click.echo(f"  health check:     {base}/healthz")
+        click.echo(f"  data directory:   {settings.data_dir}")
+        click.echo(f"  queue:            {redis_url} ({count} worker(s))")
+        click.echo("  Press Ctrl-C to stop.")
+        click.echo("")
+        try:
+            socketio.run(
+                app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
+                log_output=False,
+            )
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not orphan anything
+            click.echo("Stopping workers...")
+            _stop(procs)
+    click.echo("frontdesk stopped.")
+
+
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)  # rq finishes the current job, then exits
+    for proc in procs:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@click.command()
+@click.option("--burst", is_flag=True, help="Exit once the queues are empty.")
+@click.option("--name", default=None, help="Worker name shown in rq's registries.")
+@pass_cli
+def worker(cli: CliContext, burst: bool, name: str | None) -> None:
+    """Run background jobs (AI turns, ingestion, notifications) until stopped."""
+    with redis_url_for(cli) as redis_url:
+        cli.redis_url = redis_url
+        rq_worker = cli.container.worker(name)
+        rq_worker.work(burst=burst, with_scheduler=True, logging_level=cli.settings.log_level)
