@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import cached_property
 
 import redis
 from rq import Queue, SimpleWorker
 from sqlalchemy import Engine
 
+from agent.core.clock import system_clock
 from agent.core.events import EventBus
 from agent.core.ports import Clock, Responder, TurnDispatcher
 from agent.core.service import ConversationService, Limits
@@ -25,10 +25,6 @@ from agent.storage.database import make_engine, make_session_factory
 from agent.storage.repositories import SqlUnitOfWorkFactory
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass
 class Container:
     """Everything a process needs, built lazily so a CLI command pays only for what it uses.
@@ -39,7 +35,7 @@ class Container:
 
     settings: Settings
     redis_url: str = ""
-    clock: Clock = utc_now
+    clock: Clock = system_clock
     responder: Responder | None = None
     dispatcher_override: TurnDispatcher | None = None
     events: EventBus = field(default_factory=EventBus)

@@ -87,7 +87,11 @@ def up(cli: CliContext, host: str | None, port: int | None, workers: int | None)
         click.echo("")
         try:
             socketio.run(
-                app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
+                app,
+                host=host,
+                port=port,
+                allow_unsafe_werkzeug=True,
+                use_reloader=False,
                 log_output=False,
             )
         except KeyboardInterrupt:

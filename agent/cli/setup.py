@@ -48,7 +48,9 @@ def init(
         workspace = cli.container.workspaces.create(profile, admin)
     except FrontdeskError as exc:
         raise _fail(exc) from None
-    click.echo(f"Created workspace {workspace.name!r} (id {workspace.id}) with admin {admin_email}.")
+    click.echo(
+        f"Created workspace {workspace.name!r} (id {workspace.id}) with admin {admin_email}."
+    )
     click.echo("Next: `frontdesk up` and log in.")
 
 

@@ -39,15 +39,21 @@ def create_demo(container: Container, admin: NewMember) -> Workspace:
     now = container.clock()
     sources = [
         KnowledgeSource(
-            workspace_id=workspace.id, kind=SourceKind.PROFILE, title="Business profile",
-            refresh_interval_hours=None, created_at=now,
+            workspace_id=workspace.id,
+            kind=SourceKind.PROFILE,
+            title="Business profile",
+            refresh_interval_hours=None,
+            created_at=now,
         )
     ]
     for pair in qa_pairs:
         sources.append(
             KnowledgeSource(
-                workspace_id=workspace.id, kind=SourceKind.QA, title=pair["q"],
-                config={"q": pair["q"], "a": pair["a"]}, refresh_interval_hours=None,
+                workspace_id=workspace.id,
+                kind=SourceKind.QA,
+                title=pair["q"],
+                config={"q": pair["q"], "a": pair["a"]},
+                refresh_interval_hours=None,
                 created_at=now,
             )
         )
@@ -56,8 +62,12 @@ def create_demo(container: Container, admin: NewMember) -> Workspace:
         shutil.copyfile(site_dir() / name, uploads / name)
         sources.append(
             KnowledgeSource(
-                workspace_id=workspace.id, kind=SourceKind.FILE, title=name, uri=name,
-                refresh_interval_hours=None, created_at=now,
+                workspace_id=workspace.id,
+                kind=SourceKind.FILE,
+                title=name,
+                uri=name,
+                refresh_interval_hours=None,
+                created_at=now,
             )
         )
     with container.uow() as uow:

@@ -73,9 +73,7 @@ class EmbeddedRedis:
             str(self.directory / "redis.log"),
         ]
         # Own session: Ctrl-C in a terminal must not kill Redis before the workers finish.
-        self._process = subprocess.Popen(
-            args, stdin=subprocess.DEVNULL, start_new_session=True
-        )
+        self._process = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:

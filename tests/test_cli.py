@@ -1,0 +1,206 @@
+"""The command line, run as a user would (click's runner in-process, `up` as a real process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from agent.cli import main
+from agent.settings import Settings
+from agent.wiring import build
+
+COMMANDS = ["init", "demo", "up", "worker", "db", "db upgrade", "db current", "jobs", "jobs failed"]
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    monkeypatch.setenv("FRONTDESK_DATA_DIR", str(tmp_path / "data"))
+    for var in ("DATABASE_URL", "REDIS_URL", "FRONTDESK_CONFIG"):
+        monkeypatch.delenv(var, raising=False)
+    runner = CliRunner()
+
+    def invoke(*args, input=None):
+        return runner.invoke(main, list(args), input=input, catch_exceptions=False)
+
+    return invoke
+
+
+def workspaces(tmp_path):
+    container = build(Settings.from_values({"data_dir": tmp_path / "data"}))
+    try:
+        return container.workspaces.all()
+    finally:
+        container.engine.dispose()
+
+
+def test_help_lists_every_command(run):
+    result = run("--help")
+    assert result.exit_code == 0
+    for name in ("init", "demo", "up", "worker", "db", "jobs"):
+        assert f"  {name} " in result.output
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(run, command):
+    result = run(*command.split(), "--help")
+    assert result.exit_code == 0 and "Usage: " in result.output
+
+
+def test_init_creates_a_workspace_and_admin(run, tmp_path):
+    result = run(
+        "init",
+        "--workspace",
+        "Acme Dental",
+        "--admin-email",
+        "dana@acme.example",
+        "--admin-password",
+        "a long enough passphrase",
+        "--timezone",
+        "Europe/Dublin",
+        "--country",
+        "IE",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Created workspace 'Acme Dental'" in result.output
+    (ws,) = workspaces(tmp_path)
+    assert (ws.name, ws.timezone, ws.country) == ("Acme Dental", "Europe/Dublin", "IE")
+
+
+def test_init_prompts_for_missing_values(run, tmp_path):
+    password = "very long passphrase here"
+    answers = f"Prompted Co\nadmin@prompted.example\n{password}\n{password}\n"
+    result = run("init", input=answers)
+    assert result.exit_code == 0, result.output
+    assert [w.name for w in workspaces(tmp_path)] == ["Prompted Co"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--admin-password", "short"], "password: must be at least 10 characters long"),
+        (["--admin-password", "password123"], "too easy to guess"),
+        (
+            ["--admin-password", "long enough pass", "--timezone", "Moon/Base"],
+            "not a known time zone",
+        ),
+        (["--admin-password", "long enough pass", "--admin-email", "nope"], "not a valid email"),
+    ],
+)
+def test_init_refuses_bad_input_clearly_and_stores_nothing(run, tmp_path, args, message):
+    base = {"--workspace": "Acme", "--admin-email": "dana@acme.example"}
+    for flag, value in zip(args[::2], args[1::2], strict=True):
+        base[flag] = value
+    flat = [item for pair in base.items() for item in pair]
+    result = run("init", *flat)
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert workspaces(tmp_path) == []
+
+
+def test_demo_creates_a_useful_workspace_once(run, tmp_path):
+    result = run("demo", "--admin-password", "demo passphrase 2026")
+    assert result.exit_code == 0, result.output
+    assert "Log in as admin@demo.example" in result.output
+    (ws,) = workspaces(tmp_path)
+    assert ws.name == "Spoke & Sprocket Cycle Repairs" and ws.links and ws.hours["tue"]
+    container = build(Settings.from_values({"data_dir": tmp_path / "data"}))
+    with container.uow() as uow:
+        sources = uow.workspace(ws.id).knowledge_sources()
+    container.engine.dispose()
+    kinds = [s.kind for s in sources]
+    assert kinds.count("qa") >= 5 and kinds.count("file") >= 6 and "profile" in kinds
+    assert not any(s.uri == "staff.html" for s in sources)  # the internal page is not knowledge
+    assert (tmp_path / "data" / "uploads" / str(ws.id) / "pricing.html").exists()
+    again = run("demo", "--if-empty")
+    assert again.exit_code == 0 and "already exists" in again.output
+    assert len(workspaces(tmp_path)) == 1
+
+
+def test_db_upgrade_and_current(run):
+    assert "empty" in run("db", "current").output
+    assert run("db", "upgrade").exit_code == 0
+    assert "up to date" in run("db", "current").output
+
+
+def test_jobs_failed_when_none(run):
+    result = run("jobs", "failed")
+    assert result.exit_code == 0 and "No failed jobs." in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path):
+    """`frontdesk up` on embedded defaults: web, worker and Redis start; Ctrl-C stops them all."""
+    port = _free_port()
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env["FRONTDESK_DATA_DIR"] = str(data)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agent.cli", "up", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        status, body = 0, b""
+        while time.monotonic() < deadline:
+            try:
+                status, body = _get(f"http://127.0.0.1:{port}/healthz")
+                if status == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        assert status == 200, proc.stdout.read() if proc.poll() is not None else "timed out"
+        assert json.loads(body) == {"status": "ok", "checks": {"database": "ok", "queue": "ok"}}
+        assert (data / "redis" / "redis.sock").exists()
+        workers = subprocess.run(
+            ["pgrep", "-f", "agent.cli worker"], capture_output=True, text=True
+        )
+        assert workers.stdout.strip()
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, output
+    assert f"frontdesk is up: open http://127.0.0.1:{port}/" in output
+    assert "frontdesk stopped." in output
+    assert not (data / "redis" / "redis.sock").exists()
+    for pid in workers.stdout.split():
+        stat = Path(f"/proc/{pid}/stat")
+        assert not stat.exists() or stat.read_text().split()[2] == "Z"  # gone, or a zombie
+
+
+def test_up_refuses_a_busy_port(run):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run("up", "--port", str(port))
+    assert result.exit_code == 1 and "is in use" in result.output

@@ -1,0 +1,185 @@
+"""Background turns through real rq and Redis: locking, idempotency and failure records."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from rq import Retry
+
+from agent.core.models import AuthorKind
+from agent.core.service import Inbound
+from agent.core.turns import TurnOutcome, TurnRunner
+from agent.queue import jobs
+from agent.queue.dispatch import RqTurnDispatcher
+from agent.queue.locks import LockTimeout, RedisLocks
+from agent.queue.redis_server import EmbeddedRedis
+from agent.wiring import build
+from tests.conftest import make_workspace
+
+
+class EchoResponder:
+    """Answers through the real service, recording how many turns ran at once."""
+
+    def __init__(self, delay: float = 0.0, fail: bool = False) -> None:
+        self.service = None
+        self.delay = delay
+        self.fail = fail
+        self.active = 0
+        self.max_active_per_conversation: dict[int, int] = {}
+        self.calls = 0
+        self._lock = threading.Lock()
+        self._active: dict[int, int] = {}
+
+    def respond(self, workspace_id: int, conversation_id: int, message_id: int) -> None:
+        with self._lock:
+            self.calls += 1
+            self._active[conversation_id] = self._active.get(conversation_id, 0) + 1
+            self.max_active_per_conversation[conversation_id] = max(
+                self.max_active_per_conversation.get(conversation_id, 0),
+                self._active[conversation_id],
+            )
+        try:
+            if self.fail:
+                raise RuntimeError("the model is unreachable")
+            time.sleep(self.delay)
+            self.service.post_ai_reply(
+                workspace_id, conversation_id, f"echo {message_id}", in_reply_to=message_id
+            )
+        finally:
+            with self._lock:
+                self._active[conversation_id] -= 1
+
+
+@pytest.fixture
+def queued(settings, clock, redis_conn, redis_url):
+    responder = EchoResponder()
+    container = build(
+        settings.ensure_data_dir(), redis_url=redis_url, clock=clock, responder=responder
+    )
+    responder.service = container.conversations
+    yield container, responder
+    jobs.bind(None)
+    container.engine.dispose()
+
+
+def visitor(body, thread="v1", pmid=None):
+    return Inbound(channel="webchat", body=body, thread_id=thread, provider_message_id=pmid)
+
+
+def test_visitor_message_is_answered_by_a_worker(queued):
+    container, _responder = queued
+    workspace, _ = make_workspace(container)
+    received = container.conversations.receive(workspace.id, visitor("hello"))
+    assert isinstance(container.dispatcher, RqTurnDispatcher)
+    assert container.queue("turns").count == 1
+    container.worker().work(burst=True)
+    with container.uow() as uow:
+        thread = uow.workspace(workspace.id).messages(received.conversation.id)
+    assert [(m.author_kind, m.body) for m in thread] == [
+        (AuthorKind.CONTACT, "hello"),
+        (AuthorKind.AI, f"echo {received.message.id}"),
+    ]
+    assert thread[1].reply_to_id == received.message.id
+
+
+def test_turns_are_idempotent_and_respect_human_mode(queued):
+    container, responder = queued
+    workspace, dana = make_workspace(container)
+    received = container.conversations.receive(workspace.id, visitor("hello"))
+    runner = container.turns
+    conv_id, msg_id = received.conversation.id, received.message.id
+    assert runner.run(workspace.id, conv_id, msg_id) is TurnOutcome.ANSWERED
+    assert runner.run(workspace.id, conv_id, msg_id) is TurnOutcome.ALREADY_ANSWERED
+    later = container.conversations.receive(workspace.id, visitor("more"))
+    container.conversations.take_over(workspace.id, conv_id, dana.id)
+    assert runner.run(workspace.id, conv_id, later.message.id) is TurnOutcome.NOT_AI
+    assert responder.calls == 1
+
+
+def test_one_turn_at_a_time_per_conversation(queued, redis_url):
+    container, responder = queued
+    responder.delay = 0.05
+    workspace, _ = make_workspace(container)
+    ids = []
+    for thread in ("a", "b"):
+        for n in range(3):
+            r = container.conversations.receive(
+                workspace.id, visitor(f"{thread}{n}", thread=thread)
+            )
+            ids.append((r.conversation.id, r.message.id))
+    # Two workers' worth of threads, each with its own Redis connection, racing on the queue.
+    runners = [
+        TurnRunner(
+            container.uow,
+            RedisLocks(build(container.settings, redis_url=redis_url).redis),
+            responder,
+        )
+        for _ in range(2)
+    ]
+    threads = [
+        threading.Thread(target=runners[i % 2].run, args=(workspace.id, conv, msg))
+        for i, (conv, msg) in enumerate(ids * 2)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert set(responder.max_active_per_conversation.values()) == {1}
+    assert responder.calls == 6  # every message answered exactly once despite duplicates
+    with container.uow() as uow:
+        repo = uow.workspace(workspace.id)
+        for _conv, msg in ids:
+            assert repo.reply_to(msg) is not None
+
+
+def test_lock_timeout_is_an_error_not_a_silent_skip(redis_conn):
+    locks = RedisLocks(redis_conn, ttl=5, wait=0.1)
+    with locks.hold("conversation:1"):
+        with pytest.raises(LockTimeout), locks.hold("conversation:1"):
+            pass
+        with locks.hold("conversation:2"):
+            pass
+
+
+def test_failed_jobs_are_recorded_and_retried(queued):
+    container, responder = queued
+    responder.fail = True
+    workspace, _ = make_workspace(container)
+    container.dispatcher._retry = Retry(max=1)  # one retry, no delay
+    received = container.conversations.receive(workspace.id, visitor("hello"))
+    container.worker().work(burst=True)
+    with container.uow() as uow:
+        failures = uow.job_failures()
+    assert [f.final for f in reversed(failures)] == [False, True]
+    assert all(f.workspace_id == workspace.id for f in failures)
+    assert failures[0].function == "agent.queue.jobs.run_turn"
+    assert failures[0].args == [workspace.id, received.conversation.id, received.message.id]
+    assert "RuntimeError: the model is unreachable" in failures[0].error
+    assert "Traceback" in failures[0].traceback
+    assert container.queue("turns").failed_job_registry.count == 1
+    assert responder.calls == 2
+
+
+def test_embedded_redis_starts_attaches_and_stops(tmp_path):
+    server = EmbeddedRedis(tmp_path / "redis")
+    url = server.start()
+    assert url.startswith("unix://") and server.is_running()
+    assert EmbeddedRedis(tmp_path / "redis").start() == url  # a second process attaches
+    build_conn = build(None, redis_url=url).redis  # type: ignore[arg-type]
+    build_conn.set("k", "v")
+    assert build_conn.get("k") == b"v"
+    server.stop()
+    assert not server.is_running() and not server.socket_path.exists()
+
+
+def test_embedded_redis_socket_path_stays_short(tmp_path):
+    deep = tmp_path / ("x" * 60) / ("y" * 60)
+    server = EmbeddedRedis(deep)
+    assert len(str(server.socket_path)) <= 100
+    server.start()
+    try:
+        assert server.is_running()
+    finally:
+        server.stop()

@@ -1,0 +1,118 @@
+"""Migrations and storage rules on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+
+from agent.core.errors import Conflict, NotFound
+from agent.core.models import Appointment, Contact, MessageTemplate
+from agent.storage import migrate
+from agent.storage.database import make_engine
+from agent.storage.tables import metadata
+from tests.conftest import make_workspace
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_database(request, tmp_path):
+    """A database with no tables at all."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    base = request.getfixturevalue("postgres_server_url")
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS migrate_test CASCADE"))
+        connection.execute(text("CREATE SCHEMA migrate_test"))
+    admin.dispose()
+    yield base + "?options=-csearch_path%3Dmigrate_test"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS migrate_test CASCADE"))
+    admin.dispose()
+
+
+def test_migrations_build_the_schema_from_empty(empty_database):
+    engine = make_engine(empty_database)
+    assert migrate.current_revision(engine) is None
+    migrate.upgrade(engine)
+    assert migrate.is_current(engine)
+    tables = set(inspect(engine).get_table_names())
+    assert {t.name for t in metadata.sorted_tables} <= tables
+    migrate.upgrade(engine)  # idempotent
+    assert migrate.is_current(engine)
+    engine.dispose()
+
+
+def test_migrations_match_the_models(empty_database):
+    """Autogenerate finds nothing to do: the migrations and tables.py agree."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    engine = make_engine(empty_database)
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_times_round_trip_as_aware_utc(container):
+    workspace, _ = make_workspace(container)
+    vancouver = timezone(timedelta(hours=-8))
+    start = datetime(2026, 3, 3, 7, 0, tzinfo=vancouver)
+    with container.uow() as uow:
+        repo = uow.workspace(workspace.id)
+        repo.add(
+            Appointment(workspace_id=workspace.id, start=start, end=start + timedelta(hours=1))
+        )
+        uow.commit()
+    with container.uow() as uow:
+        (stored,) = uow.workspace(workspace.id).appointments()
+    assert stored.start == datetime(2026, 3, 3, 15, 0, tzinfo=UTC)
+    assert stored.start.tzinfo is not None
+
+
+def test_naive_datetimes_are_refused(container):
+    workspace, _ = make_workspace(container)
+    with container.uow() as uow:
+        repo = uow.workspace(workspace.id)
+        naive = datetime(2026, 3, 3, 7, 0)
+        repo.add(Appointment(workspace_id=workspace.id, start=naive, end=naive))
+        with pytest.raises(Exception, match="naive datetime"):
+            uow.commit()
+
+
+def test_repositories_are_scoped_to_one_workspace(container):
+    a, _ = make_workspace(container, "Alpha Clinic")
+    b, _ = make_workspace(container, "Beta Clinic")
+    with container.uow() as uow:
+        repo_a = uow.workspace(a.id)
+        contact = Contact(
+            workspace_id=a.id, first_name="Ann", email="ann@x.example", source_channel="email"
+        )
+        repo_a.add(contact)
+        repo_a.add(MessageTemplate(workspace_id=a.id, name="hello", body="Hello!"))
+        uow.commit()
+    with container.uow() as uow:
+        repo_b = uow.workspace(b.id)
+        with pytest.raises(NotFound):
+            repo_b.contact(contact.id)
+        assert repo_b.find_contact(email="ann@x.example") is None
+        assert repo_b.templates() == [] and len(repo_b.members()) == 1
+        with pytest.raises(PermissionError):
+            repo_b.add(Contact(workspace_id=a.id, source_channel="sms"))
+
+
+def test_unique_rules_surface_as_conflicts(container):
+    workspace, _ = make_workspace(container)
+    with container.uow() as uow:
+        repo = uow.workspace(workspace.id)
+        repo.add(MessageTemplate(workspace_id=workspace.id, name="hello", body="1"))
+        repo.add(MessageTemplate(workspace_id=workspace.id, name="hello", body="2"))
+        with pytest.raises(Conflict):
+            uow.commit()
+    with container.uow() as uow:
+        assert uow.workspace(workspace.id).templates() == []
