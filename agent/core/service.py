@@ -200,7 +200,7 @@ class ConversationService:
 
     def _dispatch(self, received: Received) -> None:
         if self._dispatcher is None:
-            log.warning("no AI receptionist configured; message %s waits", received.message.id)
+            log.debug("no AI receptionist configured; message %s waits", received.message.id)
             return
         self._dispatcher.dispatch(
             received.conversation.workspace_id, received.conversation.id, received.message.id
