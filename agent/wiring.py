@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -10,7 +11,8 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import Engine
 
 from agent.core.clock import system_clock
-from agent.core.events import EventBus
+from agent.core.events import Event, EventBus, ProfileChanged
+from agent.core.knowledge import IngestQueue, KnowledgeService
 from agent.core.ports import Clock, Responder, TurnDispatcher
 from agent.core.service import ConversationService, Limits
 from agent.core.turns import TurnRunner
@@ -23,6 +25,13 @@ from agent.settings import Settings
 from agent.storage import migrate
 from agent.storage.database import make_engine, make_session_factory
 from agent.storage.repositories import SqlUnitOfWorkFactory
+from ingestion.embed import shared_embedder
+from ingestion.index import ChromaConnection, ChromaIndex
+from ingestion.jobs import INGEST_QUEUE, DeferredIngestQueue, RqIngestQueue
+from ingestion.pipeline import IngestOptions, Ingestor
+
+# The queues a plain `frontdesk worker` serves, most urgent first.
+WORKER_QUEUES = (TURNS_QUEUE, DEFAULT_QUEUE, INGEST_QUEUE)
 
 
 @dataclass
@@ -38,7 +47,14 @@ class Container:
     clock: Clock = system_clock
     responder: Responder | None = None
     dispatcher_override: TurnDispatcher | None = None
+    ingest_queue_override: IngestQueue | None = None
     events: EventBus = field(default_factory=EventBus)
+
+    def __post_init__(self) -> None:
+        self.events.subscribe(ProfileChanged, self._profile_changed)
+
+    def _profile_changed(self, event: Event) -> None:
+        self.knowledge.ensure_profile_source(event.workspace_id)
 
     @cached_property
     def engine(self) -> Engine:
@@ -75,7 +91,38 @@ class Container:
 
     @cached_property
     def workspaces(self) -> WorkspaceService:
-        return WorkspaceService(self.uow, self.clock)
+        return WorkspaceService(self.uow, self.clock, self.events)
+
+    # -- knowledge ---------------------------------------------------------------
+
+    @cached_property
+    def ingest_queue(self) -> IngestQueue:
+        if self.ingest_queue_override is not None:
+            return self.ingest_queue_override
+        if not self.redis_url:
+            return DeferredIngestQueue()  # picked up by `requeue_pending` when a worker starts
+        return RqIngestQueue(self.queue(INGEST_QUEUE))
+
+    @cached_property
+    def knowledge(self) -> KnowledgeService:
+        return KnowledgeService(self.uow, self.clock, self.ingest_queue)
+
+    @cached_property
+    def index(self) -> ChromaIndex:
+        connection = ChromaConnection(
+            path=str(self.settings.chroma_path), url=self.settings.chroma_url
+        )
+        return ChromaIndex(connection, shared_embedder())
+
+    @cached_property
+    def ingestor(self) -> Ingestor:
+        options = IngestOptions(
+            uploads=self.settings.uploads_path,
+            allow_private_urls=self.settings.allow_private_urls,
+            max_upload_bytes=self.settings.max_upload_mb * 1024 * 1024,
+        )
+        locks = RedisLocks(self.redis, ttl=3600, wait=3600) if self.redis_url else None
+        return Ingestor(self.uow, self.index, self.clock, options, locks=locks)
 
     @cached_property
     def turns(self) -> TurnRunner | None:
@@ -83,11 +130,15 @@ class Container:
             return None
         return TurnRunner(self.uow, RedisLocks(self.redis), self.responder)
 
-    def worker(self, name: str | None = None) -> SimpleWorker:
-        """An rq worker on our queues, recording failures; binds the job runtime."""
-        jobs.bind(jobs.JobRuntime(turns=self.turns))
+    def worker(
+        self, queues: Sequence[str] = WORKER_QUEUES, name: str | None = None
+    ) -> SimpleWorker:
+        """An rq worker on the given queues, recording failures; binds the job runtime."""
+        jobs.bind(
+            jobs.JobRuntime(turns=self.turns, ingestor=self.ingestor, knowledge=self.knowledge)
+        )
         return SimpleWorker(
-            [self.queue(TURNS_QUEUE), self.queue(DEFAULT_QUEUE)],
+            [self.queue(name_) for name_ in queues],
             connection=self.redis,
             name=name,
             exception_handlers=[FailureRecorder(self.uow, self.clock)],

@@ -72,11 +72,7 @@ def _rewrite_tables(lines: list[str]) -> list[str]:
     out: list[str] = []
     i = 0
     while i < len(lines):
-        if (
-            i + 1 < len(lines)
-            and "|" in lines[i]
-            and _TABLE_RULE.match(lines[i + 1].strip())
-        ):
+        if i + 1 < len(lines) and "|" in lines[i] and _TABLE_RULE.match(lines[i + 1].strip()):
             headers = _cells(lines[i])
             j = i + 2
             rows = []

@@ -8,6 +8,7 @@ import os
 import click
 
 from agent.cli.context import CliContext
+from agent.cli.knowledge import knowledge
 from agent.cli.run import up, worker
 from agent.cli.setup import db, demo, init, jobs
 
@@ -35,5 +36,5 @@ def main(ctx: click.Context, data_dir: str | None) -> None:
     ctx.obj = CliContext(data_dir=data_dir)
 
 
-for command in (init, demo, up, worker, db, jobs):
+for command in (init, demo, up, worker, db, jobs, knowledge):
     main.add_command(command)

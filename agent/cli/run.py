@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
 
 from agent.cli.context import CliContext
+from agent.core.knowledge import KnowledgeService
 from agent.queue.redis_server import EmbeddedRedis, EmbeddedRedisError
+from agent.wiring import WORKER_QUEUES
 
 pass_cli = click.make_pass_decorator(CliContext)
+log = logging.getLogger(__name__)
+REFRESH_CHECK_SECONDS = 300
 
 
 @contextmanager
@@ -70,19 +76,28 @@ def up(cli: CliContext, host: str | None, port: int | None, workers: int | None)
         container = cli.container
         env = {**os.environ, "FRONTDESK_DATA_DIR": str(settings.data_dir), "REDIS_URL": redis_url}
         app, socketio = create_app(container)
+        # AI turns never wait behind a long crawl: ingestion has workers of its own.
+        plan = [("turns,default", count), ("ingest", max(1, count) if count else 0)]
         procs = [
             # Own session: a terminal's Ctrl-C reaches only `up`, which stops them in order.
             subprocess.Popen(
-                [sys.executable, "-m", "agent.cli", "worker"], env=env, start_new_session=True
+                [sys.executable, "-m", "agent.cli", "worker", "--queues", queues],
+                env=env,
+                start_new_session=True,
             )
-            for _ in range(count)
+            for queues, n in plan
+            for _ in range(n)
         ]
+        requeued = container.knowledge.requeue_pending()
+        stop_refresh = _start_refresh_scheduler(container.knowledge)
         base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
         click.echo("")
         click.echo(f"  frontdesk is up: open {base}/")
         click.echo(f"  health check:     {base}/healthz")
         click.echo(f"  data directory:   {settings.data_dir}")
-        click.echo(f"  queue:            {redis_url} ({count} worker(s))")
+        click.echo(f"  queue:            {redis_url} ({len(procs)} worker process(es))")
+        if requeued:
+            click.echo(f"  knowledge:        {requeued} source(s) queued for ingestion")
         click.echo("  Press Ctrl-C to stop.")
         click.echo("")
         try:
@@ -98,6 +113,7 @@ def up(cli: CliContext, host: str | None, port: int | None, workers: int | None)
             pass
         finally:
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not orphan anything
+            stop_refresh.set()
             click.echo("Stopping workers...")
             _stop(procs)
     click.echo("frontdesk stopped.")
@@ -115,13 +131,42 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.wait()
 
 
+def _start_refresh_scheduler(
+    knowledge: KnowledgeService, every: float = REFRESH_CHECK_SECONDS
+) -> threading.Event:
+    """Queue websites whose refresh interval has passed, every few minutes, until stopped."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(every):
+            try:
+                knowledge.refresh_due()
+            except Exception:
+                log.exception("could not queue due knowledge refreshes")
+
+    threading.Thread(target=loop, name="knowledge-refresh", daemon=True).start()
+    return stop
+
+
 @click.command()
 @click.option("--burst", is_flag=True, help="Exit once the queues are empty.")
 @click.option("--name", default=None, help="Worker name shown in rq's registries.")
+@click.option(
+    "--queues",
+    default=",".join(WORKER_QUEUES),
+    show_default=True,
+    help="Comma-separated queues to serve, most urgent first.",
+)
 @pass_cli
-def worker(cli: CliContext, burst: bool, name: str | None) -> None:
+def worker(cli: CliContext, burst: bool, name: str | None, queues: str) -> None:
     """Run background jobs (AI turns, ingestion, notifications) until stopped."""
+    names = [q.strip() for q in queues.split(",") if q.strip()]
+    unknown = sorted(set(names) - set(WORKER_QUEUES))
+    if unknown:
+        raise click.UsageError(
+            f"unknown queue {unknown[0]!r} (choose from {', '.join(WORKER_QUEUES)})"
+        )
     with redis_url_for(cli) as redis_url:
         cli.redis_url = redis_url
-        rq_worker = cli.container.worker(name)
+        rq_worker = cli.container.worker(names, name)
         rq_worker.work(burst=burst, with_scheduler=True, logging_level=cli.settings.log_level)

@@ -18,23 +18,32 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Event:
     workspace_id: int
+
+
+@dataclass(frozen=True)
+class ConversationEvent(Event):
     conversation_id: int
 
 
 @dataclass(frozen=True)
-class MessageCreated(Event):
+class MessageCreated(ConversationEvent):
     message_id: int
     author_kind: str
 
 
 @dataclass(frozen=True)
-class ConversationUpdated(Event):
+class ConversationUpdated(ConversationEvent):
     changes: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
-class LeadCaptured(Event):
+class LeadCaptured(ConversationEvent):
     contact_id: int
+
+
+@dataclass(frozen=True)
+class ProfileChanged(Event):
+    """The business profile changed: its knowledge document must be regenerated."""
 
 
 Handler = Callable[[Event], None]

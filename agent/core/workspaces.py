@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from agent.core import validation
 from agent.core.errors import Conflict, ValidationError
+from agent.core.events import EventBus, ProfileChanged
 from agent.core.models import Role, TeamMember, Workspace
 from agent.core.ports import Clock, UnitOfWorkFactory
 
@@ -131,9 +132,12 @@ def _new_member(workspace: Workspace, new: NewMember, now: datetime) -> TeamMemb
 
 
 class WorkspaceService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, events: EventBus | None = None
+    ) -> None:
         self._uow = uow
         self._clock = clock
+        self._events = events or EventBus()
 
     def create(self, profile: Mapping[str, Any], admin: NewMember | None = None) -> Workspace:
         """Create a workspace (and its first admin) in one transaction: all or nothing."""
@@ -151,6 +155,7 @@ class WorkspaceService:
                 member.workspace_id = workspace.id
                 uow.workspace(workspace.id).add(member)
             uow.commit()
+        self._events.publish(ProfileChanged(workspace.id))
         return workspace
 
     def update_profile(self, workspace_id: int, changes: Mapping[str, Any]) -> Workspace:
@@ -163,6 +168,7 @@ class WorkspaceService:
                 setattr(workspace, key, value)
             workspace.updated_at = self._clock()
             uow.commit()
+        self._events.publish(ProfileChanged(workspace_id))
         return workspace
 
     def find(self, name: str) -> Workspace | None:

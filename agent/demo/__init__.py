@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from agent.core.models import KnowledgeSource, SourceKind, Workspace
+from agent.core.models import Workspace
 from agent.core.workspaces import NewMember
 from agent.wiring import Container
 
@@ -30,49 +30,17 @@ def site_dir() -> Path:
 
 
 def create_demo(container: Container, admin: NewMember) -> Workspace:
-    """Create the demo workspace, its admin and its knowledge sources (queued for ingestion)."""
+    """Create the demo workspace, its admin and its knowledge (queued for ingestion)."""
     data = profile()
     qa_pairs = data.pop("qa")
-    workspace = container.workspaces.create(data, admin)
+    workspace = container.workspaces.create(data, admin)  # also queues the profile source
+    knowledge = container.knowledge
+    for pair in qa_pairs:
+        knowledge.add_qa(workspace.id, pair["q"], pair["a"])
     uploads = container.settings.uploads_path / str(workspace.id)
     uploads.mkdir(parents=True, exist_ok=True)
-    now = container.clock()
-    sources = [
-        KnowledgeSource(
-            workspace_id=workspace.id,
-            kind=SourceKind.PROFILE,
-            title="Business profile",
-            refresh_interval_hours=None,
-            created_at=now,
-        )
-    ]
-    for pair in qa_pairs:
-        sources.append(
-            KnowledgeSource(
-                workspace_id=workspace.id,
-                kind=SourceKind.QA,
-                title=pair["q"],
-                config={"q": pair["q"], "a": pair["a"]},
-                refresh_interval_hours=None,
-                created_at=now,
-            )
-        )
     for page in PUBLIC_PAGES:
         name = f"{page}.html"
         shutil.copyfile(site_dir() / name, uploads / name)
-        sources.append(
-            KnowledgeSource(
-                workspace_id=workspace.id,
-                kind=SourceKind.FILE,
-                title=name,
-                uri=name,
-                refresh_interval_hours=None,
-                created_at=now,
-            )
-        )
-    with container.uow() as uow:
-        repo = uow.workspace(workspace.id)
-        for source in sources:
-            repo.add(source)
-        uow.commit()
+        knowledge.add_file(workspace.id, name, name)
     return workspace

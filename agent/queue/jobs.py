@@ -7,6 +7,7 @@ start-up (the worker's composition root), not in globals the jobs build themselv
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from agent.core.turns import TurnRunner
 
@@ -14,6 +15,8 @@ from agent.core.turns import TurnRunner
 @dataclass(frozen=True)
 class JobRuntime:
     turns: TurnRunner | None = None
+    ingestor: Any = None  # ingestion.pipeline.Ingestor
+    knowledge: Any = None  # agent.core.knowledge.KnowledgeService
 
 
 _runtime: JobRuntime | None = None
