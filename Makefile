@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev services lint bench clean
+.PHONY: run test install install-dev system-deps services lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,15 @@ install: $(BIN)/python
 install-dev: $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
 
-run: install
+# OCR (scanned PDFs, photos) needs tesseract and poppler from Debian; best effort here.
+system-deps:
+	@if ! command -v tesseract >/dev/null || ! command -v pdftoppm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr poppler-utils >/dev/null; \
+	  else echo "note: install tesseract-ocr and poppler-utils to read scanned PDFs and images"; fi; \
+	fi
+
+run: system-deps install
 	DO_NOT_TRACK=1 $(BIN)/frontdesk demo --if-empty
 	DO_NOT_TRACK=1 $(BIN)/frontdesk up --host $(HOST) --port $(PORT)
 
@@ -37,6 +45,8 @@ lint: install-dev
 
 bench: install
 	$(BIN)/python benchmarks/service.py
+	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/retrieval.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

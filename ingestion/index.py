@@ -4,9 +4,11 @@ Writes are content-addressed (a chunk's id is a hash of its source, document and
 text), so re-ingesting unchanged content embeds nothing, and a document's chunks are
 replaced as a set: whatever is no longer there disappears from the index.
 
-Search fuses dense similarity (Chroma, cosine) and BM25 (exact tokens such as prices
-and product codes) by reciprocal rank, and lets a custom Q&A that matches the question
-strongly come first.
+Search is hybrid: dense similarity (Chroma, cosine) plus BM25 for exact tokens such as
+prices, product codes and place names. The two are fused by score (cosine plus a
+normalised BM25 bonus); reciprocal-rank fusion is kept as an option because
+``benchmarks/retrieval.py`` measures both side by side. A custom Q&A that matches the
+question strongly comes first.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from ingestion.bm25 import BM25, tokenize
 from ingestion.chunk import Chunk
 from ingestion.embed import MiniLMEmbedder, MiniLMEmbeddingFunction
 
+KEYWORD_WEIGHT = 0.15  # chosen with benchmarks/retrieval.py (0.1-0.25 all scored best)
 RRF_K = 60
 CANDIDATES = 20
 QA_WINS_AT = 0.72  # cosine between a question and a custom Q&A that counts as "the same question"
@@ -242,7 +245,17 @@ class ChromaIndex:
 
     # -- searching -------------------------------------------------------------
 
-    def search(self, workspace_id: int, query: str, k: int = 5) -> list[Passage]:
+    def search(
+        self,
+        workspace_id: int,
+        query: str,
+        k: int = 5,
+        *,
+        mode: str = "hybrid",
+        fusion: str = "score",
+    ) -> list[Passage]:
+        """Best passages first. ``mode`` "dense" or "keyword" and ``fusion`` "rrf" exist
+        for measuring each half and each fusion."""
         query = " ".join((query or "").split())[:2000]
         if not query:
             return []
@@ -258,17 +271,18 @@ class ChromaIndex:
         )
         dense_ids = dense["ids"][0]
         similarity = {i: 1.0 - d for i, d in zip(dense_ids, dense["distances"][0], strict=True)}
-        sparse = corpus.bm25.search(query, CANDIDATES)
-        sparse_ids = [corpus.ids[doc] for doc, _ in sparse]
-        fused: dict[str, float] = {}
-        for ranked in (dense_ids, sparse_ids):
-            for rank, chunk_id in enumerate(ranked):
-                fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
-        missing = [i for i in fused if i not in similarity]
+        sparse = {corpus.ids[doc]: score for doc, score in corpus.bm25.search(query, CANDIDATES)}
+        if mode == "dense":
+            sparse = {}
+        missing = [i for i in sparse if i not in similarity]
         if missing:
             got = collection.get(ids=missing, include=["embeddings"])
             for chunk_id, emb in zip(got["ids"], got["embeddings"], strict=True):
                 similarity[chunk_id] = float(np.dot(vector, np.asarray(emb, dtype=np.float32)))
+        if mode == "keyword":
+            similarity = {i: s for i, s in similarity.items() if i in sparse}
+        fuser = rank_fuse if fusion == "rrf" else fuse
+        fused = fuser(similarity, sparse, dense_weight=0.0 if mode == "keyword" else 1.0)
         position = {chunk_id: n for n, chunk_id in enumerate(corpus.ids)}
         terms = set(tokenize(query))
         passages = []
@@ -313,3 +327,39 @@ class ChromaIndex:
             corpus = _Corpus(version, list(data["ids"]), list(texts), list(metas), bm25)
             self._corpora[workspace_id] = corpus
             return corpus
+
+
+def fuse(
+    similarity: Mapping[str, float],
+    keyword: Mapping[str, float],
+    *,
+    dense_weight: float = 1.0,
+    keyword_weight: float = KEYWORD_WEIGHT,
+) -> dict[str, float]:
+    """Cosine similarity plus a bonus for the best exact-token matches.
+
+    BM25 scores are normalised by the best one for this query, so the bonus rewards
+    "contains the rare words you typed" (a price, a code, a place name) without letting
+    common words outvote meaning.
+    """
+    best = max(keyword.values(), default=0.0) or 1.0
+    ids = set(similarity) | set(keyword)
+    return {
+        i: dense_weight * similarity.get(i, 0.0) + keyword_weight * keyword.get(i, 0.0) / best
+        for i in ids
+    }
+
+
+def rank_fuse(
+    similarity: Mapping[str, float],
+    keyword: Mapping[str, float],
+    *,
+    dense_weight: float = 1.0,
+    keyword_weight: float = 1.0,
+) -> dict[str, float]:
+    """Reciprocal-rank fusion (k=60), the usual baseline for hybrid search."""
+    fused: dict[str, float] = {}
+    for weight, scores in ((dense_weight, similarity), (keyword_weight, keyword)):
+        for rank, chunk_id in enumerate(sorted(scores, key=lambda i: (-scores[i], i))):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank + 1)
+    return fused

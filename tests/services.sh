@@ -19,6 +19,15 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
 }
 
+# OCR for scanned PDFs and images.
+missing=()
+command -v tesseract >/dev/null || missing+=(tesseract-ocr)
+command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+if [ ${#missing[@]} -gt 0 ]; then
+  apt_install "${missing[@]}"
+  echo "Installed ${missing[*]}"
+fi
+
 if listening 6379; then
   echo "Redis: using the server on 127.0.0.1:6379"
 else

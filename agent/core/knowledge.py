@@ -19,7 +19,8 @@ from agent.core.models import KnowledgeSource, SourceKind, SourceStatus
 from agent.core.ports import Clock, UnitOfWorkFactory
 
 DEFAULT_REFRESH_HOURS = 24
-_HOST = re.compile(r"^([0-9a-f.]*:[0-9a-f:.]*|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)$")
+_LABEL = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?"
+_HOST = re.compile(rf"^([0-9a-f.]*:[0-9a-f:.]*|{_LABEL}(\.{_LABEL})*)$")  # IPv6, or DNS labels
 MAX_QA_CHARS = 5_000
 MAX_TEXT_CHARS = 200_000
 

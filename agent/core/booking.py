@@ -1,0 +1,147 @@
+"""Appointments against real opening hours: availability and booking, validated server-side.
+
+Whatever a model asks for, a booking only happens for a future slot that fits inside
+opening hours and is free; anything else is refused with the nearest alternatives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from agent.core import calendar
+from agent.core.errors import NotFound, ValidationError
+from agent.core.events import ConversationUpdated, EventBus
+from agent.core.models import Appointment, AppointmentStatus, Workspace
+from agent.core.ports import Clock, UnitOfWorkFactory, WorkspaceRepository
+
+REASONS = {
+    "past": "that time has already passed",
+    "too_soon": "that is too soon to schedule",
+    "closed_day": "we are closed that day",
+    "outside_hours": "that is outside our opening hours",
+    "taken": "that slot is already booked",
+}
+
+
+@dataclass(frozen=True)
+class Availability:
+    day: date | None
+    slots: list[datetime] = field(default_factory=list)  # aware, workspace time zone
+    open_that_day: bool = True
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    booked: bool
+    start: datetime | None = None
+    appointment_id: int | None = None
+    reason: str | None = None  # a key of REASONS, or "missing_contact"
+    alternatives: list[datetime] = field(default_factory=list)
+
+    @property
+    def explanation(self) -> str:
+        return REASONS.get(self.reason or "", self.reason or "")
+
+
+class BookingService:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, events: EventBus) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._events = events
+
+    @staticmethod
+    def _booked(repo: WorkspaceRepository) -> list[tuple[datetime, datetime]]:
+        return [
+            (a.start, a.end) for a in repo.appointments() if a.status == AppointmentStatus.BOOKED
+        ]
+
+    def availability(
+        self, workspace_id: int, day: date | None = None, count: int = 6
+    ) -> Availability:
+        """Free slots on ``day``, or the next ones from now when no day is given."""
+        now = self._clock()
+        with self._uow() as uow:
+            repo = uow.workspace(workspace_id)
+            workspace = repo.workspace()
+            booked = self._booked(repo)
+        tz = ZoneInfo(workspace.timezone)
+        args = (workspace.hours, tz, workspace.appointment_minutes, booked, now)
+        if day is None:
+            return Availability(None, calendar.next_slots(now, count, *args))
+        slots = calendar.slots_on(day, *args)
+        open_that_day = bool(workspace.hours.get(day.strftime("%a").lower()[:3]))
+        if not slots:
+            after = datetime.combine(day, datetime.min.time(), tz) + timedelta(days=1)
+            return Availability(day, calendar.next_slots(after, 3, *args), open_that_day)
+        return Availability(day, slots[:count], open_that_day)
+
+    def book(
+        self, workspace_id: int, conversation_id: int, start: datetime, notes: str = ""
+    ) -> BookingResult:
+        """Book ``start`` for the conversation's contact, who must be reachable."""
+        if start.tzinfo is None:
+            raise ValidationError("start", "needs a time zone")
+        now = self._clock()
+        with self._uow() as uow:
+            repo = uow.workspace(workspace_id)
+            workspace = repo.workspace()
+            conversation = repo.conversation(conversation_id, for_update=True)
+            contact = repo.contact(conversation.contact_id)
+            if not contact.is_lead:
+                return BookingResult(False, start, reason="missing_contact")
+            existing = [
+                a
+                for a in repo.appointments(conversation_id=conversation_id)
+                if a.status == AppointmentStatus.BOOKED and a.start == start
+            ]
+            if existing:  # asked twice: one appointment
+                return BookingResult(True, start, existing[0].id)
+            verdict = self._check(workspace, start, self._booked(repo), now)
+            if not verdict.ok:
+                return BookingResult(
+                    False, start, reason=verdict.reason, alternatives=verdict.alternatives
+                )
+            appointment = Appointment(
+                workspace_id=workspace_id,
+                contact_id=contact.id,
+                conversation_id=conversation_id,
+                start=start,
+                end=start + timedelta(minutes=workspace.appointment_minutes),
+                notes=notes[:2000],
+                created_at=now,
+            )
+            repo.add(appointment)
+            uow.commit()
+        self._events.publish(
+            ConversationUpdated(workspace_id, conversation_id, {"appointment_id": appointment.id})
+        )
+        return BookingResult(True, start, appointment.id)
+
+    def check(self, workspace_id: int, start: datetime) -> calendar.Verdict:
+        with self._uow() as uow:
+            repo = uow.workspace(workspace_id)
+            return self._check(repo.workspace(), start, self._booked(repo), self._clock())
+
+    @staticmethod
+    def _check(
+        workspace: Workspace,
+        start: datetime,
+        booked: list[tuple[datetime, datetime]],
+        now: datetime,
+    ) -> calendar.Verdict:
+        tz = ZoneInfo(workspace.timezone)
+        return calendar.check(
+            start.astimezone(tz), workspace.hours, tz, workspace.appointment_minutes, booked, now
+        )
+
+    def cancel(self, workspace_id: int, appointment_id: int) -> Appointment:
+        with self._uow() as uow:
+            repo = uow.workspace(workspace_id)
+            found = [a for a in repo.appointments() if a.id == appointment_id]
+            if not found:
+                raise NotFound("appointment", appointment_id)
+            found[0].status = AppointmentStatus.CANCELLED
+            uow.commit()
+        return found[0]
