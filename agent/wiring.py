@@ -7,22 +7,31 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import redis
+from langchain_core.language_models import BaseChatModel
+from langgraph.graph.state import CompiledStateGraph
 from rq import Queue, SimpleWorker
 from sqlalchemy import Engine
 
+from agent.core.booking import BookingService
 from agent.core.clock import system_clock
-from agent.core.events import Event, EventBus, ProfileChanged
+from agent.core.events import Event, EventBus, LeadCaptured, ProfileChanged
 from agent.core.knowledge import IngestQueue, KnowledgeService
+from agent.core.notifications import NotificationService
 from agent.core.ports import Clock, Responder, TurnDispatcher
 from agent.core.service import ConversationService, Limits
 from agent.core.turns import TurnRunner
 from agent.core.workspaces import WorkspaceService
+from agent.graph.context import AgentContext
+from agent.graph.graph import build_graph
+from agent.graph.runner import AgentResponder
+from agent.llm import make_chat_model
 from agent.queue import jobs
-from agent.queue.dispatch import DEFAULT_QUEUE, TURNS_QUEUE, RqTurnDispatcher
+from agent.queue.dispatch import DEFAULT_QUEUE, TURNS_QUEUE, InlineDispatcher, RqTurnDispatcher
 from agent.queue.failures import FailureRecorder
-from agent.queue.locks import RedisLocks
+from agent.queue.locks import LocalLocks, RedisLocks
 from agent.settings import Settings
 from agent.storage import migrate
+from agent.storage.checkpoints import make_checkpointer
 from agent.storage.database import make_engine, make_session_factory
 from agent.storage.repositories import SqlUnitOfWorkFactory
 from ingestion.embed import shared_embedder
@@ -45,13 +54,17 @@ class Container:
     settings: Settings
     redis_url: str = ""
     clock: Clock = system_clock
-    responder: Responder | None = None
+    responder_override: Responder | None = None
     dispatcher_override: TurnDispatcher | None = None
     ingest_queue_override: IngestQueue | None = None
     events: EventBus = field(default_factory=EventBus)
 
     def __post_init__(self) -> None:
         self.events.subscribe(ProfileChanged, self._profile_changed)
+        self.events.subscribe(LeadCaptured, self._lead_captured)
+
+    def _lead_captured(self, event: Event) -> None:
+        self.notifications.lead_captured(event)
 
     def _profile_changed(self, event: Event) -> None:
         self.knowledge.ensure_profile_source(event.workspace_id)
@@ -77,12 +90,13 @@ class Container:
         return Queue(name, connection=self.redis)
 
     @cached_property
-    def dispatcher(self) -> TurnDispatcher | None:
+    def dispatcher(self) -> TurnDispatcher:
+        """Queued to the workers when there is Redis; otherwise run inline (chat, evals)."""
         if self.dispatcher_override is not None:
             return self.dispatcher_override
-        if self.responder is None:
-            return None
-        return RqTurnDispatcher(self.queue(TURNS_QUEUE))
+        if self.redis_url:
+            return RqTurnDispatcher(self.queue(TURNS_QUEUE))
+        return InlineDispatcher(self.turns)
 
     @cached_property
     def conversations(self) -> ConversationService:
@@ -125,18 +139,52 @@ class Container:
         return Ingestor(self.uow, self.index, self.clock, options, locks=locks)
 
     @cached_property
-    def turns(self) -> TurnRunner | None:
-        if self.responder is None:
-            return None
-        return TurnRunner(self.uow, RedisLocks(self.redis), self.responder)
+    def turns(self) -> TurnRunner:
+        locks = RedisLocks(self.redis) if self.redis_url else LocalLocks()
+        return TurnRunner(self.uow, locks, self.responder)
+
+    # -- the AI receptionist -------------------------------------------------------
+
+    @cached_property
+    def booking(self) -> BookingService:
+        return BookingService(self.uow, self.clock, self.events)
+
+    @cached_property
+    def notifications(self) -> NotificationService:
+        return NotificationService(self.uow, self.clock, sender=None)
+
+    @cached_property
+    def chat_model(self) -> BaseChatModel:
+        return make_chat_model(self.settings.model)
+
+    @cached_property
+    def graph(self) -> CompiledStateGraph:
+        checkpointer = make_checkpointer(self.settings.sqlalchemy_url, self.settings.data_dir)
+        return build_graph(self.chat_model, checkpointer)
+
+    def agent_context(self, workspace_id: int, conversation_id: int) -> AgentContext:
+        return AgentContext(
+            workspace_id=workspace_id,
+            conversation_id=conversation_id,
+            uow=self.uow,
+            conversations=self.conversations,
+            knowledge=self.index,
+            booking=self.booking,
+            notifications=self.notifications,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def responder(self) -> Responder:
+        if self.responder_override is not None:
+            return self.responder_override
+        return AgentResponder(self.graph, self.agent_context)
 
     def worker(
         self, queues: Sequence[str] = WORKER_QUEUES, name: str | None = None
     ) -> SimpleWorker:
         """An rq worker on the given queues, recording failures; binds the job runtime."""
-        jobs.bind(
-            jobs.JobRuntime(turns=self.turns, ingestor=self.ingestor, knowledge=self.knowledge)
-        )
+        jobs.bind(self)
         return SimpleWorker(
             [self.queue(name_) for name_ in queues],
             connection=self.redis,

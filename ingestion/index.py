@@ -90,6 +90,10 @@ class ChromaConnection:
         self._path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(self._path), settings=self._settings)
 
+    def stamp(self) -> str | None:
+        """Changes whenever any process writes embedded files; None for a server."""
+        return None if self._generation_file is None else self._read_generation()
+
     def wrote(self) -> None:
         """Record a write by this process: others reopen, this client is already current."""
         file = self._generation_file
@@ -127,11 +131,16 @@ class SyncStats:
 
 @dataclass
 class _Corpus:
+    """Everything BM25 and passage building need, cached until the collection changes."""
+
     version: str
+    stamp: str | None
     ids: list[str]
     texts: list[str]
     metas: list[Mapping[str, object]]
     bm25: BM25
+    position: dict[str, int] = field(default_factory=dict)
+    terms: list[set[str]] = field(default_factory=list)
 
 
 class ChromaIndex:
@@ -139,6 +148,7 @@ class ChromaIndex:
         self._connection = connection
         self._embedder = embedder
         self._corpora: dict[int, _Corpus] = {}
+        self._handles: dict[int, tuple[int, object]] = {}
         self._lock = threading.Lock()
 
     @staticmethod
@@ -146,11 +156,18 @@ class ChromaIndex:
         return f"workspace-{workspace_id}"
 
     def _collection(self, workspace_id: int):  # type: ignore[no-untyped-def]
-        return self._connection.client().get_or_create_collection(
+        """The workspace's collection; the handle is reused while the client is current."""
+        client = self._connection.client()
+        cached = self._handles.get(workspace_id)
+        if cached is not None and cached[0] == id(client):
+            return cached[1]
+        collection = client.get_or_create_collection(
             self.collection_name(workspace_id),
             embedding_function=MiniLMEmbeddingFunction(),
             configuration={"hnsw": {"space": "cosine"}},
         )
+        self._handles[workspace_id] = (id(client), collection)
+        return collection
 
     # -- writing ---------------------------------------------------------------
 
@@ -283,7 +300,7 @@ class ChromaIndex:
             similarity = {i: s for i, s in similarity.items() if i in sparse}
         fuser = rank_fuse if fusion == "rrf" else fuse
         fused = fuser(similarity, sparse, dense_weight=0.0 if mode == "keyword" else 1.0)
-        position = {chunk_id: n for n, chunk_id in enumerate(corpus.ids)}
+        position = corpus.position
         terms = set(tokenize(query))
         passages = []
         for chunk_id, score in fused.items():
@@ -294,7 +311,7 @@ class ChromaIndex:
             sim = max(0.0, min(1.0, similarity.get(chunk_id, 0.0)))
             if meta["kind"] == "qa" and sim >= QA_WINS_AT:
                 score += 1.0  # the admin answered this very question
-            found = terms & set(tokenize(f"{meta['title']} {meta['heading']} {corpus.texts[n]}"))
+            found = terms & corpus.terms[n]
             passages.append(
                 Passage(
                     chunk_id=chunk_id,
@@ -313,18 +330,33 @@ class ChromaIndex:
         return passages[:k]
 
     def _corpus(self, workspace_id: int, collection) -> _Corpus:  # type: ignore[no-untyped-def]
-        version = f"{(collection.metadata or {}).get('fd_version', 0)}:{collection.count()}"
+        stamp = self._connection.stamp()
+        cached = self._corpora.get(workspace_id)
+        if cached is not None and stamp is not None and cached.stamp == stamp:
+            return cached  # embedded files untouched since: no Chroma round trip at all
+        fresh = self._connection.client().get_collection(self.collection_name(workspace_id))
+        version = f"{(fresh.metadata or {}).get('fd_version', 0)}:{collection.count()}"
         with self._lock:
             cached = self._corpora.get(workspace_id)
             if cached is not None and cached.version == version:
+                cached.stamp = stamp
                 return cached
             data = collection.get(include=["documents", "metadatas"])
             metas = data["metadatas"] or []
             texts = data["documents"] or []
-            bm25 = BM25(
-                [f"{m['title']} {m['heading']} {t}" for m, t in zip(metas, texts, strict=True)]
+            searchable = [
+                f"{m['title']} {m['heading']} {t}" for m, t in zip(metas, texts, strict=True)
+            ]
+            corpus = _Corpus(
+                version,
+                stamp,
+                list(data["ids"]),
+                list(texts),
+                list(metas),
+                BM25(searchable),
+                position={chunk_id: n for n, chunk_id in enumerate(data["ids"])},
+                terms=[set(tokenize(t)) for t in searchable],
             )
-            corpus = _Corpus(version, list(data["ids"]), list(texts), list(metas), bm25)
             self._corpora[workspace_id] = corpus
             return corpus
 

@@ -56,7 +56,7 @@ class EchoResponder:
 def queued(settings, clock, redis_conn, redis_url):
     responder = EchoResponder()
     container = build(
-        settings.ensure_data_dir(), redis_url=redis_url, clock=clock, responder=responder
+        settings.ensure_data_dir(), redis_url=redis_url, clock=clock, responder_override=responder
     )
     responder.service = container.conversations
     yield container, responder

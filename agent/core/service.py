@@ -381,15 +381,21 @@ class ConversationService:
         *,
         in_reply_to: int | None = None,
         meta: dict[str, Any] | None = None,
+        after_handoff: bool = False,
     ) -> Message | None:
-        """Store the AI's answer, unless a human took over while it was thinking."""
+        """Store the AI's answer, unless a human took over while it was thinking.
+
+        ``after_handoff``: the AI itself just handed over, and this reply tells the visitor
+        so; it is the one message allowed once the conversation is in human mode.
+        """
         body = (body or "").strip()
         if not body:
             raise ValidationError("body", "the AI produced an empty reply")
         with self._uow() as uow:
             repo = uow.workspace(workspace_id)
             conversation = repo.conversation(conversation_id, for_update=True)
-            if conversation.mode != Mode.AI or conversation.status != ConversationStatus.OPEN:
+            human = conversation.mode != Mode.AI and not after_handoff
+            if human or conversation.status != ConversationStatus.OPEN:
                 return None
             message = self._outbound(repo, conversation, body, AuthorKind.AI, meta=meta)
             message.reply_to_id = in_reply_to

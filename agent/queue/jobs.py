@@ -6,17 +6,20 @@ start-up (the worker's composition root), not in globals the jobs build themselv
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from agent.core.turns import TurnRunner
 
 
-@dataclass(frozen=True)
-class JobRuntime:
-    turns: TurnRunner | None = None
-    ingestor: Any = None  # ingestion.pipeline.Ingestor
-    knowledge: Any = None  # agent.core.knowledge.KnowledgeService
+class JobRuntime(Protocol):
+    """What jobs need; the worker binds its container (attributes are built on first use)."""
+
+    @property
+    def turns(self) -> TurnRunner: ...
+    @property
+    def ingestor(self) -> Any: ...  # ingestion.pipeline.Ingestor
+    @property
+    def knowledge(self) -> Any: ...  # agent.core.knowledge.KnowledgeService
 
 
 _runtime: JobRuntime | None = None
@@ -35,7 +38,4 @@ def current() -> JobRuntime:
 
 def run_turn(workspace_id: int, conversation_id: int, message_id: int) -> str:
     """Let the AI receptionist answer one visitor message."""
-    turns = current().turns
-    if turns is None:
-        raise RuntimeError("this worker has no AI receptionist configured")
-    return turns.run(workspace_id, conversation_id, message_id).value
+    return current().turns.run(workspace_id, conversation_id, message_id).value

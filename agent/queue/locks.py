@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
@@ -33,3 +34,18 @@ class RedisLocks:
             # LockError: it expired while we worked, and the ttl already freed it.
             with suppress(LockError):
                 lock.release()
+
+
+class LocalLocks:
+    """In-process locks, for running turns inline without Redis (terminal chat, evals)."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+
+    @contextmanager
+    def hold(self, name: str) -> Iterator[None]:
+        with self._guard:
+            lock = self._locks.setdefault(name, threading.Lock())
+        with lock:
+            yield

@@ -1,0 +1,23 @@
+"""What nodes and tools may use, handed in per run (LangGraph runtime context)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agent.core.booking import BookingService
+from agent.core.knowledge import KnowledgeSearch
+from agent.core.notifications import NotificationService
+from agent.core.ports import Clock, UnitOfWorkFactory
+from agent.core.service import ConversationService
+
+
+@dataclass(frozen=True)
+class AgentContext:
+    workspace_id: int
+    conversation_id: int
+    uow: UnitOfWorkFactory
+    conversations: ConversationService
+    knowledge: KnowledgeSearch
+    booking: BookingService
+    notifications: NotificationService
+    clock: Clock

@@ -1,0 +1,117 @@
+"""One visitor turn: load_context → retrieve → model ⇄ tools → END."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.prebuilt import ToolNode
+from langgraph.runtime import Runtime
+
+from agent.core.models import AuthorKind, Message
+from agent.graph.context import AgentContext
+from agent.graph.prompts import knowledge_block, system_prompt
+from agent.graph.state import TurnState
+from agent.graph.tools import TOOLS, passage_dict
+
+HISTORY_LIMIT = 40  # messages of memory sent to the model
+PASSAGES = 5
+
+
+def _as_message(message: Message) -> AnyMessage | None:
+    """Stored messages the graph has not seen yet: the visitor's, and staff replies."""
+    if message.author_kind == AuthorKind.CONTACT:
+        return HumanMessage(content=message.body, id=f"msg-{message.id}")
+    if message.author_kind == AuthorKind.STAFF:
+        # Staff spoke for the business; the model should know what was said.
+        return AIMessage(content=message.body, name="staff", id=f"msg-{message.id}")
+    return None
+
+
+def load_context(state: TurnState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    seen = state.get("seen_message_id", 0)
+    with ctx.uow() as uow:
+        repo = uow.workspace(ctx.workspace_id)
+        workspace = repo.workspace()
+        conversation = repo.conversation(ctx.conversation_id)
+        contact = repo.contact(conversation.contact_id)
+        stored = [m for m in repo.messages(ctx.conversation_id, limit=HISTORY_LIMIT) if m.id > seen]
+    new = [m for m in (_as_message(s) for s in stored) if m is not None]
+    return {
+        "system": system_prompt(workspace, ctx.clock(), contact),
+        "messages": new,
+        "passages": [],
+        "tool_log": None,  # a new turn
+        "seen_message_id": max([seen, *(s.id for s in stored)]),
+    }
+
+
+def _visitor_text(messages: list[AnyMessage]) -> str:
+    """The visitor's words since the AI last spoke (they may have sent several messages)."""
+    texts: list[str] = []
+    for message in reversed(messages):
+        if isinstance(message, HumanMessage):
+            texts.append(str(message.content))
+        elif isinstance(message, AIMessage) and not message.tool_calls:
+            break
+    return "\n".join(reversed(texts))
+
+
+def retrieve(state: TurnState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Search the knowledge with the visitor's words (the search_knowledge tool, run by
+    the graph itself so every answer starts grounded)."""
+    ctx = runtime.context
+    query = _visitor_text(state["messages"])
+    if not query.strip():
+        return {"passages": []}
+    passages = [passage_dict(p) for p in ctx.knowledge.search(ctx.workspace_id, query, PASSAGES)]
+    entry = {"name": "search_knowledge", "args": {"query": query}, "auto": True}
+    return {"passages": passages, "tool_log": [entry]}
+
+
+def _history(messages: list[AnyMessage]) -> list[AnyMessage]:
+    recent = messages[-HISTORY_LIMIT:]
+    while recent and isinstance(recent[0], ToolMessage):  # never start mid tool exchange
+        recent = recent[1:]
+    return recent
+
+
+def make_model_node(model: BaseChatModel):  # type: ignore[no-untyped-def]
+    bound = model.bind_tools(TOOLS)
+
+    def call_model(state: TurnState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+        prompt = [
+            SystemMessage(content=state["system"]),
+            SystemMessage(content=knowledge_block(state.get("passages", []))),
+        ]
+        response = bound.invoke(prompt + _history(state["messages"]))
+        log = [{"name": c["name"], "args": c["args"]} for c in getattr(response, "tool_calls", [])]
+        return {"messages": [response], "tool_log": log}
+
+    return call_model
+
+
+def route_after_model(state: TurnState) -> str:
+    last = state["messages"][-1]
+    return "tools" if isinstance(last, AIMessage) and last.tool_calls else END
+
+
+def build_graph(
+    model: BaseChatModel, checkpointer: BaseCheckpointSaver | None = None
+) -> CompiledStateGraph:
+    graph = StateGraph(TurnState, context_schema=AgentContext)
+    graph.add_node("load_context", load_context)
+    graph.add_node("retrieve", retrieve)
+    graph.add_node("model", make_model_node(model))
+    graph.add_node("tools", ToolNode(TOOLS, handle_tool_errors=True))
+    graph.add_edge(START, "load_context")
+    graph.add_edge("load_context", "retrieve")
+    graph.add_edge("retrieve", "model")
+    graph.add_conditional_edges("model", route_after_model, ["tools", END])
+    graph.add_edge("tools", "model")
+    return graph.compile(checkpointer=checkpointer)

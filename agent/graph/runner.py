@@ -1,0 +1,113 @@
+"""Runs the graph for one visitor message and posts the answer through the service.
+
+This is the ``Responder`` the turn jobs call. The reply's metadata records what the
+inbox shows next to it: the sources cited and the tools used.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+from langgraph.graph.state import CompiledStateGraph
+
+from agent.graph.context import AgentContext
+
+log = logging.getLogger(__name__)
+FALLBACK = "Sorry, I couldn't put an answer together just now. A member of our team will follow up."
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    reply: str
+    citations: list[dict[str, str]]
+    tool_calls: list[dict[str, Any]]
+    handed_off: bool
+
+
+def _turn_messages(messages: list[Any]) -> list[Any]:
+    """Messages produced in this turn: everything after the last visitor message."""
+    for index in range(len(messages) - 1, -1, -1):
+        if isinstance(messages[index], HumanMessage):
+            return messages[index + 1 :]
+    return messages
+
+
+def _citations(final: AIMessage, passages: list[dict[str, Any]]) -> list[dict[str, str]]:
+    chosen = final.response_metadata.get("citations") if final.response_metadata else None
+    if chosen is None:  # an LLM: record what it was given, best first
+        chosen = [{"source": p["source"], "uri": p["uri"]} for p in passages[:3]]
+    seen, unique = set(), []
+    for citation in chosen:
+        if citation["source"] not in seen:
+            seen.add(citation["source"])
+            unique.append({"source": citation["source"], "uri": citation["uri"]})
+    return unique
+
+
+class AgentResponder:
+    def __init__(self, graph: CompiledStateGraph, context: Any) -> None:
+        # ``context`` builds an AgentContext for a (workspace, conversation).
+        self._graph = graph
+        self._context = context
+
+    def run(self, workspace_id: int, conversation_id: int) -> TurnResult:
+        ctx: AgentContext = self._context(workspace_id, conversation_id)
+        config = {
+            "configurable": {"thread_id": f"conversation-{conversation_id}"},
+            "recursion_limit": 24,
+        }
+        state = self._graph.invoke({}, config, context=ctx)
+        turn = _turn_messages(state["messages"])
+        final = next(
+            (m for m in reversed(turn) if isinstance(m, AIMessage) and not m.tool_calls), None
+        )
+        tool_results = {m.tool_call_id: m for m in turn if isinstance(m, ToolMessage)}
+        tool_calls = []
+        for entry in state.get("tool_log", []):
+            tool_calls.append(
+                {
+                    "name": entry["name"],
+                    "args": entry["args"],
+                    **({"auto": True} if entry.get("auto") else {}),
+                }
+            )
+        for message in turn:
+            if isinstance(message, AIMessage):
+                for call in message.tool_calls:
+                    result = tool_results.get(call["id"])
+                    for logged in tool_calls:
+                        if logged["name"] == call["name"] and logged["args"] == call["args"]:
+                            logged["result"] = _summary(result)
+        handed_off = any(c["name"] == "handoff_to_human" for c in tool_calls)
+        reply = str(final.content).strip() if final is not None else ""
+        return TurnResult(
+            reply=reply or FALLBACK,
+            citations=_citations(final, state.get("passages", [])) if final is not None else [],
+            tool_calls=tool_calls,
+            handed_off=handed_off,
+        )
+
+    def respond(self, workspace_id: int, conversation_id: int, message_id: int) -> None:
+        ctx: AgentContext = self._context(workspace_id, conversation_id)
+        result = self.run(workspace_id, conversation_id)
+        ctx.conversations.post_ai_reply(
+            workspace_id,
+            conversation_id,
+            result.reply,
+            in_reply_to=message_id,
+            meta={"citations": result.citations, "tool_calls": result.tool_calls},
+            after_handoff=result.handed_off,
+        )
+
+
+def _summary(message: ToolMessage | None) -> Any:
+    if message is None:
+        return None
+    try:
+        return json.loads(str(message.content))
+    except ValueError:
+        return str(message.content)[:500]

@@ -1,0 +1,199 @@
+"""The receptionist's tools: plain functions, validated server-side whatever the model asks.
+
+Each returns JSON the model reads (an LLM or the offline model alike). Invalid input
+comes back as ``{"ok": false, "error": ...}`` so the model can ask again, never as an
+exception that would end the turn.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from langchain_core.tools import tool
+from langgraph.prebuilt import ToolRuntime
+
+from agent.core.calendar import describe_hours, is_open, next_opening
+from agent.core.contacts import ContactDetails
+from agent.core.errors import FrontdeskError
+from agent.core.when import combine, parse_when
+from agent.graph.context import AgentContext
+
+# .context is an AgentContext; not parametrised because pydantic cannot model its ports.
+Runtime = ToolRuntime
+
+
+def _json(**data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, default=str)
+
+
+def _workspace(ctx: AgentContext):  # type: ignore[no-untyped-def]
+    with ctx.uow() as uow:
+        return uow.workspace(ctx.workspace_id).workspace()
+
+
+def _local(dt: datetime, tz: ZoneInfo) -> str:
+    return dt.astimezone(tz).strftime("%Y-%m-%dT%H:%M")
+
+
+@tool
+def search_knowledge(query: str, runtime: Runtime) -> str:
+    """Search the business's knowledge (website, files, Q&A, profile) for passages."""
+    ctx = runtime.context
+    passages = ctx.knowledge.search(ctx.workspace_id, query, 5)
+    return _json(ok=True, passages=[passage_dict(p) for p in passages])
+
+
+def passage_dict(passage: Any) -> dict[str, Any]:
+    return {
+        "source": passage.citation,
+        "uri": passage.uri,
+        "kind": passage.kind,
+        "text": passage.text,
+        "similarity": round(passage.similarity, 3),
+        "keyword": round(passage.keyword, 3),
+    }
+
+
+@tool
+def capture_contact(
+    runtime: Runtime,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    phone: str = "",
+    address: str = "",
+) -> str:
+    """Save the visitor's contact details (any subset); merges with what is known."""
+    ctx = runtime.context
+    details = ContactDetails(first_name, last_name, email, phone, address)
+    if details.is_empty():
+        return _json(ok=False, error="no contact details given")
+    try:
+        contact, new_lead = ctx.conversations.record_contact(
+            ctx.workspace_id, ctx.conversation_id, details
+        )
+    except FrontdeskError as exc:
+        return _json(ok=False, error=str(exc))
+    known = {
+        k: getattr(contact, k)
+        for k in ("first_name", "last_name", "email", "phone", "address")
+        if getattr(contact, k)
+    }
+    return _json(ok=True, contact=known, new_lead=new_lead, reachable=contact.is_lead)
+
+
+@tool
+def check_availability(date_or_range: str, runtime: Runtime) -> str:
+    """Free appointment slots for a day ("tomorrow", "Thursday", "2026-03-05") or soonest."""
+    ctx = runtime.context
+    workspace = _workspace(ctx)
+    tz = ZoneInfo(workspace.timezone)
+    when = parse_when(date_or_range or "", ctx.clock(), tz)
+    day: date | None = when.day if when else None
+    if day is None and date_or_range:
+        try:
+            day = date.fromisoformat(date_or_range[:10])
+        except ValueError:
+            day = None
+    result = ctx.booking.availability(ctx.workspace_id, day)
+    return _json(
+        ok=True,
+        day=day.isoformat() if day else None,
+        open_that_day=result.open_that_day,
+        slots=[_local(s, tz) for s in result.slots],
+        hours=describe_hours(workspace.hours),
+    )
+
+
+def parse_start(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:
+    """ISO local time ("2026-03-03T15:00") or words ("tomorrow at 3pm")."""
+    text = (text or "").strip()
+    try:
+        parsed = datetime.fromisoformat(text)
+        return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
+    except ValueError:
+        when = parse_when(text, now, tz)
+        return combine(when, tz) if when else None
+
+
+@tool
+def book_appointment(
+    start: str,
+    runtime: Runtime,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    phone: str = "",
+    notes: str = "",
+) -> str:
+    """Book an appointment at ``start`` (local time) for the visitor; needs a name and a
+    phone number or email (given here or captured earlier)."""
+    ctx = runtime.context
+    workspace = _workspace(ctx)
+    tz = ZoneInfo(workspace.timezone)
+    when = parse_start(start, ctx.clock(), tz)
+    if when is None:
+        return _json(ok=False, error=f"could not understand the time {start!r}")
+    details = ContactDetails(first_name, last_name, email, phone)
+    if not details.is_empty():
+        try:
+            ctx.conversations.record_contact(ctx.workspace_id, ctx.conversation_id, details)
+        except FrontdeskError as exc:
+            return _json(ok=False, error=str(exc))
+    result = ctx.booking.book(ctx.workspace_id, ctx.conversation_id, when, notes)
+    if result.booked:
+        return _json(
+            ok=True, booked=True, start=_local(when, tz), minutes=workspace.appointment_minutes
+        )
+    return _json(
+        ok=False,
+        booked=False,
+        start=_local(when, tz),
+        reason=result.reason,
+        explanation=result.explanation or "a name and a phone number or email are needed",
+        alternatives=[_local(a, tz) for a in result.alternatives],
+    )
+
+
+@tool
+def share_link(name: str, runtime: Runtime) -> str:
+    """Share one of the business's configured links by name (e.g. "booking")."""
+    workspace = _workspace(runtime.context)
+    key = (name or "").strip().lower().replace(" ", "_")
+    if key not in workspace.links:
+        return _json(ok=False, error=f"no link named {name!r}", available=sorted(workspace.links))
+    label = key.replace("_", " ").capitalize()
+    return _json(
+        ok=True, name=key, url=workspace.links[key], markdown=f"[{label}]({workspace.links[key]})"
+    )
+
+
+@tool
+def handoff_to_human(reason: str, runtime: Runtime) -> str:
+    """Pass the conversation to a person on the team; the AI then stays silent."""
+    ctx = runtime.context
+    ctx.conversations.hand_off(ctx.workspace_id, ctx.conversation_id, reason)
+    ctx.notifications.handoff(ctx.workspace_id, ctx.conversation_id, reason)
+    workspace = _workspace(ctx)
+    tz = ZoneInfo(workspace.timezone)
+    now = ctx.clock().astimezone(tz)
+    opens = None if is_open(now, workspace.hours, tz) else next_opening(now, workspace.hours, tz)
+    return _json(
+        ok=True,
+        open_now=opens is None,
+        next_opening=opens.strftime("%A %H:%M") if opens else None,
+        hours=describe_hours(workspace.hours),
+    )
+
+
+TOOLS = [
+    search_knowledge,
+    capture_contact,
+    check_availability,
+    book_appointment,
+    share_link,
+    handoff_to_human,
+]

@@ -1,0 +1,46 @@
+"""Chat models by name: the built-in offline one, or any LangChain chat model.
+
+``local`` needs nothing; ``openai:MODEL`` (with OPENAI_BASE_URL for any
+OpenAI-compatible server), ``anthropic:MODEL`` and ``ollama:MODEL`` use LangChain's
+standard integrations, with native tool calling and token streaming.
+"""
+
+from __future__ import annotations
+
+import os
+
+from langchain_core.language_models import BaseChatModel
+
+from agent.core.errors import ValidationError
+
+PACKAGES = {
+    "openai": "langchain-openai",
+    "anthropic": "langchain-anthropic",
+    "ollama": "langchain-ollama",
+}
+
+
+def make_chat_model(spec: str) -> BaseChatModel:
+    spec = (spec or "local").strip()
+    if spec == "local":
+        from agent.local.model import LocalChatModel
+
+        return LocalChatModel()
+    provider, _, name = spec.partition(":")
+    if provider not in PACKAGES or not name:
+        raise ValidationError(
+            "FRONTDESK_MODEL",
+            f"{spec!r} is not a model; use local, openai:NAME, anthropic:NAME or ollama:NAME",
+        )
+    from langchain.chat_models import init_chat_model
+
+    options: dict[str, object] = {"temperature": 0}
+    if provider == "openai" and os.environ.get("OPENAI_BASE_URL"):
+        options["base_url"] = os.environ["OPENAI_BASE_URL"]
+        options.setdefault("api_key", os.environ.get("OPENAI_API_KEY") or "not-needed")
+    try:
+        return init_chat_model(name, model_provider=provider, **options)
+    except ImportError:
+        raise ValidationError(
+            "FRONTDESK_MODEL", f"{provider} models need `pip install {PACKAGES[provider]}`"
+        ) from None

@@ -1,0 +1,1 @@
+"""Offline chat model: deterministic language rules and retrieval, no LLM required."""
