@@ -7,6 +7,7 @@ import os
 
 import click
 
+from agent.cli.chat import chat
 from agent.cli.context import CliContext
 from agent.cli.knowledge import knowledge
 from agent.cli.run import up, worker
@@ -36,5 +37,5 @@ def main(ctx: click.Context, data_dir: str | None) -> None:
     ctx.obj = CliContext(data_dir=data_dir)
 
 
-for command in (init, demo, up, worker, db, jobs, knowledge):
+for command in (init, demo, up, worker, db, jobs, knowledge, chat):
     main.add_command(command)

@@ -16,6 +16,7 @@ from agent.wiring import Container, build
 @dataclass
 class CliContext:
     data_dir: str | None = None
+    model: str | None = None  # a --model option overriding FRONTDESK_MODEL
     redis_url: str | None = None
     overrides: dict[str, object] = field(default_factory=dict)
 
@@ -24,6 +25,8 @@ class CliContext:
         environ = dict(os.environ)
         if self.data_dir:
             environ["FRONTDESK_DATA_DIR"] = self.data_dir
+        if self.model:
+            environ["FRONTDESK_MODEL"] = self.model
         try:
             return Settings.load(environ).ensure_data_dir()
         except FrontdeskError as exc:

@@ -22,7 +22,7 @@ from agent.core.when import combine, parse_when
 from agent.graph.context import AgentContext
 
 # .context is an AgentContext; not parametrised because pydantic cannot model its ports.
-Runtime = ToolRuntime
+Runtime = ToolRuntime[Any]
 
 
 def _json(**data: Any) -> str:
@@ -87,25 +87,32 @@ def capture_contact(
 
 @tool
 def check_availability(date_or_range: str, runtime: Runtime) -> str:
-    """Free appointment slots for a day ("tomorrow", "Thursday", "2026-03-05") or soonest."""
+    """Free appointment slots for a day ("tomorrow", "Thursday", "2026-03-05"), or whether
+    one exact time is free ("2026-03-05T10:00", "Thursday at 10am"), or the soonest slots."""
     ctx = runtime.context
     workspace = _workspace(ctx)
     tz = ZoneInfo(workspace.timezone)
-    when = parse_when(date_or_range or "", ctx.clock(), tz)
-    day: date | None = when.day if when else None
-    if day is None and date_or_range:
-        try:
-            day = date.fromisoformat(date_or_range[:10])
-        except ValueError:
-            day = None
-    result = ctx.booking.availability(ctx.workspace_id, day)
-    return _json(
-        ok=True,
-        day=day.isoformat() if day else None,
-        open_that_day=result.open_that_day,
-        slots=[_local(s, tz) for s in result.slots],
-        hours=describe_hours(workspace.hours),
-    )
+    text = (date_or_range or "").strip()
+    when = parse_when(text, ctx.clock(), tz) if text else None
+    exact = parse_start(text, ctx.clock(), tz) if text else None
+    day: date | None = exact.date() if exact else (when.day if when else None)
+    result = ctx.booking.availability(ctx.workspace_id, day, count=12)
+    answer: dict[str, Any] = {
+        "ok": True,
+        "day": day.isoformat() if day else None,
+        "open_that_day": result.open_that_day,
+        "slots": [_local(s, tz) for s in result.slots],
+        "hours": describe_hours(workspace.hours),
+    }
+    if exact is not None and (when is None or when.time is not None or "T" in text):
+        verdict = ctx.booking.check(ctx.workspace_id, exact)
+        answer.update(
+            requested=_local(exact, tz),
+            available=verdict.ok,
+            reason=verdict.reason,
+            alternatives=[_local(a, tz) for a in verdict.alternatives],
+        )
+    return _json(**answer)
 
 
 def parse_start(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:

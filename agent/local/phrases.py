@@ -65,7 +65,9 @@ PHRASES: dict[str, dict[str, str]] = {
             "Lo siento, no puedo compartir eso. Estoy aquí para ayudarle con preguntas sobre "
             "{business}, citas o para ponerle en contacto con nuestro equipo."
         ),
-        "handoff": "He pedido a una persona de nuestro equipo que continúe; le responderá aquí pronto.",
+        "handoff": (
+            "He pedido a una persona de nuestro equipo que continúe; le responderá aquí pronto."
+        ),
         "handoff_closed": (
             "He pasado su mensaje a nuestro equipo. Ahora estamos cerrados; una persona le "
             "responderá cuando abramos ({opens})."
@@ -108,7 +110,10 @@ PHRASES: dict[str, dict[str, str]] = {
             "Désolé, je ne peux pas partager cela. Je suis là pour vous aider avec vos questions "
             "sur {business}, vos rendez-vous ou pour vous mettre en contact avec notre équipe."
         ),
-        "handoff": "J'ai demandé à une personne de notre équipe de prendre le relais ; elle vous répondra ici.",
+        "handoff": (
+            "J'ai demandé à une personne de notre équipe de prendre le relais ; "
+            "elle vous répondra ici."
+        ),
         "handoff_closed": (
             "J'ai transmis votre message à notre équipe. Nous sommes fermés pour le moment ; "
             "une personne vous répondra à l'ouverture ({opens})."

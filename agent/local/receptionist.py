@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
+from agent.core.booking import REASONS
 from agent.core.contacts import ContactDetails
 from agent.core.when import combine, parse_when
 from agent.graph.prompts import instructions_of, parse_context, parse_knowledge
@@ -27,10 +29,14 @@ from agent.local.answer import answer_from
 from agent.local.phrases import join, say, weekday_name, when_text
 
 _ids = itertools.count(1)
+_BOOKING_WORDS = re.compile(
+    r"\b(book|booking|appointment|schedule|reserve|reservation|cita|reservar|rendez-vous|termin)",
+    re.IGNORECASE,
+)
 
 
-def _call(name: str, **args: Any) -> dict[str, Any]:
-    return {"name": name, "args": args, "id": f"call_local_{next(_ids)}", "type": "tool_call"}
+def _call(tool: str, **args: Any) -> dict[str, Any]:
+    return {"name": tool, "args": args, "id": f"call_local_{next(_ids)}", "type": "tool_call"}
 
 
 class Receptionist:
@@ -103,7 +109,9 @@ class Receptionist:
             calls.append(_call("share_link", name=link))
         when = parse_when(text, self.now, self.tz)
         start = combine(when, self.tz) if when else None
-        wants_booking = "booking" in intents or (
+        # "Do you come out to Sooke?" is a question, "come out Thursday at 10" a booking.
+        explicit = bool(_BOOKING_WORDS.search(text))
+        wants_booking = ("booking" in intents and (explicit or when is not None)) or (
             self.previous.get("awaiting") == "time" and when is not None
         )
         if wants_booking and not link:
@@ -113,9 +121,12 @@ class Receptionist:
                 calls.append(_call("check_availability", date_or_range=when.day.isoformat()))
             else:
                 calls.append(_call("check_availability", date_or_range=""))
-        elif self.previous.get("pending_start") and not details.is_empty():
-            if self._reachable(details):
-                calls.append(_call("book_appointment", start=self.previous["pending_start"]))
+        elif (
+            self.previous.get("pending_start")
+            and not details.is_empty()
+            and self._reachable(details)
+        ):
+            calls.append(_call("book_appointment", start=self.previous["pending_start"]))
         if calls:
             return self._tools(calls)
         return self.compose()
@@ -243,17 +254,18 @@ class Receptionist:
     def _availability_outcome(
         self, pair: tuple[dict[str, Any], dict[str, Any]], parts: list[str], meta: dict[str, Any]
     ) -> AIMessage | None:
-        call, result = pair
+        _, result = pair
         lang = self.lang
-        asked = call["args"].get("date_or_range", "")
         slots = result.get("slots", [])
-        requested = self._local(asked) if "T" in asked else None
+        requested = self._local(result["requested"]) if result.get("requested") else None
         if requested is not None:
-            free = requested.strftime("%Y-%m-%dT%H:%M") in slots
+            free = bool(result.get("available"))
+            if not free and result.get("alternatives"):
+                slots = result["alternatives"]
             if free and self._reachable() and "book_appointment" in self.tools:
-                return self._tools([_call("book_appointment", start=asked)])
+                return self._tools([_call("book_appointment", start=result["requested"])])
             if free:
-                meta["pending_start"] = asked
+                meta["pending_start"] = result["requested"]
                 parts.append(say(lang, "available", when=when_text(requested, lang)))
                 parts.append(self._ask_contact(meta))
                 return None
@@ -265,7 +277,7 @@ class Receptionist:
                         lang,
                         "unavailable",
                         when=when_text(requested, lang),
-                        why=result.get("hours", ""),
+                        why=REASONS.get(result.get("reason") or "", result.get("hours", "")),
                     )
                 )
         elif not result.get("open_that_day", True) and result.get("day"):

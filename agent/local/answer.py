@@ -1,0 +1,361 @@
+"""Offline answers: quote the best-supported sentences of retrieved passages, or abstain.
+
+The built-in chat model has no LLM, so it never writes facts: it copies one or two sentences
+verbatim from the retrieved passages (list markers trimmed), cites them, and returns None when
+they do not support an answer. Only general English is used (stop words, a light stemmer, a
+few synonyms), never words tied to one kind of business.
+
+1. Units: passage lines, cut into sentences (not after "e.g." or an initial, not inside
+   "$1.50"); a table row ("Service: X; Price: $149") stays whole. Headings in ``source``,
+   "#" lines, FAQ question lines and a Q&A's question are not quoted: they are *context* for
+   the units they introduce.
+2. Question: folded, stemmed words minus stop and intent words, each a *concept* (a synonym
+   may widen it: bbq/barbecue). Concepts are *specific*, except numbers, generic words (new,
+   house, come...) and words in half the units (the business's domain word). Service actions
+   (fix, unclog, clean...) count only when the passages use them, else they are the visitor's
+   phrasing. Intents: price, discount, time, phone, location, duration.
+3. Score: per specific concept idf = 1 + ln(units / units having it), half when only in the
+   context; 0.3 per generic word; +2 per intent the unit answers (an amount or "free", a
+   percentage, a clock time or "closed Sundays", a phone number, a street address, a
+   duration); + 0.5 x similarity + 0.25 x rank prior.
+4. Abstain (None) unless: a Q&A is the visitor's question (similarity >= 0.7 or it holds every
+   specific concept), mentions every specific concept and, asked a price, quotes one: its
+   answer's first sentence(s) ("Yes." and the next); or else all of these hold:
+   - every specific concept occurs somewhere in the passages ("a new boiler for a 3 bedroom
+     house": no "boiler", no answer, whatever the similarity);
+   - the quote contains a specific concept other than an action (or an action plus what was
+     asked: "how much is a cleaning?") and covers at least half of them;
+   - with no specific concept, the question asks for hours, a phone or an address and the
+     quote has it (a bare "how much?" abstains); a price question is answered with a price.
+5. Selection: the best unit; the next unit of its passage when the best is a lead-in ("Burst
+   pipe or no heat?", "Call us:") or short (< 40 chars) and the next adds a concept or asked
+   entity (or continues the list that answers "when are you open?"); then any unit with a
+   specific concept, scoring at least half the best, that adds either (the price of what the
+   best unit describes, the town the best unit left out). At most ``max_sentences``; sources
+   are the quoted passages in quote order.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+
+QA_MATCH = 0.7  # cosine at which a custom Q&A counts as the visitor's own question
+INTENT_BONUS = 2.0
+CONTEXT_SHARE = 0.5  # a match in a heading or FAQ question counts half
+GENERIC_WEIGHT = 0.3  # flat: generic words only break ties
+SHORT_UNIT = 40
+MIN_COVERAGE = 0.5
+SECOND_SHARE = 0.5
+FACT_INTENTS = frozenset({"time", "phone", "location"})
+
+_STOP_WORDS = """a an the and or but if of to in on at by for with from about into onto over
+    under after before up down out than then so too very is are was were be been being am do
+    does did doing have has had having i me my mine we us our you your yours he him his she her
+    it its they them their this that these those there here what which who whom whose when
+    where why how much many any some all no not yes can could would should will shall may might
+    must just really please thanks thank hi hello hey guy guys ok okay also as like still ever
+    even only own such each every both more most again once now well anyway oh um don doesn isn
+    aren didn wasn weren hasn haven wouldn couldn shouldn dont doesnt isnt cant wont im ive
+    youre whats thats theres hows wheres one get got"""
+_GENERIC_WORDS = """go come make take give help need want use work run start stop find look see
+    tell know think try let put keep ask say offer provide accept handle check done new old good
+    great best better big small large little long short high low first last next other same
+    different right wrong time day week month year thing stuff people person way lot kind type
+    sort part place home house job question info information problem issue today tomorrow
+    tonight yesterday night morning evening afternoon name someone anyone anything something
+    everything service option available possible sure free company business"""
+_ACTION_WORDS = """fix repair replace install unclog unblock clean clear book schedule reschedule
+    cancel change move pay buy order rent return deliver bring send ship inspect visit write"""
+_INTENT_WORDS = """cost price pricing charge fee rate expensive cheap afford discount deal promo
+    coupon sale rebate open close closed hour phone call number telephone reach text contact cell
+    mobile address located location direction minute dollar buck euro cent"""
+_IRREGULAR = {"children": "child", "teeth": "tooth", "feet": "foot", "men": "man"}
+_IRREGULAR |= {"women": "woman", "people": "person", "mice": "mouse"}
+_SYNONYMS = ["bbq barbecue", "kid child", "bike bicycle", "hr hour", "min minute"]
+_SYNONYMS += ["appt appointment", "tv television", "doc doctor", "pic photo"]
+_WIDER = {"weekend": ("saturday", "sunday")}  # one way: "saturday" does not mean "weekend"
+
+_DAY = r"(mon|tues|wednes|thurs|fri|satur|sun)days?"
+_INTENTS = {
+    "price": r"\bhow much\b|\b(costs?|price[sd]?|pricing|charges?|fees?|rates?|expensive"
+    r"|cheap(er|est)?|afford|pay for|dollars?|bucks?)\b",
+    "discount": r"\b(discounts?|deals?|promo(tion)?s?|coupons?|sales?|rebates?)\b",
+    "time": rf"\b(open(s|ing)?|clos(e|es|ed|ing)|hours|tonight|night|weekends?|mornings?"
+    rf"|evenings?|afternoons?|holidays?|what time|{_DAY})\b",
+    "phone": r"\b(phone|calls?|calling|number|telephone|tel|reach|text|contact|cell|mobile)\b",
+    "location": r"\b(where|address|located|location|directions|find you)\b",
+    "duration": r"\bhow (long|many (minutes|hours|days|weeks))\b|\b(minutes?|mins|takes?|lasts?)\b",
+}
+_INTENT_RES = {name: re.compile(pattern) for name, pattern in _INTENTS.items()}
+_STREET = r"(Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|Lane|Ln|Way|Place|Pl|Court|Ct"
+_STREET += r"|Crescent|Cres|Highway|Hwy|Parkway|Square|Terrace|Trail)\b"
+_ENTITIES = {  # what a unit can answer; matched case-insensitively on the original text
+    "price": r"[$€£¥]\s?\d|\b\d[\d,.]*\s?(dollars?|usd|cad|eur|euros?)\b|\bfree\b"
+    r"|\bno (\w+ )?(charge|cost|fee)\b",
+    "discount": r"\d\s?%|\bpercent\b|\bdiscount|[$€£]\s?\d[\d,.]*\s+off\b",
+    "time": rf"\b\d{{1,2}}(:\d\d)?\s?[ap]\.?m\b|\b\d{{1,2}}:\d\d\b|\b24/7\b|\b24 hours\b|\bnoon\b"
+    rf"|\bmidnight\b|\b({_DAY}|holidays?)\b.*\b(open|closed)\b|\b(open|closed)\b.*\b{_DAY}",
+    "phone": r"(\+\d{1,3}[\s.-]?)?(\(\d{3}\)|\b\d{3})[\s.-]?\d{3}[\s.-]\d{4}\b",
+    "location": rf"\b\d{{1,5}}[a-z]?\s+((?-i:[A-Z])[\w'.-]*\s+){{1,4}}(?-i:{_STREET})|^Address:",
+    "duration": r"\b\d+([.,]\d+)?(\s?(-|to)\s?\d+)?\+?\s*(minutes?|mins?|hours?|hrs?|days?|weeks?"
+    r"|months?|years?)\b|\b(an?|one|half an?) (minute|hour|day|week|month|year)\b",
+}
+_ENTITY_RES = {name: re.compile(pattern, re.I) for name, pattern in _ENTITIES.items()}
+_QA = re.compile(r"\s*Q:\s*(.*?)\n\s*A:\s*(.*)\Z", re.S)
+_MARKER = re.compile(r"^\s*([-*•+>]|\d{1,2}[.)])\s+")
+_ROW = re.compile(r"^[^:;]{1,40}:\s[^;]*(;\s*[^:;]{1,40}:\s[^;]*)+$")
+_BOUNDARY = re.compile(r"((?<=[.!?])|(?<=[.!?][\"')\]]))\s+(?=[\"'(\[]?[A-Z0-9$€£])")
+_ABBREVIATION = re.compile(r"\b(e\.g|i\.e|vs|approx|mr|mrs|ms|dr|st|incl|ca)\.$", re.I)
+_INITIAL = re.compile(r"(?<![A-Za-z.])[A-Z]\.$")
+
+
+@dataclass(frozen=True)
+class Answer:
+    sentences: list[str]
+    sources: list[dict]  # {"source": ..., "uri": ...} of the passages quoted, in order
+    support: float
+
+
+@dataclass(frozen=True)
+class _Unit:
+    text: str
+    passage: int
+    index: int  # position among its passage's units, for continuations
+    stems: frozenset[str]
+    context: frozenset[str]  # headings and the FAQ / Q&A question above it
+    entities: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _Concept:
+    stems: frozenset[str]
+    weight: float  # 1.0 when specific, GENERIC_WEIGHT otherwise
+    action: bool = False
+
+
+def _fold(text: str) -> str:
+    """Lower-case ASCII, so "Café" and "cafe" agree; contractions lose their tail."""
+    text = text.replace("\u2019", "'").lower().replace("won't", "will not")
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = re.sub(r"\b([a-z])-(?=[a-z]{2})", r"\1", text)  # "e-bike", "x-ray": one word
+    return re.sub(r"'(s|m|re|ve|ll|d|t)\b", "", text)
+
+
+def _stem(word: str) -> str:
+    """Light suffix stripping, applied to both sides: 'cheques'/'cheque' -> 'chequ'."""
+    w = _IRREGULAR.get(word, word)
+    if len(w) <= 3 or not w.isalpha():
+        return w
+    if w.endswith("ies") and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    for suffix in ("ing", "ed", "ly"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3 + (suffix == "ly"):
+            w = w[: -len(suffix)]
+            if suffix != "ly" and w[-1] == w[-2] and w[-1] not in "lsz":
+                w = w[:-1]  # "fitting" -> "fit", "clogged" -> "clog"
+            break
+    return w[:-1] if w.endswith("e") and len(w) > 3 else w
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z0-9]+", _fold(text)) if len(w) > 1 or w.isdigit()]
+
+
+def _stems(text: str) -> frozenset[str]:
+    return frozenset(_stem(w) for w in _words(text) if w not in _STOP)
+
+
+_STOP = frozenset(_STOP_WORDS.split())
+_GENERIC, _ACTIONS, _INTENT_STEMS = (
+    frozenset(_stem(w) for w in words.split())
+    for words in (_GENERIC_WORDS, _ACTION_WORDS, _INTENT_WORDS)
+)
+_SYNONYM_STEMS = {_stem(w): {_stem(x) for x in g.split()} for g in _SYNONYMS for w in g.split()}
+
+
+def _sentences(line: str) -> list[str]:
+    """Sentence ends, except after abbreviations and initials ("e.g. Sinks", "J. Smith")."""
+    out, start = [], 0
+    for match in _BOUNDARY.finditer(line):
+        head = line[start : match.start()]
+        if not (_ABBREVIATION.search(head) or _INITIAL.search(head)):
+            out.append(head.strip())
+            start = match.end()
+    return [s for s in [*out, line[start:].strip()] if s]
+
+
+def _units(passages: list[dict]) -> list[_Unit]:
+    """Every passage's quotable units, each with the context that introduces it."""
+    units: list[_Unit] = []
+    for n, passage in enumerate(passages):
+        text, source = str(passage.get("text") or ""), str(passage.get("source") or "")
+        base = source.split(" > ", 1)[1] if " > " in source else ""
+        base = source.removeprefix("Q&A:") if source.startswith("Q&A:") else base
+        qa = _QA.match(text)
+        if qa:
+            base, text = f"{base} {qa.group(1)}", qa.group(2)
+        local, index = "", 0
+        for raw in text.splitlines():
+            line = _MARKER.sub("", raw).strip()
+            if line.startswith("#") or (line.endswith("?") and len(_sentences(line)) == 1):
+                local = line.lstrip("#")  # a heading or FAQ question introduces what follows
+                continue
+            context = _stems(f"{base} {local}")
+            for piece in [line] if _ROW.match(line) else _sentences(line):
+                entities = frozenset(k for k, rx in _ENTITY_RES.items() if rx.search(piece))
+                units.append(_Unit(piece, n, index, _stems(piece), context, entities))
+                index += 1
+    return units
+
+
+def _concepts(
+    question: str, df: Counter[str], n_units: int, present: frozenset[str]
+) -> list[_Concept]:
+    """Informative question words, each marked specific or generic (see module docstring)."""
+    concepts: dict[frozenset[str], _Concept] = {}
+    for word in _words(question):
+        stem = _stem(word)
+        if word in _STOP or stem in _STOP or stem in _INTENT_STEMS:
+            continue
+        stems = frozenset({stem, *_SYNONYM_STEMS.get(stem, ()), *_WIDER.get(stem, ())})
+        if stem in _ACTIONS:
+            if stems & present:  # the business uses the word ("cleaning"): it matters
+                concepts[stems] = _Concept(stems, 1.0, action=True)
+            continue
+        domain = df[stem] >= 4 and df[stem] >= n_units / 2
+        generic = stem in _GENERIC or word.isdigit() or domain
+        concepts[stems] = _Concept(stems, GENERIC_WEIGHT if generic else 1.0)
+    return list(concepts.values())
+
+
+def answer_from(question: str, passages: list[dict], *, max_sentences: int = 2) -> Answer | None:
+    """Quote what supports an answer to ``question``; None when the passages do not."""
+    units = _units(passages or [])
+    if not units or max_sentences < 1:
+        return None
+    intents = {name for name, rx in _INTENT_RES.items() if rx.search(_fold(question))}
+    df = Counter(stem for unit in units for stem in unit.stems)
+    present = frozenset().union(*(u.stems | u.context for u in units))
+    concepts = _concepts(question, df, len(units), present)
+    specific = [c for c in concepts if c.weight == 1.0]
+    quoted = _qa_answer(passages, units, specific, intents, max_sentences)
+    if quoted is not None:
+        return quoted
+    if any(not c.stems & present for c in specific):
+        return None  # the visitor names something the knowledge never mentions
+    if not specific and not intents & FACT_INTENTS:
+        return None
+
+    n = len(units)
+    idf = {c: 1 + math.log(n / max(1, min(n, sum(df[s] for s in c.stems)))) for c in specific}
+
+    def score(unit: _Unit) -> float:
+        total = INTENT_BONUS * len(intents & unit.entities)
+        total += sum(c.weight for c in concepts if c.weight < 1.0 and c.stems & unit.stems)
+        for concept, weight in idf.items():
+            if concept.stems & unit.stems:
+                total += weight
+            elif concept.stems & unit.context:
+                total += CONTEXT_SHARE * weight
+        return total
+
+    def prior(unit: _Unit) -> float:
+        similarity = float(passages[unit.passage].get("similarity") or 0.0)
+        return 0.5 * similarity + 0.25 * (1 - unit.passage / len(passages))
+
+    scores = {id(u): score(u) for u in units}
+    ranked = sorted(units, key=lambda u: (-scores[id(u)] - prior(u), u.passage, u.index))
+    best = ranked[0]
+    if scores[id(best)] <= 0:
+        return None
+    chosen = [best]
+
+    def adds(unit: _Unit) -> bool:
+        """Whether a unit brings a specific concept or an asked-for entity the quote lacks."""
+        stems = frozenset().union(*(u.stems for u in chosen))
+        entities = frozenset().union(*(u.entities for u in chosen))
+        new_concept = any(c.stems & unit.stems and not c.stems & stems for c in specific)
+        return new_concept or bool(intents & unit.entities - entities)
+
+    following = [u for u in units if u.passage == best.passage and u.index == best.index + 1]
+    if following and max_sentences > 1:
+        nxt = following[0]
+        lead_in = best.text.endswith(("?", ":"))
+        listing = not specific and bool(intents & best.entities & nxt.entities)
+        if lead_in or (len(best.text) < SHORT_UNIT and (adds(nxt) or listing)):
+            chosen.append(nxt)
+    for unit in ranked[1:]:
+        if len(chosen) >= max_sentences:
+            break
+        strong = scores[id(unit)] >= SECOND_SHARE * scores[id(best)]
+        relevant = any(c.stems & unit.stems for c in specific)
+        if strong and relevant and unit not in chosen and adds(unit):
+            chosen.append(unit)
+    return _supported(chosen, passages, specific, intents)
+
+
+def _supported(
+    chosen: list[_Unit], passages: list[dict], specific: list[_Concept], intents: set[str]
+) -> Answer | None:
+    """The support test on the final quote: enough of the question is in it, else None."""
+    stems = frozenset().union(*(u.stems for u in chosen))
+    context = frozenset().union(*(u.context for u in chosen))
+    entities = frozenset().union(*(u.entities for u in chosen))
+    own = [c for c in specific if c.stems & stems]
+    covered = len(own) + sum(
+        CONTEXT_SHARE for c in specific if not c.stems & stems and c.stems & context
+    )
+    answered = len(intents & entities)
+    if specific:
+        anchored = any(not c.action for c in own) or (own and answered)
+        if not anchored or covered < MIN_COVERAGE * len(specific):
+            return None
+    elif not intents & FACT_INTENTS & entities:
+        return None
+    if "price" in intents and "price" not in entities:
+        return None  # a price question answered without a price is no answer
+    support = (covered + answered) / ((len(specific) + len(intents)) or 1)
+    return _answer(chosen, passages, support)
+
+
+def _qa_answer(
+    passages: list[dict],
+    units: list[_Unit],
+    specific: list[_Concept],
+    intents: set[str],
+    max_sentences: int,
+) -> Answer | None:
+    """A custom Q&A asked again: its answer's first sentence(s), the admin's own words."""
+    for n, passage in enumerate(passages):
+        qa = _QA.match(str(passage.get("text") or ""))
+        answer = [u for u in units if u.passage == n]
+        if not qa or not answer:
+            continue
+        similarity = float(passage.get("similarity") or 0.0)
+        asked = _stems(qa.group(1))
+        same = bool(specific) and all(c.stems & asked for c in specific)
+        held = frozenset().union(*(u.stems | u.context for u in answer))
+        if not (similarity >= QA_MATCH or same) or any(not c.stems & held for c in specific):
+            continue
+        lead_in = len(answer[0].text) < SHORT_UNIT or answer[0].text.endswith(":")  # "Yes."
+        quote = answer[: min(1 + lead_in, max_sentences)]
+        if "price" in intents and not any("price" in u.entities for u in quote):
+            continue  # "Yes." is no answer to "how much?"
+        return _answer(quote, passages, max(similarity, float(same)))
+    return None
+
+
+def _answer(chosen: list[_Unit], passages: list[dict], support: float) -> Answer:
+    sources: list[dict] = []
+    for unit in chosen:
+        passage = passages[unit.passage]
+        cited = {"source": passage.get("source", ""), "uri": passage.get("uri", "")}
+        if cited not in sources:
+            sources.append(cited)
+    return Answer([u.text for u in chosen], sources, round(min(1.0, support), 3))

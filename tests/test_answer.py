@@ -1,0 +1,444 @@
+"""The offline answerer quotes supported sentences verbatim, or abstains.
+
+Knowledge is written the way small-business sites read: a plumbing company and a dental
+clinic, each question asked with several distractor passages around the right one.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.local.answer import Answer, answer_from
+
+
+def page(source: str, text: str, kind: str = "website", uri: str = "") -> dict:
+    host = "http://bayview.test/"
+    return {"source": source, "uri": uri or host + source.split(" > ")[0], "kind": kind,
+            "text": text, "similarity": 0.0, "keyword": 0.0}  # fmt: skip
+
+
+def qa(question: str, answer: str, uri: str) -> dict:
+    return page(f"Q&A: {question}", f"Q: {question}\nA: {answer}", "qa", uri)
+
+
+# -- a plumbing and heating company -------------------------------------------------------
+
+PRICING = page(
+    "pricing.html > Pricing",
+    "Flat-rate prices include labour and standard parts. GST is extra.\n"
+    "Service: Drain cleaning, single fixture; Price: $149\n"
+    "Service: Main sewer line camera inspection; Price: $189\n"
+    "Service: Water heater flush; Price: $99\n"
+    "Service: Tankless water heater installation; Price: from $2,400\n"
+    "Service: Furnace tune-up; Price: $129\n"
+    "Service: Toilet repair; Price: $119",
+)
+DISCOUNTS = page(
+    "pricing.html > Discounts",
+    "- Seniors (65+) receive 10% off any service.\n"
+    "- Military veterans receive 10% off labour.\n"
+    "- Discounts cannot be combined.",
+)
+PAYMENT = page(
+    "pricing.html > Payment",
+    "We accept Visa, Mastercard, debit and e-transfer. We do not accept cheques.\n"
+    "Payment is due when the work is complete.",
+)
+SERVICES = page(
+    "services.html > Services",
+    "- Drain cleaning: We clear kitchen, bathroom and main sewer lines with hydro-jetting.\n"
+    "- Water heaters: We repair and install tank and tankless water heaters from all major "
+    "brands.\n"
+    "- Repiping: Whole-house repiping with PEX or copper, usually finished in 2 to 3 days.",
+)
+FAQ = page(
+    "faq.html > Frequently asked questions",
+    "How long does a tankless water heater last?\n"
+    "Tankless water heaters typically last 20 years or more, about twice as long as a tank.\n"
+    "Is a furnace tune-up worth it?\n"
+    "Annual furnace tune-ups take about 90 minutes. We check the burners, filter, heat "
+    "exchanger and safety controls, which keeps the manufacturer's warranty valid.",
+)
+HOURS = page(
+    "contact.html > Hours",
+    "Monday to Friday 8:00 am to 6:00 pm. Saturday 9:00 am to 2:00 pm. Closed Sundays and "
+    "statutory holidays (emergency line still open).",
+)
+VISIT = page(
+    "contact.html > Visit us",
+    "Our shop is at 1420 Bay Street, Victoria, BC V8R 1A1.\n"
+    "Customers visiting the shop can park free in the three spots marked Bayview behind the "
+    "building. Street parking on Bay Street is metered at $1.50 per hour, e.g. Mon. to Sat. "
+    "until 6 p.m. Evenings are free.\n"
+    "Office phone: 250-555-0100 (Monday to Friday).",
+)
+EMERGENCY = page(
+    "emergency.html > 24/7 emergency service",
+    "Burst pipe or no heat? Our emergency line is answered 24 hours a day, 7 days a week at "
+    "250-555-0199. Emergency call-outs after hours carry a $95 surcharge.\n"
+    "If you smell gas, leave the building first and call FortisBC at 1-800-663-9911.",
+)
+AREA = page(
+    "service-area.html > Where we work",
+    "We serve Greater Victoria, including Saanich, Oak Bay, Esquimalt, Langford, Colwood and "
+    "View Royal.\n"
+    "We do not currently serve Sooke or the Gulf Islands.\n"
+    "There is no travel charge within our service area.",
+)
+ABOUT = page(
+    "about.html > About us",
+    "Bayview Plumbing & Heating has served Victoria since 1998. Our staff are licensed, insured "
+    "and background-checked. All work meets the BC Plumbing Code and carries a two-year "
+    "warranty.",
+)
+PROFILE = page(
+    "business-profile > Opening hours",
+    "- Monday: 08:00 to 18:00\n- Tuesday: 08:00 to 18:00\n- Wednesday: 08:00 to 18:00\n"
+    "- Thursday: 08:00 to 18:00\n- Friday: 08:00 to 18:00\n- Saturday: 09:00 to 14:00\n"
+    "- Sunday: closed\n- Time zone: America/Vancouver",
+    "profile",
+    "business-profile",
+)
+GAS_QA = qa(
+    "Do you do gas fitting?",
+    "Yes. All of our plumbers are certified gas fitters and we install gas lines for ranges, "
+    "barbecues and fireplaces.",
+    "qa-7",
+)
+HEATER_QA = qa(
+    "Do you install water heaters?",
+    "Yes. We install tank and tankless water heaters, usually the same week.",
+    "qa-8",
+)
+
+# -- a dental clinic ----------------------------------------------------------------------
+
+FEES = page(
+    "fees.html > Fees",
+    "Fees follow the 2025 BC Dental Association suggested fee guide.\n"
+    "Service: New patient exam and X-rays; Price: $180\n"
+    "Service: Cleaning and polish (adult); Price: $145\n"
+    "Service: In-office teeth whitening; Price: $450\n"
+    "Service: Custom night guard; Price: $520",
+)
+INSURANCE = page(
+    "insurance.html > Insurance and payment",
+    "We bill most insurance companies directly, including Pacific Blue Cross, Sun Life and "
+    "Manulife. Any portion your plan does not cover is due at the visit.\n"
+    "We are registered with the Canadian Dental Care Plan (CDCP).",
+)
+CLINIC_HOURS = page(
+    "contact.html > Hours",
+    "Tuesday to Friday 8:00 am to 5:00 pm.\n"
+    "Saturday 9:00 am to 1:00 pm, by appointment only.\n"
+    "Call 604-555-0143 to book, or use the online booking link.",
+)
+CLINIC_PROFILE = page(
+    "business-profile > Opening hours",
+    "- Monday: closed\n- Tuesday: 08:00 to 17:00\n- Wednesday: 08:00 to 17:00\n"
+    "- Thursday: 08:00 to 17:00\n- Friday: 08:00 to 17:00\n- Saturday: 09:00 to 13:00\n"
+    "- Sunday: closed",
+    "profile",
+    "business-profile",
+)
+CLINIC_SERVICES = page(
+    "services.html > Services",
+    "We offer cleanings, fillings, crowns, root canals and teeth whitening.\n"
+    "Emergency appointments are available the same day for patients in pain.\n"
+    "We refer orthodontic cases to a specialist.",
+)
+KIDS_QA = qa(
+    "Do you see kids?",
+    "Yes. We see children from age 2, and a parent can stay in the room for the whole visit.",
+    "qa-3",
+)
+
+
+def ask(question: str, *passages: dict, similarity: float = 0.6, **kw: int) -> Answer | None:
+    """Passages best first, as retrieval hands them over, with falling similarity."""
+    ranked = [p | {"similarity": round(similarity - 0.05 * n, 3)} for n, p in enumerate(passages)]
+    found = answer_from(question, ranked, **kw)
+    if found is not None:  # the never-invent rule: every sentence is copied from a passage
+        assert found.sentences and 0.0 <= found.support <= 1.0
+        for sentence in found.sentences:
+            assert any(sentence in p["text"] for p in passages), sentence
+        assert len(found.sentences) <= kw.get("max_sentences", 2)
+    return found
+
+
+def said(found: Answer | None) -> str:
+    assert found is not None, "expected an answer, got an abstention"
+    return " ".join(found.sentences)
+
+
+# -- plumbing: answers --------------------------------------------------------------------
+
+
+def test_price_of_a_service_comes_from_the_pricing_row() -> None:
+    found = ask("How much do you charge to unclog a drain?", SERVICES, PRICING, FAQ, EMERGENCY)
+    assert found is not None
+    assert found.sentences[0] == "Service: Drain cleaning, single fixture; Price: $149"
+    assert found.sources[0] == {"source": PRICING["source"], "uri": PRICING["uri"]}
+
+
+def test_opening_hours_for_one_day_quote_that_sentence() -> None:
+    found = ask("are you open saturdays", HOURS, EMERGENCY, VISIT, PROFILE, AREA)
+    assert found is not None
+    assert found.sentences[0] == "Saturday 9:00 am to 2:00 pm."
+
+
+def test_service_area_exclusion() -> None:
+    found = ask("Do you come out to Sooke?", SERVICES, AREA, ABOUT, EMERGENCY, VISIT)
+    assert found is not None
+    assert found.sentences[0] == "We do not currently serve Sooke or the Gulf Islands."
+
+
+def test_emergency_lead_in_brings_the_phone_number() -> None:
+    found = ask("my pipe burst, who do I call at night??", EMERGENCY, VISIT, SERVICES, HOURS)
+    assert found is not None
+    assert found.sentences[0] == "Burst pipe or no heat?"
+    assert "250-555-0199" in said(found)
+
+
+def test_senior_discount() -> None:
+    found = ask("Any discount for seniors?", PRICING, DISCOUNTS, PAYMENT, ABOUT, SERVICES)
+    assert said(found) == "Seniors (65+) receive 10% off any service."
+
+
+def test_payment_by_cheque() -> None:
+    found = ask("can I pay by cheque", PRICING, PAYMENT, DISCOUNTS, ABOUT)
+    assert said(found) == "We do not accept cheques."
+
+
+def test_how_long_a_tankless_heater_lasts() -> None:
+    found = ask("How long does a tankless water heater last?", SERVICES, PRICING, FAQ, HEATER_QA)
+    assert found is not None
+    assert "20 years" in said(found)
+    assert found.sources[0]["source"] == FAQ["source"]
+
+
+def test_gas_lines_for_a_bbq_quotes_the_qa_answer() -> None:
+    found = ask("do you guys do gas lines for a bbq?", EMERGENCY, GAS_QA, SERVICES, PRICING)
+    assert found is not None
+    assert "gas lines" in said(found)
+    assert found.sources == [{"source": "Q&A: Do you do gas fitting?", "uri": "qa-7"}]
+
+
+def test_the_same_question_as_a_qa_quotes_its_answer_from_the_start() -> None:
+    found = ask("Do you do gas fitting?", GAS_QA, EMERGENCY, SERVICES, similarity=0.9)
+    assert found is not None
+    assert found.sentences[0] == "Yes."
+    assert "certified gas fitters" in found.sentences[1]
+
+
+def test_parking() -> None:
+    found = ask("Where can I park when I come to your shop?", HOURS, VISIT, AREA, ABOUT)
+    assert found is not None
+    assert found.sentences[0] == (
+        "Customers visiting the shop can park free in the three spots marked Bayview behind "
+        "the building."
+    )
+
+
+def test_duration_of_a_tune_up() -> None:
+    found = ask("Is the furnace tune-up really 90 minutes?", PRICING, SERVICES, FAQ, HOURS)
+    assert found is not None
+    assert found.sentences[0] == "Annual furnace tune-ups take about 90 minutes."
+
+
+def test_follow_up_price_question() -> None:
+    found = ask("and how much is a water heater flush?", SERVICES, FAQ, PRICING, HEATER_QA)
+    assert found is not None
+    assert found.sentences[0] == "Service: Water heater flush; Price: $99"
+
+
+def test_sentences_do_not_break_at_prices_or_abbreviations() -> None:
+    found = ask("how much is street parking?", VISIT, PRICING, AREA, HOURS)
+    assert found is not None
+    assert found.sentences[0] == (
+        "Street parking on Bay Street is metered at $1.50 per hour, e.g. Mon. to Sat. until 6 p.m."
+    )
+
+
+def test_a_second_passage_is_quoted_when_it_adds_the_price() -> None:
+    found = ask("how much does it cost to unclog a kitchen drain?", SERVICES, PRICING, FAQ, AREA)
+    assert found is not None
+    assert found.sentences == [
+        "Drain cleaning: We clear kitchen, bathroom and main sewer lines with hydro-jetting.",
+        "Service: Drain cleaning, single fixture; Price: $149",
+    ]
+    assert [s["source"] for s in found.sources] == [SERVICES["source"], PRICING["source"]]
+
+
+def test_max_sentences_is_respected() -> None:
+    question = "my pipe burst, who do I call at night??"
+    found = ask(question, EMERGENCY, VISIT, SERVICES, max_sentences=1)
+    assert found is not None and found.sentences == ["Burst pipe or no heat?"]
+
+
+def test_same_answer_whatever_the_retrieval_order() -> None:
+    first = ask("can I pay by cheque", PAYMENT, PRICING, DISCOUNTS, ABOUT)
+    last = ask("can I pay by cheque", ABOUT, DISCOUNTS, PRICING, PAYMENT)
+    assert said(first) == said(last) == "We do not accept cheques."
+
+
+# -- plumbing: abstentions ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "passages"),
+    [
+        ("How much is a new boiler for a 3 bedroom house?", (PRICING, SERVICES, FAQ, HEATER_QA)),
+        ("Can you write me a poem about the ocean?", (ABOUT, SERVICES, AREA, HOURS, FAQ)),
+        ("What is the staff door code?", (ABOUT, VISIT, HOURS, EMERGENCY, PAYMENT)),
+        ("Who won the hockey game last night?", (HOURS, EMERGENCY, FAQ, ABOUT, AREA)),
+        ("Do you repair boilers?", (SERVICES, PRICING, FAQ, ABOUT)),
+        ("How much does it cost?", (PRICING, SERVICES, FAQ, DISCOUNTS)),
+        ("How much for a boiler flush?", (PRICING, SERVICES, FAQ)),
+    ],
+)
+def test_abstains_without_support(question: str, passages: tuple[dict, ...]) -> None:
+    assert ask(question, *passages) is None
+
+
+def test_a_similar_qa_does_not_answer_for_something_it_never_mentions() -> None:
+    assert ask("Do you install boilers?", HEATER_QA, SERVICES, PRICING, similarity=0.8) is None
+
+
+def test_abstains_with_no_passages() -> None:
+    assert answer_from("How much is a drain cleaning?", []) is None
+    assert answer_from("", [PRICING]) is None
+
+
+# -- a dental clinic ----------------------------------------------------------------------
+
+
+def test_clinic_price() -> None:
+    found = ask("how much is teeth whitening?", CLINIC_SERVICES, FEES, INSURANCE, CLINIC_HOURS)
+    assert found is not None
+    assert found.sentences[0] == "Service: In-office teeth whitening; Price: $450"
+
+
+def test_clinic_direct_billing() -> None:
+    found = ask("Do you direct bill Sun Life?", FEES, INSURANCE, CLINIC_PROFILE, CLINIC_HOURS)
+    assert found is not None
+    assert found.sentences[0] == (
+        "We bill most insurance companies directly, including Pacific Blue Cross, Sun Life and "
+        "Manulife."
+    )
+
+
+def test_clinic_qa_for_children() -> None:
+    found = ask("do you see kids?", CLINIC_SERVICES, KIDS_QA, FEES, similarity=0.66)
+    assert found is not None
+    assert found.sentences == [
+        "Yes.",
+        "We see children from age 2, and a parent can stay in the room for the whole visit.",
+    ]
+
+
+def test_clinic_closed_day_from_the_profile() -> None:
+    found = ask("Are you open on Mondays?", CLINIC_HOURS, CLINIC_PROFILE, CLINIC_SERVICES)
+    assert said(found) == "Monday: closed"
+    assert found is not None and found.sources[0]["uri"] == "business-profile"
+
+
+def test_clinic_phone_number_for_a_bare_question() -> None:
+    found = ask("what's your phone number?", CLINIC_HOURS, CLINIC_SERVICES, FEES)
+    assert "604-555-0143" in said(found)
+
+
+def test_clinic_hours_for_a_bare_question_list_both_lines() -> None:
+    found = ask("When are you open?", CLINIC_HOURS, CLINIC_SERVICES, FEES, INSURANCE)
+    assert found is not None
+    assert found.sentences == [
+        "Tuesday to Friday 8:00 am to 5:00 pm.",
+        "Saturday 9:00 am to 1:00 pm, by appointment only.",
+    ]
+
+
+def test_clinic_dental_plan() -> None:
+    question = "Do you take the Canadian Dental Care Plan?"
+    found = ask(question, INSURANCE, FEES, CLINIC_SERVICES, CLINIC_HOURS)
+    assert said(found) == "We are registered with the Canadian Dental Care Plan (CDCP)."
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Do you do braces?",
+        "How much is a dental implant?",
+        "Can I bring my dog?",
+        "What's the wifi password?",
+    ],
+)
+def test_clinic_abstains(question: str) -> None:
+    found = ask(question, CLINIC_SERVICES, FEES, INSURANCE, CLINIC_HOURS, KIDS_QA)
+    assert found is None
+
+
+# -- a bike shop --------------------------------------------------------------------------
+
+RENTALS = page(
+    "rentals.html > Rentals",
+    "Service: City bike rental, full day; Price: $35\n"
+    "Service: E-bike rental, full day; Price: $65\n"
+    "Helmets and locks are included with every rental.",
+)
+WELCOME = page(
+    "index.html > Welcome",
+    "Open Tuesday to Sunday, 10 a.m. to 6 p.m. Closed Mondays.\n"
+    "Our café serves espresso while you wait for a tune-up.\n"
+    "Tune-ups start at $79 and most are ready the same day.",
+)
+
+
+def test_bike_rental_price_tells_e_bikes_from_bikes() -> None:
+    found = ask("How much to rent an e-bike for the day?", WELCOME, RENTALS)
+    assert (
+        found is not None and found.sentences[0] == "Service: E-bike rental, full day; Price: $65"
+    )
+
+
+def test_bike_shop_accents_and_closed_day() -> None:
+    assert said(ask("do you have a cafe?", RENTALS, WELCOME)) == (
+        "Our café serves espresso while you wait for a tune-up."
+    )
+    assert said(ask("Are you open on Mondays?", WELCOME, RENTALS)) == "Closed Mondays."
+
+
+def test_bike_shop_abstains() -> None:
+    assert ask("Do you sell skateboards?", WELCOME, RENTALS) is None
+    assert ask("How much is a new carbon frame?", RENTALS, WELCOME) is None
+
+
+# -- behaviours behind the rules ----------------------------------------------------------
+
+
+def test_an_faq_question_line_is_context_not_the_answer() -> None:
+    found = ask("Is a furnace tune-up worth it?", FAQ, PRICING, SERVICES)
+    assert found is not None
+    assert found.sentences[0] == "Annual furnace tune-ups take about 90 minutes."
+
+
+def test_a_second_unit_adds_what_the_first_lacks() -> None:
+    found = ask("do you charge for travel to Langford?", AREA, PRICING, SERVICES, ABOUT)
+    assert found is not None
+    assert found.sentences[0] == "There is no travel charge within our service area."
+    assert "Langford" in found.sentences[1]
+    assert found.sources == [{"source": AREA["source"], "uri": AREA["uri"]}]
+
+
+def test_amount_in_words_matches_a_currency_amount() -> None:
+    found = ask("Is the surcharge really 95 dollars?", EMERGENCY, PRICING, HOURS)
+    assert said(found) == "Emergency call-outs after hours carry a $95 surcharge."
+
+
+def test_a_yes_no_qa_does_not_answer_a_price_question() -> None:
+    assert ask("How much is gas fitting?", GAS_QA, PRICING, SERVICES, similarity=0.8) is None
+
+
+def test_action_words_count_only_when_the_site_uses_them() -> None:
+    found = ask("How much is a cleaning?", CLINIC_SERVICES, FEES, INSURANCE)
+    assert said(found) == "Service: Cleaning and polish (adult); Price: $145"
+    assert ask("Can you fix it today?", SERVICES, PRICING, FAQ, EMERGENCY) is None
