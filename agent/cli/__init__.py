@@ -9,6 +9,7 @@ import click
 
 from agent.cli.chat import chat
 from agent.cli.context import CliContext
+from agent.cli.evals import eval_group
 from agent.cli.knowledge import knowledge
 from agent.cli.run import up, worker
 from agent.cli.setup import db, demo, init, jobs
@@ -37,5 +38,5 @@ def main(ctx: click.Context, data_dir: str | None) -> None:
     ctx.obj = CliContext(data_dir=data_dir)
 
 
-for command in (init, demo, up, worker, db, jobs, knowledge, chat):
+for command in (init, demo, up, worker, db, jobs, knowledge, chat, eval_group):
     main.add_command(command)

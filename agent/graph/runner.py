@@ -60,7 +60,8 @@ class AgentResponder:
             "configurable": {"thread_id": f"conversation-{conversation_id}"},
             "recursion_limit": 24,
         }
-        state = self._graph.invoke({}, config, context=ctx)
+        # "sync": the checkpoint is on disk before the visitor can send the next message.
+        state = self._graph.invoke({}, config, context=ctx, durability="sync")
         turn = _turn_messages(state["messages"])
         final = next(
             (m for m in reversed(turn) if isinstance(m, AIMessage) and not m.tool_calls), None

@@ -29,6 +29,7 @@ from agent.local.answer import answer_from
 from agent.local.phrases import join, say, weekday_name, when_text
 
 _ids = itertools.count(1)
+_VISIT_WORDS = re.compile(r"\b(come|visit|send someone|stop by|drop by)\b", re.IGNORECASE)
 _BOOKING_WORDS = re.compile(
     r"\b(book|booking|appointment|schedule|reserve|reservation|cita|reservar|rendez-vous|termin)",
     re.IGNORECASE,
@@ -111,7 +112,8 @@ class Receptionist:
         start = combine(when, self.tz) if when else None
         # "Do you come out to Sooke?" is a question, "come out Thursday at 10" a booking.
         explicit = bool(_BOOKING_WORDS.search(text))
-        wants_booking = ("booking" in intents and (explicit or when is not None)) or (
+        visit = "booking" in intents or bool(_VISIT_WORDS.search(text))
+        wants_booking = (visit and (explicit or when is not None)) or (
             self.previous.get("awaiting") == "time" and when is not None
         )
         if wants_booking and not link:
