@@ -40,7 +40,7 @@ def U(text: str, **expect) -> UserTurn:  # short: the tables below read like the
 def test_bayview_workspace_and_header():
     suite = load_suite(BAYVIEW)
     assert suite.name == "bayview-dev"
-    assert suite.path == BAYVIEW
+    assert suite.path.resolve() == BAYVIEW.resolve()
     assert suite.now == datetime(2026, 3, 2, 10, 0) and suite.now.tzinfo is None
     assert suite.now_aware.isoformat() == "2026-03-02T10:00:00-08:00"
     ws = suite.workspace
