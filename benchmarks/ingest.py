@@ -33,6 +33,7 @@ from ingestion.chunk import chunk_document
 from ingestion.crawl import CrawlLimits, crawl
 from ingestion.embed import shared_embedder
 from ingestion.fetch import SafeFetcher
+from ingestion.index import _WRITE_BATCH, ChromaConnection, ChromaIndex
 from ingestion.jobs import DeferredIngestQueue
 
 SUBJECTS = [
@@ -184,45 +185,46 @@ def embed_only(base_url: str, pages: int) -> tuple[int, int, float]:
     return len(chunks), tokens, time.perf_counter() - start
 
 
-def search_latency(tmp: Path, count: int, queries: int = 200) -> list[float]:
-    """Search on a workspace of ``count`` chunks of generated prose.
+def fill_index(index: ChromaIndex, workspace_id: int, count: int) -> None:
+    """Put ``count`` chunks of generated prose into a workspace's collection.
 
     Embedding 10,000 chunks for real would take minutes, so 1,000 are embedded for real
     and the rest reuse those vectors with a little noise: the index and the BM25 corpus
     have the full size, which is what search latency depends on.
     """
-    from ingestion.chunk import Chunk
-    from ingestion.index import _WRITE_BATCH, ChromaConnection, ChromaIndex
-
     rng = random.Random(11)
-    embedder = shared_embedder()
     texts = [" ".join(sentence(rng) for _ in range(rng.randint(3, 6))) for _ in range(count)]
-    real = embedder.embed(texts[: min(1000, count)])
+    real = shared_embedder().embed(texts[: min(1000, count)])
     noise = np.random.default_rng(3).normal(0, 0.02, (count, real.shape[1])).astype(np.float32)
     vectors = real[np.arange(count) % len(real)] + noise
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    index = ChromaIndex(ChromaConnection(path=str(tmp / "search")), embedder)
-    collection = index._collection(1)
+    collection = index._collection(workspace_id)
     for start in range(0, count, _WRITE_BATCH):
         end = min(count, start + _WRITE_BATCH)
-        chunks = [Chunk(texts[i], f"Page {i // 4}", ("Section",), i % 4) for i in range(start, end)]
         collection.add(
             ids=[f"c{i}" for i in range(start, end)],
             embeddings=vectors[start:end],
-            documents=[c.text for c in chunks],
+            documents=texts[start:end],
             metadatas=[
                 {
                     "source_id": 1,
                     "kind": "website",
                     "uri": f"https://x.example/p{i // 4}",
-                    "title": c.title,
+                    "title": f"Page {i // 4}",
                     "heading": "Section",
-                    "position": c.position,
+                    "position": i % 4,
                 }
-                for i, c in zip(range(start, end), chunks, strict=True)
+                for i in range(start, end)
             ],
         )
+    index._bump(collection)
+
+
+def search_latency(tmp: Path, count: int, queries: int = 200) -> list[float]:
+    index = ChromaIndex(ChromaConnection(path=str(tmp / "search")), shared_embedder())
+    fill_index(index, 1, count)
     index.search(1, "warm up the corpus cache", 5)
+    rng = random.Random(5)
     questions = [
         f"how much to {rng.choice(VERBS)} {rng.choice(OBJECTS)} in {rng.choice(TOWNS)}"
         for _ in range(queries)
