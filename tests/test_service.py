@@ -33,8 +33,10 @@ def visitor(body="Hi, do you take new patients?", thread="visitor-1", pmid=None,
 
 
 def count_messages(container) -> int:
+    """Visitor messages stored (the web chat's welcome message is not one)."""
     with container.uow() as uow:
-        return uow.session.scalar(select(func.count()).select_from(Message))
+        query = select(func.count()).select_from(Message).where(Message.author_kind == "contact")
+        return uow.session.scalar(query)
 
 
 def messages(container, workspace_id, conversation_id):
@@ -49,10 +51,27 @@ def test_inbound_is_persisted_and_routed_to_the_ai(app_container, ws, dispatcher
     assert dispatcher.turns == [(workspace.id, received.conversation.id, received.message.id)]
     stored = messages(app_container, workspace.id, received.conversation.id)
     assert [(m.author_kind, m.body) for m in stored] == [
-        (AuthorKind.CONTACT, "Hi, do you take new patients?")
+        (AuthorKind.AI, workspace.widget["initial_message"]),  # the web chat's welcome
+        (AuthorKind.CONTACT, "Hi, do you take new patients?"),
     ]
     assert any(isinstance(e, MessageCreated) for e in events)
     assert any(isinstance(e, ConversationUpdated) and e.changes.get("created") for e in events)
+
+
+def test_welcome_message_only_opens_new_web_chats(app_container, ws):
+    workspace, _ = ws
+    app_container.workspaces.update_profile(
+        workspace.id,
+        {"widget": {"initial_message": "Hi! Ask me about [prices](https://x.example/p)."}},
+    )
+    web = app_container.conversations.receive(workspace.id, visitor("hello"))
+    app_container.conversations.receive(workspace.id, visitor("again"))
+    sms = app_container.conversations.receive(
+        workspace.id, Inbound(channel="sms", body="hello", thread_id="+16045550142")
+    )
+    bodies = [m.body for m in messages(app_container, workspace.id, web.conversation.id)]
+    assert bodies == ["Hi! Ask me about [prices](https://x.example/p).", "hello", "again"]
+    assert [m.body for m in messages(app_container, workspace.id, sms.conversation.id)] == ["hello"]
 
 
 def test_same_thread_continues_the_same_conversation(app_container, ws):

@@ -170,7 +170,16 @@ class ConversationService:
         )
         repo.add(conversation)
         repo.flush()
-        return conversation, [self._updated(conversation, created=True)]
+        events: list[Event] = [self._updated(conversation, created=True)]
+        welcome = str(repo.workspace().widget.get("initial_message") or "").strip()
+        if channel == Channel.WEBCHAT and welcome:
+            # The welcome the widget showed is the first message of the transcript.
+            message = self._outbound(
+                repo, conversation, welcome, AuthorKind.AI, meta={"welcome": True}
+            )
+            message.delivery_status = DeliveryStatus.SENT
+            events.append(self._created(message))
+        return conversation, events
 
     @staticmethod
     def _find_or_create_contact(

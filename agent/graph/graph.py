@@ -26,6 +26,8 @@ def _as_message(message: Message) -> AnyMessage | None:
     """Stored messages the graph has not seen yet: the visitor's, and staff replies."""
     if message.author_kind == AuthorKind.CONTACT:
         return HumanMessage(content=message.body, id=f"msg-{message.id}")
+    if message.author_kind == AuthorKind.AI and message.meta.get("welcome"):
+        return AIMessage(content=message.body, id=f"msg-{message.id}")
     if message.author_kind == AuthorKind.STAFF:
         # Staff spoke for the business; the model should know what was said.
         return AIMessage(content=message.body, name="staff", id=f"msg-{message.id}")
