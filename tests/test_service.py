@@ -360,7 +360,11 @@ def test_workspace_isolation(app_container, ws):
             repo_b.conversation(conv_a)
         conv = uow.workspace(workspace_a.id).conversation(conv_a)
     assert conv.mode == Mode.AI and conv.status == ConversationStatus.OPEN
-    assert len(messages(app_container, workspace_a.id, conv_a)) == 1
+    stored = messages(app_container, workspace_a.id, conv_a)
+    assert [m.author_kind for m in stored] == [
+        AuthorKind.AI,
+        AuthorKind.CONTACT,
+    ]  # welcome, visitor
 
 
 def test_hand_off_switches_to_human_until_released(app_container, ws, dispatcher):

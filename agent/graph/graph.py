@@ -92,7 +92,8 @@ def make_model_node(model: BaseChatModel):  # type: ignore[no-untyped-def]
             SystemMessage(content=knowledge_block(state.get("passages", []))),
         ]
         response = bound.invoke(prompt + _history(state["messages"]))
-        log = [{"name": c["name"], "args": c["args"]} for c in getattr(response, "tool_calls", [])]
+        calls = getattr(response, "tool_calls", [])
+        log = [{"name": c["name"], "args": c["args"], "id": c.get("id")} for c in calls]
         return {"messages": [response], "tool_log": log}
 
     return call_model

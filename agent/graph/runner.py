@@ -69,20 +69,12 @@ class AgentResponder:
         tool_results = {m.tool_call_id: m for m in turn if isinstance(m, ToolMessage)}
         tool_calls = []
         for entry in state.get("tool_log", []):
-            tool_calls.append(
-                {
-                    "name": entry["name"],
-                    "args": entry["args"],
-                    **({"auto": True} if entry.get("auto") else {}),
-                }
-            )
-        for message in turn:
-            if isinstance(message, AIMessage):
-                for call in message.tool_calls:
-                    result = tool_results.get(call["id"])
-                    for logged in tool_calls:
-                        if logged["name"] == call["name"] and logged["args"] == call["args"]:
-                            logged["result"] = _summary(result)
+            call = {"name": entry["name"], "args": entry["args"]}
+            if entry.get("auto"):
+                call["auto"] = True
+            if entry.get("id") in tool_results:
+                call["result"] = _summary(tool_results[entry["id"]])
+            tool_calls.append(call)
         handed_off = any(c["name"] == "handoff_to_human" for c in tool_calls)
         reply = str(final.content).strip() if final is not None else ""
         return TurnResult(
