@@ -86,9 +86,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
         return f"sqlite:///{path}"
     url = request.getfixturevalue("migrated_postgres")
     engine = make_engine(url)
-    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    names = [f'"{t.name}"' for t in metadata.sorted_tables]
     with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        # LangGraph's checkpoint tables live in the same database once an agent has run.
+        existing = set(connection.execute(text("SELECT tablename FROM pg_tables")).scalars())
+        names += [
+            t for t in ("checkpoints", "checkpoint_blobs", "checkpoint_writes") if t in existing
+        ]
+        connection.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
     engine.dispose()
     return url
 

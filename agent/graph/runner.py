@@ -57,7 +57,9 @@ class AgentResponder:
     def run(self, workspace_id: int, conversation_id: int) -> TurnResult:
         ctx: AgentContext = self._context(workspace_id, conversation_id)
         config = {
-            "configurable": {"thread_id": f"conversation-{conversation_id}"},
+            "configurable": {
+                "thread_id": f"workspace-{workspace_id}-conversation-{conversation_id}"
+            },
             "recursion_limit": 24,
         }
         # "sync": the checkpoint is on disk before the visitor can send the next message.

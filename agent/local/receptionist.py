@@ -198,7 +198,7 @@ class Receptionist:
             parts.append(self._callback(meta))
         answerable = "question" in intents and not ({"callback"} & intents) and not booking
         if answerable and not availability and "share_link" not in names:
-            answer = answer_from(self.text, self.passages)
+            answer = answer_from(self.text, _without_injections(self.passages))
             if answer is not None:
                 quoted = " ".join(answer.sentences)
                 intro = say(lang, "answer_intro") if lang != "en" else ""
@@ -345,6 +345,21 @@ class Receptionist:
                 "model_name": "frontdesk-local",
             },
         )
+
+
+def _without_injections(passages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Knowledge is quoted data: a paragraph that tries to instruct the assistant is
+    dropped whole rather than risk quoting its orders to a visitor."""
+    clean = []
+    for passage in passages:
+        lines = [
+            line
+            for line in str(passage.get("text", "")).split("\n")
+            if "injection" not in nlu.intents(line)
+        ]
+        if lines:
+            clean.append({**passage, "text": "\n".join(lines)})
+    return clean
 
 
 def _loads(content: Any) -> dict[str, Any]:
