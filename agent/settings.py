@@ -32,6 +32,8 @@ _ENV = {
     "max_upload_mb": "FRONTDESK_MAX_UPLOAD_MB",
     "allow_private_urls": "FRONTDESK_ALLOW_PRIVATE_URLS",
     "log_level": "FRONTDESK_LOG_LEVEL",
+    "smtp_url": "FRONTDESK_SMTP_URL",
+    "mail_from": "FRONTDESK_MAIL_FROM",
 }
 
 
@@ -56,6 +58,8 @@ class Settings:
     max_upload_mb: int = 100
     allow_private_urls: bool = False  # only tests crawling 127.0.0.1 turn this on
     log_level: str = "INFO"
+    smtp_url: str = ""  # empty: notifications are logged in the inbox but not emailed
+    mail_from: str = "frontdesk@localhost"
 
     @classmethod
     def load(

@@ -25,6 +25,7 @@ from agent.graph.context import AgentContext
 from agent.graph.graph import build_graph
 from agent.graph.runner import AgentResponder
 from agent.llm import make_chat_model
+from agent.mail import SmtpSender
 from agent.queue import jobs
 from agent.queue.dispatch import DEFAULT_QUEUE, TURNS_QUEUE, InlineDispatcher, RqTurnDispatcher
 from agent.queue.failures import FailureRecorder
@@ -151,7 +152,10 @@ class Container:
 
     @cached_property
     def notifications(self) -> NotificationService:
-        return NotificationService(self.uow, self.clock, sender=None)
+        sender = None
+        if self.settings.smtp_url:
+            sender = SmtpSender(self.settings.smtp_url, self.settings.mail_from)
+        return NotificationService(self.uow, self.clock, sender=sender)
 
     @cached_property
     def chat_model(self) -> BaseChatModel:

@@ -146,3 +146,15 @@ def test_knowledge_cli_refuses_a_disguised_file(cli, tmp_path):
     result = cli("knowledge", "add", str(fake), "--wait")
     assert result.exit_code == 1
     assert "prices.pdf is not a PDF" in result.output
+
+
+def test_terminal_chat_goes_through_the_service(cli):
+    cli("knowledge", "add", "--text", "Parking", "Free parking behind the building.", "--wait")
+    result = CliRunner().invoke(
+        main, ["chat"], input="where can I park?\nI want to talk to a real person\nhello?\nquit\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "AI: Free parking behind the building." in result.output
+    assert "source: Parking" in result.output and "tool search_knowledge" in result.output
+    assert "tool handoff_to_human" in result.output
+    assert "(a person has taken over)" in result.output
