@@ -23,15 +23,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from _site import percentile
+
 from agent.core.service import Inbound
 from agent.core.workspaces import NewMember
 from agent.settings import Settings
 from agent.wiring import build
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 def bench_service(data_dir: Path, messages: int, conversations: int) -> list[float]:
