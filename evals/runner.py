@@ -164,8 +164,7 @@ class SuiteRunner:
     @staticmethod
     def _knowledge_text(container: Container, workspace_id: int) -> str:
         """Everything the workspace knows, for the abstain check's "no unsupported figure"."""
-        collection = container.index._collection(workspace_id)
-        return "\n".join(collection.get(include=["documents"])["documents"] or [])
+        return "\n".join(c.text for c in container.index.stored_chunks(workspace_id))
 
     # -- one case ----------------------------------------------------------------
 

@@ -31,9 +31,9 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from agent.core.errors import FrontdeskError
+from agent.core.validation import DAYS
 
 CHANNELS = ("webchat", "email", "messenger", "instagram", "whatsapp", "sms", "phone")
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CONTACT_KEYS = ("first_name", "last_name", "email", "phone", "address")
 # Languages an ``expect.language`` may name: the scorer's detector knows exactly these.
 LANGUAGES = (

@@ -129,6 +129,19 @@ class SyncStats:
         }
 
 
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as the index holds it, for exports and reviews (not for search)."""
+
+    source_id: int
+    kind: str
+    uri: str
+    title: str
+    heading: str
+    position: int
+    text: str
+
+
 @dataclass
 class _Corpus:
     """Everything BM25 and passage building need, cached until the collection changes."""
@@ -253,6 +266,24 @@ class ChromaIndex:
 
     def count(self, workspace_id: int) -> int:
         return self._collection(workspace_id).count()
+
+    def stored_chunks(self, workspace_id: int, source_id: int | None = None) -> list[StoredChunk]:
+        """Every chunk of the workspace (or one source), in document order."""
+        where = {"source_id": source_id} if source_id is not None else None
+        got = self._collection(workspace_id).get(where=where, include=["documents", "metadatas"])
+        chunks = [
+            StoredChunk(
+                source_id=int(meta["source_id"]),
+                kind=str(meta["kind"]),
+                uri=str(meta["uri"]),
+                title=str(meta.get("title", "")),
+                heading=str(meta.get("heading", "")),
+                position=int(meta.get("position", 0)),
+                text=text,
+            )
+            for text, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=True)
+        ]
+        return sorted(chunks, key=lambda c: (c.source_id, c.uri, c.position))
 
     def _bump(self, collection) -> None:  # type: ignore[no-untyped-def]
         """Tell every process (its BM25 cache and its Chroma client) that this changed."""

@@ -19,7 +19,7 @@ PROFILE_URI = "business-profile"
 
 def profile_markdown(workspace: Workspace) -> str:
     lines = [f"# {workspace.name}"]
-    if workspace.hours:
+    if any(workspace.hours.values()):  # none set is "unknown", not "closed all week"
         lines += ["", "## Opening hours", ""]
         for day, name in DAY_NAMES.items():
             ranges = workspace.hours.get(day) or []

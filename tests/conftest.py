@@ -9,11 +9,15 @@ to make a missing PostgreSQL fail the run instead of skipping those tests.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
+import threading
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -177,3 +181,23 @@ def make_workspace(container: Container, name: str = "Bayside Dental", **profile
     with container.uow() as uow:
         member = uow.workspace(workspace.id).members()[0]
     return workspace, member
+
+
+BAYVIEW = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "sites" / "bayview"
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def bayview_url() -> Iterator[str]:
+    """The sample business website, served on 127.0.0.1 (crawl tests allow private URLs)."""
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=BAYVIEW)
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()

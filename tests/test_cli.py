@@ -20,6 +20,7 @@ from agent.settings import Settings
 from agent.wiring import build
 
 COMMANDS = ["init", "demo", "up", "worker", "db", "db upgrade", "db current", "jobs", "jobs failed"]
+COMMANDS += ["eval", "eval run", "eval init", "knowledge", "chat"]
 
 
 @pytest.fixture

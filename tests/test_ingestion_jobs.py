@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import json
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -16,22 +12,6 @@ from agent.core.models import SourceStatus
 from agent.queue import jobs
 from agent.wiring import build
 from tests.conftest import make_workspace
-
-BAYVIEW = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "sites" / "bayview"
-
-
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def bayview_url():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=BAYVIEW))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
 
 
 def test_website_is_crawled_by_a_worker_and_searchable(

@@ -53,7 +53,8 @@ def test_profile_is_knowledge_and_follows_profile_changes(kc, deferred):
     assert profile.kind == "profile" and profile.status == SourceStatus.READY
     hit = kc.index.search(workspace.id, "are you open on saturday", 1)[0]
     assert "Saturday: 09:00 to 13:00" in hit.text and hit.uri == "business-profile"
-    kc.workspaces.update_profile(workspace.id, {"hours": {"sat": "closed"}})
+    hours = {"mon": "08:00-17:00", "sat": "closed"}
+    kc.workspaces.update_profile(workspace.id, {"hours": hours})
     drain(kc, deferred)
     assert len(kc.knowledge.sources(workspace.id)) == 1  # regenerated, not duplicated
     hit = kc.index.search(workspace.id, "are you open on saturday", 1)[0]
@@ -154,3 +155,13 @@ def test_requeue_after_a_crash(kc, deferred):
     drain(kc, deferred)  # running it again is harmless: no duplicate chunks
     assert source(kc, workspace.id, text.id).status == SourceStatus.READY
     assert kc.index.count(workspace.id) == count
+
+
+def test_profile_without_opening_hours_does_not_claim_closed_all_week():
+    from agent.core.models import Workspace
+    from ingestion.profile import profile_markdown
+
+    unset = profile_markdown(Workspace(name="X", hours={d: [] for d in ("mon", "tue")}))
+    assert "Opening hours" not in unset and "closed" not in unset
+    some = profile_markdown(Workspace(name="X", hours={"mon": ["09:00-17:00"], "sun": []}))
+    assert "- Monday: 09:00 to 17:00" in some and "- Sunday: closed" in some

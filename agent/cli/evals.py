@@ -10,7 +10,10 @@ from pathlib import Path
 
 import click
 
+from agent.cli.context import CliContext
 from agent.core.errors import FrontdeskError
+
+pass_cli = click.make_pass_decorator(CliContext)
 
 
 @click.group(name="eval")
@@ -86,3 +89,84 @@ def run(
     if min_pass is not None and report["pass_rate"] < min_pass:
         click.echo(f"Pass rate {report['pass_rate']:.0%} is below {min_pass:.0%}.", err=True)
         raise click.exceptions.Exit(1)
+
+
+@eval_group.command()
+@click.option(
+    "--workspace", "workspace_name", default=None, help="Workspace name or id (if several)."
+)
+@click.option(
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the suite [default: ./<workspace>-starter.yaml].",
+)
+@click.option(
+    "--max-cases",
+    type=click.IntRange(1, 500),
+    default=40,
+    show_default=True,
+    help="At most this many cases.",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing suite and its snapshot.")
+@pass_cli
+def init(
+    cli: CliContext,
+    workspace_name: str | None,
+    output: Path | None,
+    max_cases: int,
+    force: bool,
+) -> None:
+    """Write a starter suite generated from the workspace's own knowledge, for review.
+
+    Questions come from custom Q&A, text titles and page/file headings; website pages
+    are written as a snapshot folder beside the suite so it runs offline.
+    """
+    import shutil
+    from zoneinfo import ZoneInfo
+
+    from evals.starter import build_starter, to_yaml
+
+    workspace = cli.workspace(workspace_name)
+    container = cli.container
+    output = output or Path(f"{_slug(workspace.name)}-starter.yaml")
+    assets = f"{output.stem}-knowledge"
+    assets_dir = output.parent / assets
+    if not force and (output.exists() or assets_dir.exists()):
+        raise click.ClickException(f"{output} or {assets_dir} already exists: use --force")
+    now = datetime.now(ZoneInfo(workspace.timezone))
+    starter = build_starter(
+        workspace,
+        container.knowledge.sources(workspace.id),
+        container.index.stored_chunks(workspace.id),
+        now,
+        assets=assets,
+        max_cases=max_cases,
+    )
+    if assets_dir.exists():
+        shutil.rmtree(assets_dir)
+    for folder, pages in starter.sites.items():
+        for relative, page in pages.items():
+            target = output.parent / folder / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(page, encoding="utf-8")
+    uploads = cli.settings.uploads_path / str(workspace.id)
+    for relative, stored in starter.files.items():
+        target = output.parent / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(uploads / stored, target)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(to_yaml(starter, workspace.name, now), encoding="utf-8")
+    for note in starter.notes:
+        click.echo(f"note: {note}", err=True)
+    pages = sum(len(p) for p in starter.sites.values())
+    click.echo(
+        f"Wrote {starter.case_count} cases to {output}"
+        + (f" ({pages} pages snapshotted under {assets_dir})" if pages else "")
+    )
+    click.echo(f"Review the cases, then run: frontdesk eval run {output}")
+
+
+def _slug(text: str) -> str:
+    return "-".join("".join(c if c.isalnum() else " " for c in text.lower()).split()) or "workspace"

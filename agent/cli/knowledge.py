@@ -8,13 +8,13 @@ import uuid
 from pathlib import Path
 
 import click
-from ingestion.sniff import safe_filename
 
 from agent.cli.context import CliContext
 from agent.cli.run import redis_url_for
 from agent.core.errors import FrontdeskError
 from agent.core.models import KnowledgeSource
 from ingestion.jobs import DeferredIngestQueue
+from ingestion.sniff import safe_filename
 
 pass_cli = click.make_pass_decorator(CliContext)
 workspace_option = click.option(
