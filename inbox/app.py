@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
-import socketio as socketio_pkg
-from flask import Flask
-from flask_socketio import SocketIO
+from collections.abc import Iterable
+from datetime import timedelta
 
+import socketio as socketio_pkg
+from flask import Flask, jsonify, render_template, request
+from flask_socketio import SocketIO
+from werkzeug.exceptions import HTTPException
+
+from agent.core.errors import FrontdeskError, NotFound
 from agent.wiring import Container
-from inbox import health
+from inbox import auth, conversations, health, realtime, security
 
 SOCKETIO_CHANNEL = "frontdesk-socketio"
+# Top-bar pages in order: endpoint -> (label, admin only). Unregistered ones are skipped.
+NAV = {
+    "contacts.index": ("Contacts", False),
+    "appointments.index": ("Appointments", False),
+    "settings.index": ("Settings", True),
+}
 
 
-def create_app(container: Container, *, testing: bool = False) -> tuple[Flask, SocketIO]:
+def create_app(
+    container: Container,
+    *,
+    testing: bool = False,
+    connected_channels: Iterable[str] = (),
+) -> tuple[Flask, SocketIO]:
     """Build the app around an already-wired container (the composition root owns settings)."""
     settings = container.settings
     app = Flask(__name__)
@@ -22,9 +38,25 @@ def create_app(container: Container, *, testing: bool = False) -> tuple[Flask, S
         MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="frontdesk_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(days=14),
+        CONNECTED_CHANNELS=frozenset(connected_channels),
     )
     app.extensions["frontdesk"] = container
-    app.register_blueprint(health.bp)
+    counter = (
+        security.RedisCounter(container.redis) if container.redis_url else security.MemoryCounter()
+    )
+    app.extensions["frontdesk.login_throttle"] = security.LoginThrottle(counter)
+    security.install(app)
+    for blueprint in (health.bp, auth.bp, conversations.bp):
+        app.register_blueprint(blueprint)
+    # (endpoint, label, admin only): each feature blueprint adds its page to the top bar.
+    app.jinja_env.globals["nav_links"] = [
+        (endpoint, label, admin_only)
+        for endpoint, (label, admin_only) in NAV.items()
+        if endpoint in app.view_functions
+    ]
+    _error_pages(app)
     # Events emitted by workers reach browsers through the Redis message queue.
     manager = (
         socketio_pkg.RedisManager(container.redis_url, channel=SOCKETIO_CHANNEL)
@@ -32,4 +64,35 @@ def create_app(container: Container, *, testing: bool = False) -> tuple[Flask, S
         else None
     )
     socketio = SocketIO(app, async_mode="threading", client_manager=manager)
+    realtime.register_handlers(socketio, container.uow)
+    realtime.StaffBroadcaster(container.uow, realtime.socketio_emitter(socketio)).attach(
+        container.events
+    )
     return app, socketio
+
+
+def attach_worker_broadcaster(container: Container) -> None:
+    """Worker processes publish the same live events through Redis."""
+    emit = realtime.queue_emitter(container.redis_url, SOCKETIO_CHANNEL)
+    realtime.StaffBroadcaster(container.uow, emit).attach(container.events)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _error_pages(app: Flask) -> None:
+    @app.errorhandler(FrontdeskError)
+    def domain_error(exc: FrontdeskError):  # type: ignore[no-untyped-def]
+        status = 404 if isinstance(exc, NotFound) else 400
+        message = "Not found." if isinstance(exc, NotFound) else str(exc)
+        if _wants_json():
+            return jsonify(error=message), status
+        return render_template("error.html", status=status, message=message), status
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+        message = exc.description or exc.name
+        if _wants_json():
+            return jsonify(error=message), exc.code
+        return render_template("error.html", status=exc.code, message=message), exc.code

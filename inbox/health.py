@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from agent.storage import migrate
@@ -33,9 +33,3 @@ def healthz():  # type: ignore[no-untyped-def]
             checks["queue"] = f"error: {type(exc).__name__}"
     healthy = all(value == "ok" for value in checks.values())
     return jsonify(status="ok" if healthy else "degraded", checks=checks), 200 if healthy else 503
-
-
-@bp.get("/")
-def index():  # type: ignore[no-untyped-def]
-    workspaces = _container().workspaces.all()
-    return render_template("index.html", workspaces=workspaces)

@@ -168,5 +168,8 @@ def worker(cli: CliContext, burst: bool, name: str | None, queues: str) -> None:
         )
     with redis_url_for(cli) as redis_url:
         cli.redis_url = redis_url
+        from inbox.app import attach_worker_broadcaster
+
+        attach_worker_broadcaster(cli.container)  # live updates for staff from AI turns
         rq_worker = cli.container.worker(names, name)
         rq_worker.work(burst=burst, with_scheduler=True, logging_level=cli.settings.log_level)

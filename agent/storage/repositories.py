@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +22,11 @@ from agent.core.models import (
     TeamMember,
     Workspace,
 )
+from agent.storage import tables
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class SqlWorkspaceRepository:
@@ -114,6 +119,80 @@ class SqlWorkspaceRepository:
             query = query.where(Conversation.status == status)
         query = query.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
         return self._session.scalars(query.limit(limit)).all()
+
+    def search_conversations(
+        self,
+        *,
+        status: str | None = None,
+        channel: str | None = None,
+        text: str = "",
+        limit: int = 50,
+    ) -> Sequence[Conversation]:
+        """Newest first; ``text`` matches the contact's name, email or phone, or a message."""
+        query = self._scoped(Conversation)
+        if status:
+            query = query.where(Conversation.status == status)
+        if channel:
+            query = query.where(Conversation.channel == channel)
+        if text.strip():
+            like = f"%{_escape_like(text.strip().lower())}%"
+            contacts = select(Contact.id).where(
+                Contact.workspace_id == self.workspace_id,
+                or_(
+                    *(
+                        func.lower(column).like(like, escape="\\")
+                        for column in (
+                            Contact.first_name + " " + Contact.last_name,
+                            Contact.email,
+                            Contact.phone,
+                        )
+                    )
+                ),
+            )
+            messages = select(Message.conversation_id).where(
+                Message.workspace_id == self.workspace_id,
+                func.lower(Message.body).like(like, escape="\\"),
+            )
+            query = query.where(
+                or_(Conversation.contact_id.in_(contacts), Conversation.id.in_(messages))
+            )
+        query = query.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+        return self._session.scalars(query.limit(limit)).all()
+
+    def unread_counts(self, member_id: int, conversation_ids: Sequence[int]) -> dict[int, int]:
+        """Inbound messages after the member's read marker, per conversation."""
+        if not conversation_ids:
+            return {}
+        read = tables.conversation_read
+        marker = (
+            select(read.c.last_read_message_id)
+            .where(read.c.member_id == member_id, read.c.conversation_id == Message.conversation_id)
+            .scalar_subquery()
+        )
+        query = (
+            select(Message.conversation_id, func.count())
+            .where(
+                Message.workspace_id == self.workspace_id,
+                Message.conversation_id.in_(conversation_ids),
+                Message.direction == "in",
+                Message.id > func.coalesce(marker, 0),
+            )
+            .group_by(Message.conversation_id)
+        )
+        return {cid: count for cid, count in self._session.execute(query)}
+
+    def mark_read(self, member_id: int, conversation_id: int, message_id: int) -> None:
+        self._one(Conversation, conversation_id)  # scoped: only this workspace's conversations
+        read = tables.conversation_read
+        where = (read.c.member_id == member_id) & (read.c.conversation_id == conversation_id)
+        self._session.execute(delete(read).where(where))
+        self._session.execute(
+            insert(read).values(
+                member_id=member_id,
+                conversation_id=conversation_id,
+                last_read_message_id=message_id,
+            )
+        )
 
     # messages
     def message(self, message_id: int) -> Message:

@@ -243,6 +243,22 @@ job_failure = Table(
     Column("created_at", UTCDateTime),
 )
 
+# How far each team member has read each conversation (unread counts in the inbox).
+conversation_read = Table(
+    "conversation_read",
+    metadata,
+    Column(
+        "member_id", Integer, ForeignKey("team_member.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column(
+        "conversation_id",
+        Integer,
+        ForeignKey("conversation.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("last_read_message_id", Integer, nullable=False),
+)
+
 mapper_registry = registry(metadata=metadata)
 _MAPPINGS = (
     (models.Workspace, workspace),

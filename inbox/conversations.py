@@ -1,0 +1,184 @@
+"""The inbox page and its JSON API: list, read and act on conversations.
+
+Every handler resolves records through the signed-in member's workspace repository, so an
+id from another workspace is simply "not found".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
+
+from agent.core.contacts import ContactDetails
+from agent.core.errors import ValidationError
+from agent.core.models import Channel
+from inbox.presenters import CHANNEL_LABELS, conversation_json, message_json
+from inbox.security import container, current, login_required
+
+bp = Blueprint("conversations", __name__)
+PAGE = 50
+NOT_CONNECTED = "not connected yet: set it up under Settings > Channels"
+
+
+def connected_channels() -> frozenset[str]:
+    """Outbound channels with a provider configured; create_app receives them."""
+    return frozenset(current_app.config["CONNECTED_CHANNELS"])
+
+
+@bp.get("/")
+@login_required
+def inbox():  # type: ignore[no-untyped-def]
+    staff = current()
+    with container().uow() as uow:
+        templates = [
+            {"name": t.name, "body": t.body} for t in uow.workspace(staff.workspace_id).templates()
+        ]
+    connected = connected_channels()
+    channels = [
+        {
+            "value": c.value,
+            "label": CHANNEL_LABELS[c.value],
+            "reason": "" if c.value in connected else NOT_CONNECTED,
+        }
+        for c in Channel
+        if c != Channel.WEBCHAT  # a web chat starts when the visitor writes
+    ]
+    return render_template("inbox.html", templates=templates, channels=channels)
+
+
+def summaries(workspace_id: int, member_id: int, conversations: list[Any]) -> list[dict[str, Any]]:
+    """List rows with contact, last message, assignee and the member's unread count."""
+    with container().uow() as uow:
+        repo = uow.workspace(workspace_id)
+        unread = repo.unread_counts(member_id, [c.id for c in conversations])
+        members = {m.id: m for m in repo.members()}
+        rows = []
+        for conversation in conversations:
+            last = repo.messages(conversation.id, limit=1)
+            rows.append(
+                conversation_json(
+                    conversation,
+                    repo.contact(conversation.contact_id),
+                    last[-1] if last else None,
+                    assignee=members.get(conversation.assignee_id),
+                    unread=unread.get(conversation.id, 0),
+                )
+            )
+    return rows
+
+
+@bp.get("/api/conversations")
+@login_required
+def list_conversations():  # type: ignore[no-untyped-def]
+    staff = current()
+    status = request.args.get("status") or None
+    channel = request.args.get("channel") or None
+    if status not in (None, "open", "closed"):
+        abort(400, description="status must be open or closed")
+    if channel is not None and channel not in CHANNEL_LABELS:
+        abort(400, description=f"unknown channel {channel!r}")
+    text = (request.args.get("q") or "")[:200]
+    with container().uow() as uow:
+        found = list(
+            uow.workspace(staff.workspace_id).search_conversations(
+                status=status, channel=channel, text=text, limit=PAGE
+            )
+        )
+    return jsonify(conversations=summaries(staff.workspace_id, staff.member.id, found))
+
+
+@bp.get("/api/conversations/<int:conversation_id>")
+@login_required
+def show(conversation_id: int):  # type: ignore[no-untyped-def]
+    staff = current()
+    with container().uow() as uow:
+        repo = uow.workspace(staff.workspace_id)
+        conversation = repo.conversation(conversation_id)
+        messages = list(repo.messages(conversation_id))
+        members = {m.id: m for m in repo.members()}
+        appointments = repo.appointments(conversation_id=conversation_id)
+        if messages:
+            repo.mark_read(staff.member.id, conversation_id, messages[-1].id)
+            uow.commit()
+    (summary,) = summaries(staff.workspace_id, staff.member.id, [conversation])
+    return jsonify(
+        conversation=summary,
+        messages=[message_json(m, members.get(m.author_member_id)) for m in messages],
+        appointments=[
+            {"id": a.id, "start": a.start.isoformat(), "status": str(a.status)}
+            for a in appointments
+        ],
+    )
+
+
+@bp.post("/api/conversations/<int:conversation_id>/read")
+@login_required
+def mark_read(conversation_id: int):  # type: ignore[no-untyped-def]
+    staff = current()
+    message_id = (request.get_json(silent=True) or {}).get("message_id")
+    if not isinstance(message_id, int):
+        abort(400, description="message_id must be a number")
+    with container().uow() as uow:
+        uow.workspace(staff.workspace_id).mark_read(staff.member.id, conversation_id, message_id)
+        uow.commit()
+    return jsonify(ok=True)
+
+
+def _act(conversation_id: int, action: str) -> Any:
+    staff = current()
+    service = container().conversations
+    ws, member = staff.workspace_id, staff.member.id
+    if action == "takeover":
+        service.take_over(ws, conversation_id, member)
+    elif action == "release":
+        service.release(ws, conversation_id, member)
+    elif action == "close":
+        service.close(ws, conversation_id, member)
+    elif action == "reopen":
+        service.reopen(ws, conversation_id, member)
+    return show(conversation_id)
+
+
+@bp.post("/api/conversations/<int:conversation_id>/<any(takeover,release,close,reopen):action>")
+@login_required
+def act(conversation_id: int, action: str):  # type: ignore[no-untyped-def]
+    return _act(conversation_id, action)
+
+
+@bp.post("/api/conversations/<int:conversation_id>/messages")
+@login_required
+def reply(conversation_id: int):  # type: ignore[no-untyped-def]
+    staff = current()
+    body = str((request.get_json(silent=True) or {}).get("body", ""))
+    message = container().conversations.reply(
+        staff.workspace_id, conversation_id, staff.member.id, body
+    )
+    return jsonify(message=message_json(message, staff.member)), 201
+
+
+@bp.post("/api/conversations")
+@login_required
+def start():  # type: ignore[no-untyped-def]
+    staff = current()
+    data = request.get_json(silent=True) or {}
+    channel = str(data.get("channel") or "")
+    if channel not in connected_channels():
+        label = CHANNEL_LABELS.get(channel, channel or "That channel")
+        raise ValidationError("channel", f"{label} is {NOT_CONNECTED}")
+    contact_id = data.get("contact_id")
+    new_contact = None
+    if contact_id is None:
+        fields = ("first_name", "last_name", "email", "phone")
+        new_contact = ContactDetails(**{k: str(data.get(k) or "") for k in fields})
+    elif not isinstance(contact_id, int):
+        raise ValidationError("contact_id", "must be a number")
+    conversation = container().conversations.start_conversation(
+        staff.workspace_id,
+        staff.member.id,
+        channel,
+        str(data.get("body") or ""),
+        contact_id=contact_id,
+        new_contact=new_contact,
+    )
+    return jsonify(conversation_id=conversation.id), 201

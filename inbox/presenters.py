@@ -1,0 +1,114 @@
+"""Domain records as the JSON the inbox's browser code renders (pure, no I/O).
+
+Everything here is data: the browser inserts it with textContent, never as HTML.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from agent.core.models import Contact, Conversation, Message, TeamMember
+
+CHANNEL_LABELS = {
+    "webchat": "Web chat",
+    "email": "Email",
+    "messenger": "Messenger",
+    "instagram": "Instagram",
+    "whatsapp": "WhatsApp",
+    "sms": "SMS",
+    "phone": "Phone",
+}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def contact_name(contact: Contact | None) -> str:
+    if contact is None:
+        return "Unknown visitor"
+    name = f"{contact.first_name} {contact.last_name}".strip()
+    return name or contact.email or contact.phone or f"Visitor #{contact.id}"
+
+
+def contact_json(contact: Contact) -> dict[str, Any]:
+    return {
+        "id": contact.id,
+        "name": contact_name(contact),
+        "first_name": contact.first_name,
+        "last_name": contact.last_name,
+        "email": contact.email,
+        "phone": contact.phone,
+        "address": contact.address,
+        "source_channel": contact.source_channel,
+    }
+
+
+def conversation_json(
+    conversation: Conversation,
+    contact: Contact | None,
+    last: Message | None,
+    *,
+    assignee: TeamMember | None = None,
+    unread: int = 0,
+) -> dict[str, Any]:
+    return {
+        "id": conversation.id,
+        "contact": contact_json(contact) if contact else None,
+        "contact_name": contact_name(contact),
+        "channel": conversation.channel,
+        "channel_label": CHANNEL_LABELS.get(conversation.channel, conversation.channel),
+        "status": str(conversation.status),
+        "mode": str(conversation.mode),
+        "assignee": assignee.name if assignee else None,
+        "last_message_at": _iso(conversation.last_message_at),
+        "preview": (last.body[:140] if last else ""),
+        "last_message_id": last.id if last else None,
+        "unread": unread,
+    }
+
+
+def message_json(message: Message, author: TeamMember | None = None) -> dict[str, Any]:
+    meta = message.meta or {}
+    kind = str(message.author_kind)
+    name = {"contact": "Visitor", "ai": "AI receptionist", "system": "Activity"}.get(kind, "Staff")
+    if author is not None:
+        name = author.name
+    return {
+        "id": message.id,
+        "conversation_id": message.conversation_id,
+        "direction": str(message.direction),
+        "author_kind": kind,
+        "author_name": name,
+        "author_avatar": author.avatar_url if author is not None else "",
+        "body": message.body,
+        "channel": message.channel,
+        "delivery_status": str(message.delivery_status),
+        "created_at": _iso(message.created_at),
+        "citations": [
+            {"source": str(c.get("source", "")), "uri": str(c.get("uri", ""))}
+            for c in meta.get("citations", [])
+            if isinstance(c, dict)
+        ],
+        "actions": [_action(call) for call in meta.get("tool_calls", []) if isinstance(call, dict)],
+    }
+
+
+_ACTION_LABELS = {
+    "capture_contact": "Contact captured",
+    "book_appointment": "Appointment booked",
+    "check_availability": "Checked availability",
+    "handoff_to_human": "Handed over to a person",
+    "share_link": "Shared a link",
+    "search_knowledge": "Searched knowledge",
+}
+
+
+def _action(call: dict[str, Any]) -> dict[str, Any]:
+    name = str(call.get("name", ""))
+    result = call.get("result")
+    detail = ""
+    if isinstance(result, dict):
+        detail = str(result.get("error") or result.get("message") or "")
+    return {"name": name, "label": _ACTION_LABELS.get(name, name), "detail": detail[:200]}

@@ -1,0 +1,166 @@
+"""Live updates for staff: domain events out to Socket.IO rooms, and the /staff namespace.
+
+Rooms: ``workspace-<id>`` (the conversation list, lead alerts) and ``conversation-<id>``
+(the open thread, typing). A browser joins its workspace room on connect and a
+conversation room only after a permission check. Web and worker processes both publish
+through the Redis message queue, so any web process can deliver any event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import request, session
+from flask_socketio import SocketIO, join_room, leave_room
+
+from agent.core.errors import NotFound
+from agent.core.events import (
+    ConversationEvent,
+    ConversationUpdated,
+    Event,
+    EventBus,
+    LeadCaptured,
+    MessageCreated,
+)
+from agent.core.ports import UnitOfWorkFactory
+from inbox.presenters import contact_name, conversation_json, message_json
+
+NAMESPACE = "/staff"
+Emit = Callable[[str, dict[str, Any], str], None]  # (event, data, room)
+
+
+def workspace_room(workspace_id: int) -> str:
+    return f"workspace-{workspace_id}"
+
+
+def conversation_room(conversation_id: int) -> str:
+    return f"conversation-{conversation_id}"
+
+
+class StaffBroadcaster:
+    """Turns committed domain events into Socket.IO messages for the staff rooms."""
+
+    def __init__(self, uow: UnitOfWorkFactory, emit: Emit) -> None:
+        self._uow = uow
+        self._emit = emit
+
+    def attach(self, events: EventBus) -> None:
+        events.subscribe(MessageCreated, self.on_event)
+        events.subscribe(ConversationUpdated, self.on_event)
+        events.subscribe(LeadCaptured, self.on_lead)
+
+    def on_event(self, event: Event) -> None:
+        assert isinstance(event, ConversationEvent)
+        with self._uow() as uow:
+            repo = uow.workspace(event.workspace_id)
+            conversation = repo.conversation(event.conversation_id)
+            contact = repo.contact(conversation.contact_id)
+            last = repo.messages(conversation.id, limit=1)
+            assignee = repo.member(conversation.assignee_id) if conversation.assignee_id else None
+            summary = conversation_json(
+                conversation, contact, last[-1] if last else None, assignee=assignee
+            )
+            message = None
+            if isinstance(event, MessageCreated):
+                record = repo.message(event.message_id)
+                author = repo.member(record.author_member_id) if record.author_member_id else None
+                message = message_json(record, author)
+        if message is not None:
+            self._emit("message", message, conversation_room(event.conversation_id))
+            summary["new_message"] = {"id": message["id"], "direction": message["direction"]}
+        self._emit("conversation", summary, workspace_room(event.workspace_id))
+
+    def on_lead(self, event: Event) -> None:
+        assert isinstance(event, LeadCaptured)
+        with self._uow() as uow:
+            contact = uow.workspace(event.workspace_id).contact(event.contact_id)
+            name = contact_name(contact)
+        self._emit(
+            "lead",
+            {"conversation_id": event.conversation_id, "contact_name": name},
+            workspace_room(event.workspace_id),
+        )
+
+
+def socketio_emitter(socketio: SocketIO) -> Emit:
+    def emit(event: str, data: dict[str, Any], room: str) -> None:
+        socketio.emit(event, data, to=room, namespace=NAMESPACE)
+
+    return emit
+
+
+def queue_emitter(redis_url: str, channel: str) -> Emit:
+    """For worker processes: publish through Redis without serving any client."""
+    import socketio as socketio_pkg
+
+    manager = socketio_pkg.RedisManager(redis_url, channel=channel, write_only=True)
+
+    def emit(event: str, data: dict[str, Any], room: str) -> None:
+        manager.emit(event, data, namespace=NAMESPACE, room=room)
+
+    return emit
+
+
+def register_handlers(socketio: SocketIO, uow: UnitOfWorkFactory) -> None:
+    """The /staff namespace: authenticated connects, permission-checked joins, typing."""
+
+    def staff() -> tuple[int, int] | None:
+        member_id, workspace_id = session.get("member_id"), session.get("workspace_id")
+        if not isinstance(member_id, int) or not isinstance(workspace_id, int):
+            return None
+        with uow() as work:
+            try:
+                work.workspace(workspace_id).member(member_id)
+            except NotFound:
+                return None
+        return member_id, workspace_id
+
+    @socketio.on("connect", namespace=NAMESPACE)
+    def connect(auth: Any = None) -> bool:
+        who = staff()
+        if who is None:
+            return False  # refused: the browser sees connect_error
+        join_room(workspace_room(who[1]))
+        return True
+
+    @socketio.on("join", namespace=NAMESPACE)
+    def join(data: Any) -> dict[str, Any]:
+        who = staff()
+        conversation_id = data.get("conversation_id") if isinstance(data, dict) else None
+        if who is None or not isinstance(conversation_id, int):
+            return {"ok": False, "error": "not allowed"}
+        with uow() as work:
+            try:
+                work.workspace(who[1]).conversation(conversation_id)
+            except NotFound:
+                return {"ok": False, "error": "not allowed"}
+        join_room(conversation_room(conversation_id))
+        return {"ok": True}
+
+    @socketio.on("leave", namespace=NAMESPACE)
+    def leave(data: Any) -> None:
+        conversation_id = data.get("conversation_id") if isinstance(data, dict) else None
+        if isinstance(conversation_id, int):
+            leave_room(conversation_room(conversation_id))
+
+    @socketio.on("typing", namespace=NAMESPACE)
+    def typing(data: Any) -> None:
+        who = staff()
+        conversation_id = data.get("conversation_id") if isinstance(data, dict) else None
+        if who is None or not isinstance(conversation_id, int):
+            return
+        with uow() as work:
+            try:
+                work.workspace(who[1]).conversation(conversation_id)
+                name = work.workspace(who[1]).member(who[0]).name
+            except NotFound:
+                return
+        payload = {"conversation_id": conversation_id, "who": name, "kind": "staff"}
+        socketio.emit(
+            "typing",
+            payload,
+            to=conversation_room(conversation_id),
+            namespace=NAMESPACE,
+            skip_sid=request.sid,  # type: ignore[attr-defined]
+        )

@@ -1,0 +1,216 @@
+"""Who is signed in, what they may do, and the protections every request gets.
+
+Sessions are Flask's signed cookies holding the member and workspace ids; the member is
+re-read from the database on every request, so a deleted member is signed out at once.
+Unsafe methods need the session's CSRF token (form field or X-CSRF-Token header).
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+
+from agent.core.errors import NotFound
+from agent.core.models import Role, TeamMember
+from agent.wiring import Container
+
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; "
+    "object-src 'none'"
+)
+
+
+def container() -> Container:
+    return current_app.extensions["frontdesk"]
+
+
+@dataclass(frozen=True)
+class Staff:
+    """The signed-in team member, as the views need them."""
+
+    member: TeamMember
+    workspace_id: int
+
+    @property
+    def is_admin(self) -> bool:
+        return self.member.role == Role.ADMIN
+
+
+def signed_in() -> Staff | None:
+    """The member for this session (cached on ``g``), or None."""
+    if "staff" in g:
+        return g.staff
+    staff = None
+    member_id, workspace_id = session.get("member_id"), session.get("workspace_id")
+    if isinstance(member_id, int) and isinstance(workspace_id, int):
+        with container().uow() as uow:
+            try:
+                staff = Staff(uow.workspace(workspace_id).member(member_id), workspace_id)
+            except NotFound:
+                session.clear()
+    g.staff = staff
+    return staff
+
+
+def sign_in(member: TeamMember) -> None:
+    session.clear()  # a fresh session: nothing from before the login carries over
+    session["member_id"] = member.id
+    session["workspace_id"] = member.workspace_id
+    session["csrf"] = secrets.token_urlsafe(32)
+    session.permanent = True
+
+
+def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if signed_in() is None:
+            if request.path.startswith("/api/"):
+                abort(401)
+            return redirect(url_for("auth.login", next=request.path))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @login_required
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not signed_in().is_admin:  # type: ignore[union-attr]
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def current() -> Staff:
+    staff = signed_in()
+    if staff is None:
+        abort(401)
+    return staff
+
+
+def csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def _check_csrf() -> None:
+    if request.method not in UNSAFE:
+        return
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "csrf_exempt", False):
+        return
+    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""
+    expected = session.get("csrf") or ""
+    if not expected or not hmac.compare_digest(sent, expected):
+        abort(400, description="Your session expired or the form is stale: reload the page.")
+
+
+def csrf_exempt(view: Callable[..., Any]) -> Callable[..., Any]:
+    """For endpoints authenticated otherwise (provider webhooks, the public widget API)."""
+    view.csrf_exempt = True  # type: ignore[attr-defined]
+    return view
+
+
+def _headers(response: Any) -> Any:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def install(app: Flask) -> None:
+    app.before_request(_check_csrf)
+    app.after_request(_headers)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["signed_in"] = signed_in
+
+
+# -- login throttling ---------------------------------------------------------------
+
+
+class Counter(Protocol):
+    def hit(self, key: str, window: int) -> int: ...
+    def count(self, key: str) -> int: ...
+    def reset(self, key: str) -> None: ...
+
+
+class MemoryCounter:
+    """Per process; used when there is no Redis (tests, single-process runs)."""
+
+    def __init__(self, now: Callable[[], float] = time.monotonic) -> None:
+        self._hits: dict[str, tuple[int, float]] = {}
+        self._now = now
+
+    def hit(self, key: str, window: int) -> int:
+        count, until = self._hits.get(key, (0, 0.0))
+        if self._now() >= until:
+            count, until = 0, self._now() + window
+        self._hits[key] = (count + 1, until)
+        return count + 1
+
+    def count(self, key: str) -> int:
+        count, until = self._hits.get(key, (0, 0.0))
+        return count if self._now() < until else 0
+
+    def reset(self, key: str) -> None:
+        self._hits.pop(key, None)
+
+
+class RedisCounter:
+    """Shared by every web process behind the load balancer."""
+
+    def __init__(self, redis: Any, prefix: str = "frontdesk:login:") -> None:
+        self._redis = redis
+        self._prefix = prefix
+
+    def hit(self, key: str, window: int) -> int:
+        pipe = self._redis.pipeline()
+        pipe.incr(self._prefix + key)
+        pipe.expire(self._prefix + key, window, nx=True)
+        return int(pipe.execute()[0])
+
+    def count(self, key: str) -> int:
+        return int(self._redis.get(self._prefix + key) or 0)
+
+    def reset(self, key: str) -> None:
+        self._redis.delete(self._prefix + key)
+
+
+class LoginThrottle:
+    """At most ``per_account`` failures per address and email, ``per_ip`` per address."""
+
+    def __init__(
+        self, counter: Counter, *, per_account: int = 5, per_ip: int = 30, window: int = 900
+    ) -> None:
+        self._counter = counter
+        self.per_account, self.per_ip, self.window = per_account, per_ip, window
+
+    def _keys(self, ip: str, email: str) -> tuple[str, str]:
+        return f"ip:{ip}", f"acct:{ip}:{email.strip().lower()}"
+
+    def blocked(self, ip: str, email: str) -> bool:
+        by_ip, by_account = self._keys(ip, email)
+        return (
+            self._counter.count(by_ip) >= self.per_ip
+            or self._counter.count(by_account) >= self.per_account
+        )
+
+    def failed(self, ip: str, email: str) -> None:
+        for key in self._keys(ip, email):
+            self._counter.hit(key, self.window)
+
+    def succeeded(self, ip: str, email: str) -> None:
+        self._counter.reset(self._keys(ip, email)[1])

@@ -1,0 +1,333 @@
+// The staff inbox: conversation list, thread and composer, kept live over Socket.IO.
+// Everything a visitor, contact or page wrote is inserted with textContent, never as HTML.
+(function () {
+  "use strict";
+
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const $ = (sel) => document.querySelector(sel);
+  const state = { status: "open", channel: "", q: "", current: null, rows: new Map() };
+  const templates = JSON.parse($("#templates-data").textContent || "[]");
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  async function api(method, path, body) {
+    const options = { method, headers: { "X-CSRF-Token": csrf, Accept: "application/json" } };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    const response = await fetch(path, options);
+    if (response.status === 401) {
+      window.location.assign("/login?next=/");
+      throw new Error("Signed out");
+    }
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(data.error || "Request failed (" + response.status + ")");
+    return data;
+  }
+
+  function toast(text) {
+    const note = el("div", "toast", text);
+    $("#toasts").appendChild(note);
+    setTimeout(() => note.remove(), 6000);
+  }
+
+  function when(iso) {
+    if (!iso) return "";
+    const date = new Date(iso);
+    const sameDay = date.toDateString() === new Date().toDateString();
+    return sameDay
+      ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
+      : date.toLocaleDateString([], { month: "short", day: "numeric" });
+  }
+
+  // -- the list -------------------------------------------------------------------
+
+  function matchesFilters(row) {
+    if (state.status && row.status !== state.status) return false;
+    if (state.channel && row.channel !== state.channel) return false;
+    return true;
+  }
+
+  function renderRow(row) {
+    const item = el("li", "conversation");
+    item.dataset.id = row.id;
+    item.dataset.mode = row.mode;
+    item.dataset.status = row.status;
+    if (state.current === row.id) item.classList.add("selected");
+    const button = el("button", "row");
+    button.type = "button";
+    const top = el("div", "row-top");
+    top.appendChild(el("span", "channel channel-" + row.channel, row.channel_label));
+    top.appendChild(el("strong", "name", row.contact_name));
+    top.appendChild(el("time", "time", when(row.last_message_at)));
+    const bottom = el("div", "row-bottom");
+    bottom.appendChild(el("span", "preview", row.preview));
+    bottom.appendChild(el("span", "badge mode-" + row.mode, row.mode === "ai" ? "AI" : "Human"));
+    if (row.unread > 0) bottom.appendChild(el("span", "unread", row.unread));
+    button.append(top, bottom);
+    button.addEventListener("click", () => openConversation(row.id));
+    item.appendChild(button);
+    return item;
+  }
+
+  function renderList() {
+    const list = $("#conversation-list");
+    const rows = [...state.rows.values()]
+      .filter(matchesFilters)
+      .sort((a, b) => (b.last_message_at || "").localeCompare(a.last_message_at || "") || b.id - a.id);
+    list.replaceChildren(...rows.map(renderRow));
+    $("#list-empty").hidden = rows.length > 0;
+  }
+
+  async function loadList() {
+    const params = new URLSearchParams();
+    if (state.status) params.set("status", state.status);
+    if (state.channel) params.set("channel", state.channel);
+    if (state.q) params.set("q", state.q);
+    const data = await api("GET", "/api/conversations?" + params);
+    state.rows = new Map(data.conversations.map((row) => [row.id, row]));
+    renderList();
+  }
+
+  // -- the thread -----------------------------------------------------------------
+
+  function renderMessage(message) {
+    const item = el("li", "message " + message.author_kind);
+    item.dataset.id = message.id;
+    if (message.direction === "internal") item.classList.add("activity");
+    const head = el("div", "message-head");
+    if (message.author_avatar && /^https?:\/\//.test(message.author_avatar)) {
+      const img = el("img", "avatar");
+      img.alt = "";
+      img.src = message.author_avatar;
+      head.appendChild(img);
+    }
+    head.appendChild(el("span", "author", message.author_name));
+    head.appendChild(el("time", "time", when(message.created_at)));
+    if (message.direction === "out") head.appendChild(el("span", "delivery", message.delivery_status));
+    item.appendChild(head);
+    item.appendChild(el("div", "body", message.body));
+    const actions = (message.actions || []).filter((a) => a.name !== "search_knowledge");
+    if (actions.length) {
+      const list = el("ul", "tool-actions");
+      for (const action of actions) {
+        list.appendChild(el("li", "tool " + action.name, action.detail ? action.label + ": " + action.detail : action.label));
+      }
+      item.appendChild(list);
+    }
+    if (message.citations && message.citations.length) {
+      const sources = el("details", "citations");
+      sources.appendChild(el("summary", "", "Sources (" + message.citations.length + ")"));
+      const list = el("ul");
+      for (const citation of message.citations) {
+        const entry = el("li");
+        if (/^https?:\/\//.test(citation.uri)) {
+          const link = el("a", "", citation.source || citation.uri);
+          link.href = citation.uri;
+          link.target = "_blank";
+          link.rel = "noopener noreferrer";
+          entry.appendChild(link);
+        } else {
+          entry.textContent = citation.source || citation.uri;
+        }
+        list.appendChild(entry);
+      }
+      sources.appendChild(list);
+      item.appendChild(sources);
+    }
+    return item;
+  }
+
+  function appendMessage(message) {
+    const list = $("#messages");
+    if (list.querySelector('[data-id="' + message.id + '"]')) return; // already shown
+    list.appendChild(renderMessage(message));
+    list.scrollTop = list.scrollHeight;
+  }
+
+  function renderHeader(conversation) {
+    $("#thread-title").textContent = conversation.contact_name;
+    $("#thread-channel").textContent = conversation.channel_label;
+    const contact = conversation.contact || {};
+    $("#thread-contact").textContent = [contact.email, contact.phone].filter(Boolean).join(" · ") || "No contact details yet";
+    const mode = $("#thread-mode");
+    mode.textContent = conversation.mode === "ai" ? "AI answering" : "Human" + (conversation.assignee ? ": " + conversation.assignee : "");
+    mode.className = "badge mode-" + conversation.mode;
+    const status = $("#thread-status");
+    status.textContent = conversation.status === "open" ? "Open" : "Closed";
+    status.className = "badge status-" + conversation.status;
+    const show = (action, visible) => { document.querySelector('[data-action="' + action + '"]').hidden = !visible; };
+    show("takeover", conversation.mode === "ai");
+    show("release", conversation.mode === "human");
+    show("close", conversation.status === "open");
+    show("reopen", conversation.status === "closed");
+  }
+
+  async function openConversation(id) {
+    if (state.current && state.current !== id) socket.emit("leave", { conversation_id: state.current });
+    state.current = id;
+    const data = await api("GET", "/api/conversations/" + id);
+    if (state.current !== id) return;
+    $("#no-selection").hidden = true;
+    $("#thread").hidden = false;
+    renderHeader(data.conversation);
+    $("#messages").replaceChildren(...data.messages.map(renderMessage));
+    $("#messages").scrollTop = $("#messages").scrollHeight;
+    $("#typing").hidden = true;
+    socket.emit("join", { conversation_id: id });
+    const row = state.rows.get(id);
+    if (row) row.unread = 0;
+    state.rows.set(id, Object.assign(row || {}, data.conversation, { unread: 0 }));
+    renderList();
+  }
+
+  async function act(action) {
+    if (!state.current) return;
+    try {
+      const data = await api("POST", "/api/conversations/" + state.current + "/" + action);
+      renderHeader(data.conversation);
+      state.rows.set(data.conversation.id, data.conversation);
+      renderList();
+    } catch (error) {
+      toast(error.message);
+    }
+  }
+
+  // -- composing ------------------------------------------------------------------
+
+  async function send(event) {
+    event.preventDefault();
+    const box = $("#reply-body");
+    const body = box.value.trim();
+    const problem = $("#composer-error");
+    problem.hidden = true;
+    if (!body || !state.current) return;
+    try {
+      const data = await api("POST", "/api/conversations/" + state.current + "/messages", { body });
+      box.value = "";
+      appendMessage(data.message);
+    } catch (error) {
+      problem.textContent = error.message;
+      problem.hidden = false;
+    }
+  }
+
+  let lastTyping = 0;
+  function typing() {
+    const now = Date.now();
+    if (state.current && now - lastTyping > 2000) {
+      lastTyping = now;
+      socket.emit("typing", { conversation_id: state.current });
+    }
+  }
+
+  // -- live updates ---------------------------------------------------------------
+
+  const socket = io("/staff", { transports: ["websocket", "polling"] });
+  socket.on("connect", () => {
+    $("#connection").textContent = "Live";
+    $("#connection").className = "connection live";
+    loadList().catch((error) => toast(error.message));
+    if (state.current) socket.emit("join", { conversation_id: state.current });
+  });
+  socket.on("disconnect", () => {
+    $("#connection").textContent = "Reconnecting…";
+    $("#connection").className = "connection muted";
+  });
+  socket.on("connect_error", () => {
+    $("#connection").textContent = "Offline: retrying…";
+  });
+  socket.on("conversation", (row) => {
+    const known = state.rows.get(row.id);
+    let unread = known ? known.unread || 0 : 0;
+    if (row.new_message && row.new_message.direction === "in" && state.current !== row.id) unread += 1;
+    if (!known && state.q) return; // a search result list only changes when searched again
+    state.rows.set(row.id, Object.assign({}, row, { unread }));
+    renderList();
+    if (state.current === row.id) renderHeader(row);
+  });
+  socket.on("message", (message) => {
+    if (message.conversation_id !== state.current) return;
+    appendMessage(message);
+    $("#typing").hidden = true;
+    if (message.direction === "in") {
+      api("POST", "/api/conversations/" + message.conversation_id + "/read", { message_id: message.id }).catch(() => {});
+    }
+  });
+  let typingTimer = null;
+  socket.on("typing", (data) => {
+    if (data.conversation_id !== state.current) return;
+    const note = $("#typing");
+    note.textContent = data.who + " is typing…";
+    note.hidden = false;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(() => { note.hidden = true; }, 4000);
+  });
+  socket.on("lead", (data) => toast("New lead: " + data.contact_name));
+
+  // -- controls -------------------------------------------------------------------
+
+  for (const tab of document.querySelectorAll("[data-status]")) {
+    tab.addEventListener("click", () => {
+      state.status = tab.dataset.status;
+      for (const other of document.querySelectorAll("[data-status]")) {
+        other.setAttribute("aria-selected", String(other === tab));
+      }
+      loadList().catch((error) => toast(error.message));
+    });
+  }
+  $("#channel-filter").addEventListener("change", (event) => {
+    state.channel = event.target.value;
+    loadList().catch((error) => toast(error.message));
+  });
+  let searchTimer = null;
+  $("#search").addEventListener("input", (event) => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => {
+      state.q = event.target.value.trim();
+      loadList().catch((error) => toast(error.message));
+    }, 250);
+  });
+  for (const button of document.querySelectorAll("[data-action]")) {
+    button.addEventListener("click", () => act(button.dataset.action));
+  }
+  $("#composer").addEventListener("submit", send);
+  $("#reply-body").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey) send(event);
+    else typing();
+  });
+  $("#template-select").addEventListener("change", (event) => {
+    const chosen = templates[Number(event.target.value)];
+    if (chosen) {
+      const box = $("#reply-body");
+      box.value = box.value ? box.value + "\n" + chosen.body : chosen.body;
+      box.focus();
+    }
+    event.target.value = "";
+  });
+
+  const dialog = $("#new-dialog");
+  $("#new-conversation").addEventListener("click", () => dialog.showModal());
+  $("#new-cancel").addEventListener("click", () => dialog.close());
+  $("#new-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = new FormData(event.target);
+    const problem = $("#new-error");
+    problem.hidden = true;
+    try {
+      const data = await api("POST", "/api/conversations", Object.fromEntries(form.entries()));
+      dialog.close();
+      await loadList();
+      openConversation(data.conversation_id);
+    } catch (error) {
+      problem.textContent = error.message;
+      problem.hidden = false;
+    }
+  });
+})();

@@ -1,0 +1,211 @@
+"""The staff inbox over HTTP and Socket.IO: sign-in, CSRF, actions, live events, isolation."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from agent.core.service import Inbound
+from agent.core.workspaces import NewMember
+from inbox.app import create_app
+from tests.conftest import make_workspace
+
+PASSWORD = "a long enough passphrase"
+
+
+@pytest.fixture
+def web(app_container):
+    app, socketio = create_app(app_container, testing=True)
+    return app, socketio
+
+
+def csrf(client) -> str:
+    page = client.get("/login").get_data(as_text=True)
+    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+
+
+def login(client, email: str, password: str = PASSWORD):
+    """Sign in; returns the response and the session's new CSRF token (rotated at login)."""
+    token = csrf(client)
+    response = client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": token}
+    )
+    if response.status_code == 302:
+        page = client.get("/").get_data(as_text=True)
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    return response, token
+
+
+@pytest.fixture
+def bayside(app_container):
+    workspace, admin = make_workspace(app_container)
+    staff = app_container.workspaces.add_member(
+        workspace.id, NewMember("Sam Staff", "sam@bayside.example", PASSWORD)
+    )
+    return workspace, admin, staff
+
+
+def visitor_says(container, workspace_id: int, body: str, visitor: str = "v1"):
+    return container.conversations.receive(
+        workspace_id,
+        Inbound(channel="webchat", body=body, thread_id=visitor, provider_message_id=None),
+    )
+
+
+def test_pages_and_api_need_a_signed_in_member(web):
+    client = web[0].test_client()
+    assert client.get("/").status_code == 302
+    assert client.get("/").headers["Location"].startswith("/login")
+    assert client.get("/api/conversations").status_code == 401
+
+
+def test_sign_in_and_out(web, bayside):
+    client = web[0].test_client()
+    response, token = login(client, "sam@bayside.example")
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    page = client.get("/")
+    assert page.status_code == 200 and "Sam Staff" in page.get_data(as_text=True)
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/api/conversations").status_code == 401
+
+
+def test_wrong_password_is_refused_and_repeated_failures_are_throttled(web, bayside):
+    client = web[0].test_client()
+    for _ in range(5):
+        response, _ = login(client, "sam@bayside.example", "wrong password")
+        assert response.status_code == 401
+        assert "do not match" in response.get_data(as_text=True)
+    response, _ = login(client, "sam@bayside.example")  # even the right one, for a while
+    assert response.status_code == 429 and "Too many" in response.get_data(as_text=True)
+
+
+def test_login_redirect_stays_on_this_site(web, bayside):
+    client = web[0].test_client()
+    token = csrf(client)
+    form = {"email": "sam@bayside.example", "password": PASSWORD, "csrf_token": token}
+    response = client.post("/login", data={**form, "next": "//evil.example/x"})
+    assert response.headers["Location"] == "/"
+
+
+def test_unsafe_requests_need_the_csrf_token(web, bayside, app_container):
+    client = web[0].test_client()
+    login(client, "sam@bayside.example")
+    received = visitor_says(app_container, bayside[0].id, "hello")
+    path = f"/api/conversations/{received.conversation.id}/takeover"
+    assert client.post(path).status_code == 400
+    assert client.post(path, headers={"X-CSRF-Token": "forged"}).status_code == 400
+
+
+def test_staff_work_a_conversation_end_to_end(web, bayside, app_container):
+    workspace = bayside[0]
+    client = web[0].test_client()
+    _, token = login(client, "sam@bayside.example")
+    headers = {"X-CSRF-Token": token}
+    received = visitor_says(app_container, workspace.id, "Do you whiten teeth?")
+    cid = received.conversation.id
+
+    listed = client.get("/api/conversations").json["conversations"]
+    assert [(c["id"], c["unread"], c["mode"]) for c in listed] == [(cid, 1, "ai")]
+    shown = client.get(f"/api/conversations/{cid}").json
+    assert shown["messages"][-1]["body"] == "Do you whiten teeth?"
+    assert client.get("/api/conversations").json["conversations"][0]["unread"] == 0
+
+    taken = client.post(f"/api/conversations/{cid}/takeover", headers=headers).json
+    assert taken["conversation"]["mode"] == "human"
+    assert taken["conversation"]["assignee"] == "Sam Staff"
+    sent = client.post(
+        f"/api/conversations/{cid}/messages", json={"body": "Yes we do!"}, headers=headers
+    )
+    assert sent.status_code == 201 and sent.json["message"]["author_name"] == "Sam Staff"
+    empty = client.post(f"/api/conversations/{cid}/messages", json={"body": " "}, headers=headers)
+    assert empty.status_code == 400 and "error" in empty.json
+    released = client.post(f"/api/conversations/{cid}/release", headers=headers).json
+    assert released["conversation"]["mode"] == "ai"
+    closed = client.post(f"/api/conversations/{cid}/close", headers=headers).json
+    assert closed["conversation"]["status"] == "closed"
+    assert client.get("/api/conversations?status=open").json["conversations"] == []
+    assert len(client.get("/api/conversations?status=closed").json["conversations"]) == 1
+    reopened = client.post(f"/api/conversations/{cid}/reopen", headers=headers).json
+    assert reopened["conversation"]["status"] == "open"
+    bodies = [m["body"] for m in client.get(f"/api/conversations/{cid}").json["messages"]]
+    assert "Sam Staff took over the conversation" in bodies
+    assert "Sam Staff handed the conversation back to the AI" in bodies
+
+
+def test_search_and_filters(web, bayside, app_container):
+    workspace = bayside[0]
+    client = web[0].test_client()
+    login(client, "sam@bayside.example")
+    visitor_says(app_container, workspace.id, "Is parking free?", visitor="a")
+    visitor_says(app_container, workspace.id, "Do you take 100% insurance?", visitor="b")
+    found = client.get("/api/conversations?q=PARKING").json["conversations"]
+    assert [c["preview"] for c in found] == ["Is parking free?"]
+    assert len(client.get("/api/conversations?q=100%25").json["conversations"]) == 1
+    assert client.get("/api/conversations?q=_").json["conversations"] == []  # LIKE escaped
+    assert len(client.get("/api/conversations?channel=webchat").json["conversations"]) == 2
+    assert client.get("/api/conversations?channel=sms").json["conversations"] == []
+    assert client.get("/api/conversations?channel=fax").status_code == 400
+
+
+def test_staff_of_one_workspace_never_see_another(web, bayside, app_container):
+    other, _ = make_workspace(app_container, "Harbour Vets")
+    theirs = visitor_says(app_container, other.id, "secret question").conversation.id
+    client = web[0].test_client()
+    _, token = login(client, "sam@bayside.example")
+    assert client.get("/api/conversations").json["conversations"] == []
+    assert client.get(f"/api/conversations/{theirs}").status_code == 404
+    for action in ("takeover", "close", "messages"):
+        response = client.post(
+            f"/api/conversations/{theirs}/{action}",
+            json={"body": "hi"},
+            headers={"X-CSRF-Token": token},
+        )
+        assert response.status_code == 404
+    with app_container.uow() as uow:
+        conversation = uow.workspace(other.id).conversation(theirs)
+        assert conversation.mode == "ai" and conversation.status == "open"
+
+
+def test_new_conversations_only_on_connected_channels(web, bayside):
+    client = web[0].test_client()
+    _, token = login(client, "sam@bayside.example")
+    page = client.get("/").get_data(as_text=True)
+    assert re.search(r'<option value="sms" disabled>SMS \(not connected yet', page)
+    response = client.post(
+        "/api/conversations",
+        json={"channel": "sms", "phone": "+16045550142", "body": "Hello"},
+        headers={"X-CSRF-Token": token},
+    )
+    assert response.status_code == 400 and "SMS is not connected yet" in response.json["error"]
+
+
+def test_socket_needs_a_session_and_joins_only_own_conversations(web, bayside, app_container):
+    app, socketio = web
+    other, _ = make_workspace(app_container, "Harbour Vets")
+    theirs = visitor_says(app_container, other.id, "secret").conversation.id
+    mine = visitor_says(app_container, bayside[0].id, "hello").conversation.id
+
+    anonymous = socketio.test_client(app, namespace="/staff")
+    assert not anonymous.is_connected("/staff")
+
+    client = app.test_client()
+    login(client, "sam@bayside.example")
+    live = socketio.test_client(app, namespace="/staff", flask_test_client=client)
+    assert live.is_connected("/staff")
+    assert live.emit("join", {"conversation_id": theirs}, namespace="/staff", callback=True) == {
+        "ok": False,
+        "error": "not allowed",
+    }
+    assert live.emit("join", {"conversation_id": mine}, namespace="/staff", callback=True)["ok"]
+    live.get_received("/staff")
+
+    visitor_says(app_container, other.id, "another secret")  # other workspace: nothing arrives
+    assert live.get_received("/staff") == []
+    visitor_says(app_container, bayside[0].id, "<img src=x onerror=alert(1)>")
+    events = {e["name"]: e["args"] for e in live.get_received("/staff")}
+    events = {k: v[0] if isinstance(v, list) else v for k, v in events.items()}
+    assert events["message"]["body"] == "<img src=x onerror=alert(1)>"  # data, rendered as text
+    assert events["conversation"]["id"] == mine
+    assert events["conversation"]["new_message"]["direction"] == "in"
