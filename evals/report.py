@@ -49,6 +49,7 @@ def build_report(
             "p95": _percentile(result.latencies_ms, 95),
         },
         "ingest_s": round(result.ingest_s, 2),
+        "usage": result.usage.as_report() if result.usage is not None else None,
         "cases": [
             {"id": c.id, "passed": c.passed, "runs": c.runs, "failures": c.failures}
             for c in result.cases
@@ -64,6 +65,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"({report['pass_rate']:.0%})** in {report['duration_s']} s; "
         f"retrieval hit rate {_fmt_rate(report['retrieval_hit_rate'])}; "
         f"turn latency p50 {report['latency_ms']['p50']} ms, p95 {report['latency_ms']['p95']} ms.",
+        *_usage_line(report.get("usage")),
         "",
         "| tag | passed | total | pass rate |",
         "|---|---|---|---|",
@@ -84,3 +86,14 @@ def markdown(report: dict[str, Any]) -> str:
 
 def _fmt_rate(rate: float | None) -> str:
     return "n/a" if rate is None else f"{rate:.0%}"
+
+
+def _usage_line(usage: dict[str, Any] | None) -> list[str]:
+    if not usage:
+        return []
+    return [
+        "",
+        f"Model usage: {usage['requests']} requests, {usage['total_tokens']:,} tokens "
+        f"({usage['prompt_tokens']:,} prompt, {usage['completion_tokens']:,} completion), "
+        f"estimated cost ${usage['cost_usd']:.4f}.",
+    ]

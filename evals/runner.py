@@ -41,6 +41,7 @@ from evals.suite import (
     TextSource,
     UserTurn,
 )
+from evals.usage import Usage, metered
 from ingestion.jobs import DeferredIngestQueue
 
 Progress = Callable[[str], None]
@@ -63,6 +64,7 @@ class RunResult:
     sources_checked: int
     sources_met: int
     ingest_s: float
+    usage: Usage | None = None  # tokens and cost, for hosted models
 
 
 class _Quiet(SimpleHTTPRequestHandler):
@@ -94,21 +96,22 @@ class SuiteRunner:
             try:
                 knowledge_text = self._knowledge_text(container, workspace_id)
                 results, latencies, checked, met = [], [], 0, 0
-                for n, case in enumerate(cases, 1):
-                    self.progress(f"case {n}/{len(cases)}: {case.id}")
-                    result = CaseResult(case.id, list(case.tags))
-                    for run in range(repeat):
-                        stats = self._play(
-                            container, workspace_id, case, run, knowledge_text, result
-                        )
-                        latencies += stats[0]
-                        checked += stats[1]
-                        met += stats[2]
-                        result.runs += 1
-                    results.append(result)
+                with metered(self.model) as usage:
+                    for n, case in enumerate(cases, 1):
+                        self.progress(f"case {n}/{len(cases)}: {case.id}")
+                        result = CaseResult(case.id, list(case.tags))
+                        for run in range(repeat):
+                            stats = self._play(
+                                container, workspace_id, case, run, knowledge_text, result
+                            )
+                            latencies += stats[0]
+                            checked += stats[1]
+                            met += stats[2]
+                            result.runs += 1
+                        results.append(result)
             finally:
                 container.engine.dispose()
-        return RunResult(results, latencies, checked, met, ingest_s)
+        return RunResult(results, latencies, checked, met, ingest_s, usage)
 
     # -- the workspace -------------------------------------------------------------
 

@@ -78,6 +78,7 @@ def test_eval_cli_on_a_small_suite(tmp_path):
         "cases",
     } <= set(data)
     assert data["passed"] == 2 and data["total"] == 3 and data["retrieval_hit_rate"] == 1.0
+    assert data["usage"] is None  # the offline model uses no tokens
     assert data["tags"]["strict"] == {"passed": 0, "total": 1, "pass_rate": 0.0}
     failure = next(c for c in data["cases"] if c["id"] == "impossible")["failures"][0]
     assert failure["turn"] == 1 and failure["check"] == "any"
@@ -95,3 +96,37 @@ def test_eval_cli_reports_suite_errors(tmp_path):
     )
     result = CliRunner().invoke(main, ["eval", "run", str(suite)])
     assert result.exit_code == 1 and "bad.yaml:6" in result.output and "colour" in result.output
+
+
+def test_report_counts_tokens_and_cost_of_a_hosted_model(tmp_path, monkeypatch):
+    """Against an OpenAI-compatible server, the report adds up usage and prices it."""
+    from tests.openai_server import FakeOpenAI
+
+    suite = tmp_path / "tiny.yaml"
+    suite.write_text(
+        textwrap.dedent("""\
+        name: tiny
+        now: "2026-06-01T09:30:00"
+        workspace:
+          name: Harbour Bikes
+          knowledge:
+            - text: {title: Parking, body: "Free parking behind the shop."}
+        cases:
+          - id: parking
+            turns:
+              - user: "where can I park?"
+    """)
+    )
+    with FakeOpenAI() as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "test")
+        report = tmp_path / "report.json"
+        args = ["eval", "run", str(suite), "--model", "openai:gpt-4o-mini", "--report"]
+        result = CliRunner().invoke(main, [*args, str(report)], catch_exceptions=False)
+        requests = len(server.requests)
+    assert result.exit_code == 0, result.output
+    usage = json.loads(report.read_text())["usage"]
+    assert requests >= 1 and usage["requests"] == requests
+    assert usage["total_tokens"] == 15 * requests  # what every response of the server reports
+    assert usage["cost_usd"] > 0  # priced from langchain-community's OpenAI table
+    assert f"Model usage: {requests} requests" in result.output
