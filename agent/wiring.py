@@ -137,7 +137,7 @@ class Container:
             max_upload_bytes=self.settings.max_upload_mb * 1024 * 1024,
         )
         locks = RedisLocks(self.redis, ttl=3600, wait=3600) if self.redis_url else None
-        return Ingestor(self.uow, self.index, self.clock, options, locks=locks)
+        return Ingestor(self.uow, self.index, self.clock, options, locks=locks, events=self.events)
 
     @cached_property
     def turns(self) -> TurnRunner:

@@ -12,7 +12,9 @@ from werkzeug.exceptions import HTTPException
 
 from agent.core.errors import FrontdeskError, NotFound
 from agent.wiring import Container
-from inbox import auth, conversations, health, realtime, security
+from inbox import appointments, auth, contacts, conversations, health, realtime, security, team
+from inbox import settings as settings_pages
+from inbox.knowledge_pages import bp as knowledge_bp
 
 SOCKETIO_CHANNEL = "frontdesk-socketio"
 # Top-bar pages in order: endpoint -> (label, admin only). Unregistered ones are skipped.
@@ -20,6 +22,7 @@ NAV = {
     "contacts.index": ("Contacts", False),
     "appointments.index": ("Appointments", False),
     "settings.index": ("Settings", True),
+    "team.account": ("Your account", False),
 }
 
 
@@ -48,7 +51,16 @@ def create_app(
     )
     app.extensions["frontdesk.login_throttle"] = security.LoginThrottle(counter)
     security.install(app)
-    for blueprint in (health.bp, auth.bp, conversations.bp):
+    for blueprint in (
+        health.bp,
+        auth.bp,
+        conversations.bp,
+        contacts.bp,
+        appointments.bp,
+        settings_pages.bp,
+        knowledge_bp,
+        team.bp,
+    ):
         app.register_blueprint(blueprint)
     # (endpoint, label, admin only): each feature blueprint adds its page to the top bar.
     app.jinja_env.globals["nav_links"] = [

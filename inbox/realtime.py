@@ -1,9 +1,9 @@
 """Live updates for staff: domain events out to Socket.IO rooms, and the /staff namespace.
 
-Rooms: ``workspace-<id>`` (the conversation list, lead alerts) and ``conversation-<id>``
-(the open thread, typing). A browser joins its workspace room on connect and a
-conversation room only after a permission check. Web and worker processes both publish
-through the Redis message queue, so any web process can deliver any event.
+Rooms: ``workspace-<id>`` (the conversation list, lead alerts, knowledge sources) and
+``conversation-<id>`` (the open thread, typing). A browser joins its workspace room on
+connect and a conversation room only after a permission check. Web and worker processes
+both publish through the Redis message queue, so any web process can deliver any event.
 """
 
 from __future__ import annotations
@@ -20,10 +20,12 @@ from agent.core.events import (
     ConversationUpdated,
     Event,
     EventBus,
+    KnowledgeSourceUpdated,
     LeadCaptured,
     MessageCreated,
 )
 from agent.core.ports import UnitOfWorkFactory
+from inbox.knowledge_presenters import source_json
 from inbox.presenters import contact_name, conversation_json, message_json
 
 NAMESPACE = "/staff"
@@ -49,6 +51,7 @@ class StaffBroadcaster:
         events.subscribe(MessageCreated, self.on_event)
         events.subscribe(ConversationUpdated, self.on_event)
         events.subscribe(LeadCaptured, self.on_lead)
+        events.subscribe(KnowledgeSourceUpdated, self.on_knowledge)
 
     def on_event(self, event: Event) -> None:
         assert isinstance(event, ConversationEvent)
@@ -81,6 +84,18 @@ class StaffBroadcaster:
             {"conversation_id": event.conversation_id, "contact_name": name},
             workspace_room(event.workspace_id),
         )
+
+    def on_knowledge(self, event: Event) -> None:
+        """A source's status or progress for the knowledge page (``removed`` once deleted)."""
+        assert isinstance(event, KnowledgeSourceUpdated)
+        with self._uow() as uow:
+            repo = uow.workspace(event.workspace_id)
+            try:
+                source = repo.knowledge_source(event.source_id)
+                data = source_json(source, repo.workspace().timezone)
+            except NotFound:
+                data = {"id": event.source_id, "removed": True}
+        self._emit("knowledge", data, workspace_room(event.workspace_id))
 
 
 def socketio_emitter(socketio: SocketIO) -> Emit:

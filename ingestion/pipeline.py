@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.core.errors import NotFound
+from agent.core.events import EventBus, KnowledgeSourceUpdated
 from agent.core.models import KnowledgeSource, SourceKind, SourceStatus
 from agent.core.ports import Clock, Locks, UnitOfWorkFactory
 from ingestion.chunk import Chunk, chunk_document, qa_chunk, text_chunks
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 Documents = dict[str, tuple[str, list[Chunk]]]
 ProgressListener = Callable[[KnowledgeSource], None]
 INDEX_WRITE_LOCK = "knowledge-index-write"
+_WATCHED = frozenset({"status", "progress_done", "progress_total"})  # what admins see change
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class Ingestor:
         *,
         locks: Locks | None = None,
         on_progress: ProgressListener | None = None,
+        events: EventBus | None = None,
     ) -> None:
         self._uow = uow
         self._index = index
@@ -55,13 +58,21 @@ class Ingestor:
         self._options = options
         self._locks = locks
         self._on_progress = on_progress
+        self._events = events  # status and (throttled) progress, for the admin's live page
 
     def run(
         self, workspace_id: int, source_id: int, progress: ProgressListener | None = None
     ) -> SyncStats | None:
         """Ingest the source; a failure is recorded on it (and re-raised only if unexpected)."""
         try:
-            source = self._update(workspace_id, source_id, status=SourceStatus.RUNNING, error="")
+            source = self._update(
+                workspace_id,
+                source_id,
+                status=SourceStatus.RUNNING,
+                error="",
+                progress_done=0,  # not the last run's count
+                progress_total=0,
+            )
         except NotFound:
             self.purge(workspace_id, source_id)  # removed while it waited in the queue
             return None
@@ -93,6 +104,13 @@ class Ingestor:
         return stats
 
     def purge(self, workspace_id: int, source_id: int) -> int:
+        """Drop a removed source's chunks; watchers learn it is gone."""
+        removed = self._purge_chunks(workspace_id, source_id)
+        if self._events is not None:
+            self._events.publish(KnowledgeSourceUpdated(workspace_id, source_id))
+        return removed
+
+    def _purge_chunks(self, workspace_id: int, source_id: int) -> int:
         with self._write_lock():
             return self._index.purge_source(workspace_id, source_id)
 
@@ -155,7 +173,7 @@ class Ingestor:
     def _fail(self, source: KnowledgeSource, message: str) -> None:
         log.warning("source %s failed: %s", source.id, message)
         if source.last_refreshed_at is None:
-            self.purge(source.workspace_id, source.id)  # never leave partial chunks
+            self._purge_chunks(source.workspace_id, source.id)  # never leave partial chunks
         with suppress(NotFound):  # removed meanwhile: nothing to mark
             self._update(source.workspace_id, source.id, status=SourceStatus.FAILED, error=message)
 
@@ -181,11 +199,21 @@ class Ingestor:
             uow.commit()
         if self._on_progress is not None and "status" in changes:
             self._on_progress(source)
+        if self._events is not None and changes.keys() & _WATCHED:
+            self._events.publish(
+                KnowledgeSourceUpdated(
+                    workspace_id,
+                    source_id,
+                    str(source.status),
+                    source.progress_done,
+                    source.progress_total,
+                )
+            )
         return source
 
 
 class _Throttled:
-    """Progress callbacks at most every 0.5 s (each one is a database write)."""
+    """Progress callbacks at most every 0.5 s (each is a database write and a live event)."""
 
     def __init__(self, report: Callable[[int, int], None], interval: float = 0.5) -> None:
         self._report = report

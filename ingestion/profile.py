@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 from agent.core.models import Workspace
+from agent.core.validation import DAY_NAMES
 from ingestion.document import Document, sections_from_markdown
 
-DAY_NAMES = {
-    "mon": "Monday",
-    "tue": "Tuesday",
-    "wed": "Wednesday",
-    "thu": "Thursday",
-    "fri": "Friday",
-    "sat": "Saturday",
-    "sun": "Sunday",
-}
 PROFILE_URI = "business-profile"
 
 

@@ -73,6 +73,31 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture
+def sqlite_settings(tmp_path: Path, sqlite_template: Path) -> Settings:
+    """Settings on a fresh SQLite copy, for tests that serve the app (browser tests)."""
+    path = tmp_path / "frontdesk.db"
+    shutil.copyfile(sqlite_template, path)
+    values = {"data_dir": tmp_path / "data", "database_url": f"sqlite:///{path}"}
+    return Settings.from_values(values).ensure_data_dir()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Headless Debian Chromium driven by Playwright (see tests/browser.py)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import chromium_path
+
+    executable = chromium_path()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=["--no-sandbox"]
+        )
+        yield launched
+        launched.close()
+
+
 @pytest.fixture(scope="session")
 def migrated_postgres(postgres_server_url: str) -> str:
     engine = make_engine(postgres_server_url)

@@ -19,10 +19,12 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
 }
 
-# OCR for scanned PDFs and images.
+# OCR for scanned PDFs and images; Chromium for the inbox's browser tests (Playwright
+# drives Debian's build: its own browser download cannot work offline).
 missing=()
 command -v tesseract >/dev/null || missing+=(tesseract-ocr)
 command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   apt_install "${missing[@]}"
   echo "Installed ${missing[*]}"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import uuid
 from pathlib import Path
 
 import click
@@ -14,7 +12,7 @@ from agent.cli.run import redis_url_for
 from agent.core.errors import FrontdeskError
 from agent.core.models import KnowledgeSource
 from ingestion.jobs import DeferredIngestQueue
-from ingestion.sniff import safe_filename
+from ingestion.uploads import add_upload
 
 pass_cli = click.make_pass_decorator(CliContext)
 workspace_option = click.option(
@@ -133,17 +131,10 @@ def _add_file(cli: CliContext, service, workspace_id: int, path: Path) -> Knowle
     if not path.is_file():
         raise click.ClickException(f"{path} is not a file")
     limit = cli.settings.max_upload_mb * 1024 * 1024
-    if path.stat().st_size > limit:
-        size_mb = path.stat().st_size / 1e6
-        raise click.ClickException(
-            f"{path.name} is {size_mb:.0f} MB; the limit is {cli.settings.max_upload_mb} MB"
+    with path.open("rb") as handle:
+        return add_upload(
+            service, cli.settings.uploads_path, workspace_id, handle, path.name, max_bytes=limit
         )
-    name = safe_filename(path.name)
-    stored = f"{uuid.uuid4().hex[:8]}-{name}"
-    folder = cli.settings.uploads_path / str(workspace_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, folder / stored)
-    return service.add_file(workspace_id, name, stored)
 
 
 @knowledge.command(name="list")

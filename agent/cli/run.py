@@ -16,6 +16,7 @@ import click
 
 from agent.cli.context import CliContext
 from agent.core.knowledge import KnowledgeService
+from agent.core.notifications import NotificationService
 from agent.queue.redis_server import EmbeddedRedis, EmbeddedRedisError
 from agent.wiring import WORKER_QUEUES
 
@@ -89,7 +90,7 @@ def up(cli: CliContext, host: str | None, port: int | None, workers: int | None)
             for _ in range(n)
         ]
         requeued = container.knowledge.requeue_pending()
-        stop_refresh = _start_refresh_scheduler(container.knowledge)
+        stop_refresh = _start_refresh_scheduler(container.knowledge, container.notifications)
         base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
         click.echo("")
         click.echo(f"  frontdesk is up: open {base}/")
@@ -132,9 +133,11 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
 
 
 def _start_refresh_scheduler(
-    knowledge: KnowledgeService, every: float = REFRESH_CHECK_SECONDS
+    knowledge: KnowledgeService,
+    notifications: NotificationService,
+    every: float = REFRESH_CHECK_SECONDS,
 ) -> threading.Event:
-    """Queue websites whose refresh interval has passed, every few minutes, until stopped."""
+    """Every few minutes until stopped: queue websites due a refresh, send daily digests."""
     stop = threading.Event()
 
     def loop() -> None:
@@ -143,6 +146,10 @@ def _start_refresh_scheduler(
                 knowledge.refresh_due()
             except Exception:
                 log.exception("could not queue due knowledge refreshes")
+            try:
+                notifications.send_digests()
+            except Exception:
+                log.exception("could not send the daily notification digests")
 
     threading.Thread(target=loop, name="knowledge-refresh", daemon=True).start()
     return stop

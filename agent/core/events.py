@@ -46,6 +46,16 @@ class ProfileChanged(Event):
     """The business profile changed: its knowledge document must be regenerated."""
 
 
+@dataclass(frozen=True)
+class KnowledgeSourceUpdated(Event):
+    """A knowledge source's status or progress changed, or it was removed (admins watch it)."""
+
+    source_id: int
+    status: str = ""  # "" when the source is gone
+    progress_done: int = 0
+    progress_total: int = 0
+
+
 Handler = Callable[[Event], None]
 
 

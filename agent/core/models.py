@@ -145,6 +145,11 @@ class Contact:
         return bool(self.first_name or self.last_name) and bool(self.email or self.phone)
 
 
+# An admin's private test chat (Settings > Instructions > "Try it") runs through the real
+# service on a web chat thread id with this prefix; the inbox list leaves such threads out.
+TRY_IT_THREAD_PREFIX = "tryit-"
+
+
 @dataclass(eq=False, kw_only=True)
 class Conversation:
     id: int | None = None

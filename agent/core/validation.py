@@ -19,6 +19,8 @@ import phonenumbers
 from agent.core.errors import ValidationError
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+DAY_NAMES = dict(zip(DAYS, _WEEKDAYS, strict=True))  # "mon" -> "Monday", in week order
 _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _LINK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _COMMON_PASSWORDS = frozenset(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, or_, select
@@ -11,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agent.core.errors import Conflict, NotFound
 from agent.core.models import (
+    TRY_IT_THREAD_PREFIX,
     Appointment,
     Contact,
     Conversation,
@@ -128,8 +131,16 @@ class SqlWorkspaceRepository:
         text: str = "",
         limit: int = 50,
     ) -> Sequence[Conversation]:
-        """Newest first; ``text`` matches the contact's name, email or phone, or a message."""
-        query = self._scoped(Conversation)
+        """Newest first; ``text`` matches the contact's name, email or phone, or a message.
+
+        Admins' try-it test chats are never listed (nor counted as unread).
+        """
+        query = self._scoped(Conversation).where(
+            or_(
+                Conversation.provider_thread_id.is_(None),
+                ~Conversation.provider_thread_id.startswith(TRY_IT_THREAD_PREFIX),
+            )
+        )
         if status:
             query = query.where(Conversation.status == status)
         if channel:
@@ -240,6 +251,60 @@ class SqlWorkspaceRepository:
 
     def job_failures(self) -> Sequence[JobFailure]:
         return self._session.scalars(self._scoped(JobFailure).order_by(JobFailure.id)).all()
+
+    # the contacts and appointments pages
+    def _contacts_matching(self, text: str) -> Any:
+        query = self._scoped(Contact)
+        text = text.strip().lower()
+        if not text:
+            return query
+        like = f"%{_escape_like(text)}%"
+        columns = (Contact.first_name + " " + Contact.last_name, Contact.email, Contact.phone)
+        clauses = [func.lower(column).like(like, escape="\\") for column in columns]
+        compact = re.sub(r"[\s().-]", "", text)  # "(604) 555-0142" finds +16045550142
+        if compact != text and re.fullmatch(r"\+?\d{3,}", compact):
+            clauses.append(Contact.phone.like(f"%{compact}%"))
+        return query.where(or_(*clauses))
+
+    def search_contacts(
+        self, text: str = "", *, limit: int = 50, offset: int = 0
+    ) -> Sequence[Contact]:
+        """Newest first; ``text`` matches the name, email or phone, case-insensitively."""
+        query = self._contacts_matching(text).order_by(Contact.id.desc())
+        return self._session.scalars(query.limit(limit).offset(offset)).all()
+
+    def count_contacts(self, text: str = "") -> int:
+        query = select(func.count()).select_from(self._contacts_matching(text).subquery())
+        return int(self._session.scalar(query) or 0)
+
+    def contacts_by_id(self, contact_ids: Collection[int]) -> dict[int, Contact]:
+        if not contact_ids:
+            return {}
+        query = self._scoped(Contact).where(Contact.id.in_(set(contact_ids)))
+        return {c.id: c for c in self._session.scalars(query)}
+
+    def contact_conversations(self, contact_id: int) -> Sequence[Conversation]:
+        query = self._scoped(Conversation).where(Conversation.contact_id == contact_id)
+        query = query.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+        return self._session.scalars(query).all()
+
+    def contact_appointments(self, contact_id: int) -> Sequence[Appointment]:
+        query = self._scoped(Appointment).where(Appointment.contact_id == contact_id)
+        return self._session.scalars(query.order_by(Appointment.start.desc())).all()
+
+    def appointment(self, appointment_id: int) -> Appointment:
+        return self._one(Appointment, appointment_id)
+
+    def appointments_around(
+        self, moment: datetime, *, past: bool = False, limit: int = 200
+    ) -> Sequence[Appointment]:
+        """Upcoming (not yet ended, soonest first) or past (ended, latest first)."""
+        query = self._scoped(Appointment)
+        if past:
+            query = query.where(Appointment.end <= moment).order_by(Appointment.start.desc())
+        else:
+            query = query.where(Appointment.end > moment).order_by(Appointment.start)
+        return self._session.scalars(query.order_by(Appointment.id).limit(limit)).all()
 
 
 class SqlUnitOfWork:

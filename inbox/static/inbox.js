@@ -85,12 +85,15 @@
     $("#list-empty").hidden = rows.length > 0;
   }
 
+  let listLoads = 0;
   async function loadList() {
+    const load = ++listLoads;
     const params = new URLSearchParams();
     if (state.status) params.set("status", state.status);
     if (state.channel) params.set("channel", state.channel);
     if (state.q) params.set("q", state.q);
     const data = await api("GET", "/api/conversations?" + params);
+    if (load !== listLoads) return; // a newer tab, filter or search already asked again
     state.rows = new Map(data.conversations.map((row) => [row.id, row]));
     renderList();
   }
@@ -330,4 +333,13 @@
       problem.hidden = false;
     }
   });
+
+  // Links from other pages (a contact's conversations) open one thread: /?conversation=<id>.
+  const linked = new URLSearchParams(window.location.search).get("conversation");
+  if (linked && /^[1-9][0-9]{0,15}$/.test(linked)) {
+    openConversation(Number(linked)).catch((error) => {
+      if (state.current === Number(linked)) state.current = null; // not ours, or gone
+      toast(error.message);
+    });
+  }
 })();

@@ -1,0 +1,72 @@
+"""Helpers for the end-to-end browser tests: a live inbox server and Debian's Chromium.
+
+Playwright drives ``/usr/bin/chromium`` (``apt-get install chromium``; tests/services.sh
+installs it): Playwright's own browser download cannot work offline. Without Chromium
+the browser tests are skipped locally, but fail when ``CI`` or
+``FRONTDESK_REQUIRE_BROWSER=1`` is set, so CI can never pass them by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from types import TracebackType
+
+import pytest
+from flask import Flask
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+CHROMIUM = Path(os.environ.get("FRONTDESK_CHROMIUM", "/usr/bin/chromium"))
+
+
+def browser_required() -> bool:
+    """CI sets CI=true; a developer can ask for the same with FRONTDESK_REQUIRE_BROWSER=1."""
+    ci = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+    return ci or os.environ.get("FRONTDESK_REQUIRE_BROWSER") == "1"
+
+
+def chromium_path() -> str:
+    """The Chromium executable, or skip (locally) / fail (CI) with how to install it."""
+    if not os.access(CHROMIUM, os.X_OK):
+        problem = f"{CHROMIUM} is missing (apt-get install chromium, or bash tests/services.sh)"
+        if browser_required():
+            pytest.fail(f"Browser tests are required here but cannot run: {problem}")
+        pytest.skip(f"Browser tests skipped: {problem}")
+    return str(CHROMIUM)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: object, **kwargs: object) -> None:
+        pass
+
+
+class LiveServer:
+    """The real app (HTTP and Socket.IO websockets) on 127.0.0.1, a free port, one thread.
+
+    Werkzeug's threaded server is what ``socketio.run`` uses in threading mode; unlike
+    ``socketio.run`` it can be stopped, so each test gets its own server.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self._server = make_server(
+            "127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler
+        )
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def __enter__(self) -> LiveServer:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
