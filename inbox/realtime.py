@@ -1,4 +1,4 @@
-"""Live updates for staff: domain events out to Socket.IO rooms, and the /staff namespace.
+"""Live updates for staff: domain events out to Socket.IO rooms, and the /inbox namespace.
 
 Rooms: ``workspace-<id>`` (the conversation list, lead alerts, knowledge sources) and
 ``conversation-<id>`` (the open thread, typing). A browser joins its workspace room on
@@ -28,7 +28,7 @@ from agent.core.ports import UnitOfWorkFactory
 from inbox.knowledge_presenters import source_json
 from inbox.presenters import contact_name, conversation_json, message_json
 
-NAMESPACE = "/staff"
+NAMESPACE = "/inbox"
 Emit = Callable[[str, dict[str, Any], str], None]  # (event, data, room)
 
 
@@ -118,7 +118,7 @@ def queue_emitter(redis_url: str, channel: str) -> Emit:
 
 
 def register_handlers(socketio: SocketIO, uow: UnitOfWorkFactory) -> None:
-    """The /staff namespace: authenticated connects, permission-checked joins, typing."""
+    """The /inbox namespace: authenticated connects, permission-checked joins, typing."""
 
     def staff() -> tuple[int, int] | None:
         member_id, workspace_id = session.get("member_id"), session.get("workspace_id")

@@ -187,24 +187,24 @@ def test_socket_needs_a_session_and_joins_only_own_conversations(web, bayside, a
     theirs = visitor_says(app_container, other.id, "secret").conversation.id
     mine = visitor_says(app_container, bayside[0].id, "hello").conversation.id
 
-    anonymous = socketio.test_client(app, namespace="/staff")
-    assert not anonymous.is_connected("/staff")
+    anonymous = socketio.test_client(app, namespace="/inbox")
+    assert not anonymous.is_connected("/inbox")
 
     client = app.test_client()
     login(client, "sam@bayside.example")
-    live = socketio.test_client(app, namespace="/staff", flask_test_client=client)
-    assert live.is_connected("/staff")
-    assert live.emit("join", {"conversation_id": theirs}, namespace="/staff", callback=True) == {
+    live = socketio.test_client(app, namespace="/inbox", flask_test_client=client)
+    assert live.is_connected("/inbox")
+    assert live.emit("join", {"conversation_id": theirs}, namespace="/inbox", callback=True) == {
         "ok": False,
         "error": "not allowed",
     }
-    assert live.emit("join", {"conversation_id": mine}, namespace="/staff", callback=True)["ok"]
-    live.get_received("/staff")
+    assert live.emit("join", {"conversation_id": mine}, namespace="/inbox", callback=True)["ok"]
+    live.get_received("/inbox")
 
     visitor_says(app_container, other.id, "another secret")  # other workspace: nothing arrives
-    assert live.get_received("/staff") == []
+    assert live.get_received("/inbox") == []
     visitor_says(app_container, bayside[0].id, "<img src=x onerror=alert(1)>")
-    events = {e["name"]: e["args"] for e in live.get_received("/staff")}
+    events = {e["name"]: e["args"] for e in live.get_received("/inbox")}
     events = {k: v[0] if isinstance(v, list) else v for k, v in events.items()}
     assert events["message"]["body"] == "<img src=x onerror=alert(1)>"  # data, rendered as text
     assert events["conversation"]["id"] == mine

@@ -433,30 +433,30 @@ def test_live_status_reaches_the_workspace_and_no_other(web, kc, bayside, deferr
     client, token = admin
     make_workspace(kc, "Harbour Vets")
     drain(kc, deferred)
-    live = socketio.test_client(app, namespace="/staff", flask_test_client=client)
+    live = socketio.test_client(app, namespace="/inbox", flask_test_client=client)
     outsider_http = app.test_client()
     login(outsider_http, "dana@harbour-vets.example")
-    outsider = socketio.test_client(app, namespace="/staff", flask_test_client=outsider_http)
-    assert live.is_connected("/staff") and outsider.is_connected("/staff")
-    live.get_received("/staff")
-    outsider.get_received("/staff")
+    outsider = socketio.test_client(app, namespace="/inbox", flask_test_client=outsider_http)
+    assert live.is_connected("/inbox") and outsider.is_connected("/inbox")
+    live.get_received("/inbox")
+    outsider.get_received("/inbox")
 
     client.post(f"{PAGE}/qa", data={"question": HOSTILE, "answer": "Yes.", "csrf_token": token})
     qa = sources(kc, bayside.id)[HOSTILE]
     drain(kc, deferred)
-    updates = [e["args"][0] for e in live.get_received("/staff") if e["name"] == "knowledge"]
+    updates = [e["args"][0] for e in live.get_received("/inbox") if e["name"] == "knowledge"]
     assert [u["status"] for u in updates] == ["running", "ready"]
     assert all(u["id"] == qa.id for u in updates)
     assert updates[-1]["title"] == HOSTILE  # data: the page inserts it with textContent
     assert updates[-1]["last_run_text"] == "1 document added · 1 passage added"
     assert updates[-1]["last_refreshed_text"] == "2026-03-02 10:00 PST"
-    assert outsider.get_received("/staff") == []
+    assert outsider.get_received("/inbox") == []
 
     client.post(f"{PAGE}/{qa.id}/remove", data={"csrf_token": token})
     drain(kc, deferred)
-    removed = [e["args"][0] for e in live.get_received("/staff") if e["name"] == "knowledge"]
+    removed = [e["args"][0] for e in live.get_received("/inbox") if e["name"] == "knowledge"]
     assert removed == [{"id": qa.id, "removed": True}]
-    assert outsider.get_received("/staff") == []
+    assert outsider.get_received("/inbox") == []
     with pytest.raises(NotFound), kc.uow() as uow:
         uow.workspace(bayside.id).knowledge_source(qa.id)
 
@@ -471,15 +471,15 @@ def test_a_crawl_reports_page_progress_live_at_a_few_updates_a_second(
         app, socketio = create_app(container, testing=True)
         client = app.test_client()
         _, token = login(client, ADMIN)
-        live = socketio.test_client(app, namespace="/staff", flask_test_client=client)
-        live.get_received("/staff")
+        live = socketio.test_client(app, namespace="/inbox", flask_test_client=client)
+        live.get_received("/inbox")
         form = {"url": bayview_url, "interval": "0", "csrf_token": token}
         assert client.post(f"{PAGE}/website", data=form).status_code == 302
 
         started = time.monotonic()
         drain(container, deferred)
         elapsed = time.monotonic() - started
-        updates = [e["args"][0] for e in live.get_received("/staff") if e["name"] == "knowledge"]
+        updates = [e["args"][0] for e in live.get_received("/inbox") if e["name"] == "knowledge"]
         assert updates[0]["status"] == "running" and updates[-1]["status"] == "ready"
         counting = [u for u in updates if u["status"] == "running" and u["progress_total"]]
         assert counting and all(

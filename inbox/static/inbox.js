@@ -232,7 +232,7 @@
 
   // -- live updates ---------------------------------------------------------------
 
-  const socket = io("/staff", { transports: ["websocket", "polling"] });
+  const socket = io("/inbox", { transports: ["websocket", "polling"] });
   socket.on("connect", () => {
     $("#connection").textContent = "Live";
     $("#connection").className = "connection live";

@@ -67,7 +67,7 @@
 
   const connection = $("#knowledge-connection");
   if (typeof io === "function") {
-    const socket = io("/staff", { transports: ["websocket", "polling"] });
+    const socket = io("/inbox", { transports: ["websocket", "polling"] });
     let connectedBefore = false;
     socket.on("connect", () => {
       connection.textContent = "Live: status updates as sources are read.";
