@@ -12,9 +12,22 @@ from werkzeug.exceptions import HTTPException
 
 from agent.core.errors import FrontdeskError, NotFound
 from agent.wiring import Container
-from inbox import appointments, auth, contacts, conversations, health, realtime, security, team
+from inbox import (
+    appointments,
+    auth,
+    contacts,
+    conversations,
+    health,
+    realtime,
+    security,
+    team,
+    widget_settings,
+)
 from inbox import settings as settings_pages
 from inbox.knowledge_pages import bp as knowledge_bp
+from widget import demo
+from widget import realtime as widget_realtime
+from widget import routes as widget_routes
 
 SOCKETIO_CHANNEL = "frontdesk-socketio"
 # Top-bar pages in order: endpoint -> (label, admin only). Unregistered ones are skipped.
@@ -31,8 +44,13 @@ def create_app(
     *,
     testing: bool = False,
     connected_channels: Iterable[str] = (),
+    widget_limits: widget_realtime.RateLimits | None = None,
 ) -> tuple[Flask, SocketIO]:
-    """Build the app around an already-wired container (the composition root owns settings)."""
+    """Build the app around an already-wired container (the composition root owns settings).
+
+    ``widget_limits``: messages per visitor and per IP address the public chat accepts
+    (default: 10 and 30 a minute).
+    """
     settings = container.settings
     app = Flask(__name__)
     app.config.update(
@@ -60,6 +78,9 @@ def create_app(
         settings_pages.bp,
         knowledge_bp,
         team.bp,
+        widget_settings.bp,
+        demo.bp,
+        widget_routes.bp,
     ):
         app.register_blueprint(blueprint)
     # (endpoint, label, admin only): each feature blueprint adds its page to the top bar.
@@ -80,6 +101,12 @@ def create_app(
     realtime.StaffBroadcaster(container.uow, realtime.socketio_emitter(socketio)).attach(
         container.events
     )
+    limiter = widget_realtime.message_limiter(
+        container, widget_limits or widget_realtime.RateLimits()
+    )
+    widget_realtime.register_handlers(socketio, container, limiter)
+    widget_emit = realtime.socketio_emitter(socketio, widget_realtime.NAMESPACE)
+    widget_realtime.WidgetBroadcaster(container.uow, widget_emit).attach(container.events)
     return app, socketio
 
 
@@ -87,6 +114,10 @@ def attach_worker_broadcaster(container: Container) -> None:
     """Worker processes publish the same live events through Redis."""
     emit = realtime.queue_emitter(container.redis_url, SOCKETIO_CHANNEL)
     realtime.StaffBroadcaster(container.uow, emit).attach(container.events)
+    widget_emit = realtime.queue_emitter(
+        container.redis_url, SOCKETIO_CHANNEL, widget_realtime.NAMESPACE
+    )
+    widget_realtime.WidgetBroadcaster(container.uow, widget_emit).attach(container.events)
 
 
 def _wants_json() -> bool:

@@ -1,9 +1,11 @@
 """Live updates for staff: domain events out to Socket.IO rooms, and the /inbox namespace.
 
 Rooms: ``workspace-<id>`` (the conversation list, lead alerts, knowledge sources) and
-``conversation-<id>`` (the open thread, typing). A browser joins its workspace room on
-connect and a conversation room only after a permission check. Web and worker processes
-both publish through the Redis message queue, so any web process can deliver any event.
+``conversation-<id>`` (the open thread, typing); on the visitors' ``/widget`` namespace,
+``visitor-<workspace id>-<visitor id>`` (one web chat visitor's tabs). A staff browser joins
+its workspace room on connect and a conversation room only after a permission check. Web
+and worker processes both publish through the Redis message queue, so any web process can
+deliver any event.
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ from agent.core.events import (
     LeadCaptured,
     MessageCreated,
 )
+from agent.core.models import Channel
 from agent.core.ports import UnitOfWorkFactory
 from inbox.knowledge_presenters import source_json
 from inbox.presenters import contact_name, conversation_json, message_json
 
 NAMESPACE = "/inbox"
+WIDGET_NAMESPACE = "/widget"
 Emit = Callable[[str, dict[str, Any], str], None]  # (event, data, room)
 
 
@@ -38,6 +42,11 @@ def workspace_room(workspace_id: int) -> str:
 
 def conversation_room(conversation_id: int) -> str:
     return f"conversation-{conversation_id}"
+
+
+def visitor_room(workspace_id: int, visitor_id: str) -> str:
+    """A web chat visitor (every tab of theirs), on the /widget namespace."""
+    return f"visitor-{workspace_id}-{visitor_id}"
 
 
 class StaffBroadcaster:
@@ -98,21 +107,21 @@ class StaffBroadcaster:
         self._emit("knowledge", data, workspace_room(event.workspace_id))
 
 
-def socketio_emitter(socketio: SocketIO) -> Emit:
+def socketio_emitter(socketio: SocketIO, namespace: str = NAMESPACE) -> Emit:
     def emit(event: str, data: dict[str, Any], room: str) -> None:
-        socketio.emit(event, data, to=room, namespace=NAMESPACE)
+        socketio.emit(event, data, to=room, namespace=namespace)
 
     return emit
 
 
-def queue_emitter(redis_url: str, channel: str) -> Emit:
+def queue_emitter(redis_url: str, channel: str, namespace: str = NAMESPACE) -> Emit:
     """For worker processes: publish through Redis without serving any client."""
     import socketio as socketio_pkg
 
     manager = socketio_pkg.RedisManager(redis_url, channel=channel, write_only=True)
 
     def emit(event: str, data: dict[str, Any], room: str) -> None:
-        manager.emit(event, data, namespace=NAMESPACE, room=room)
+        manager.emit(event, data, namespace=namespace, room=room)
 
     return emit
 
@@ -167,7 +176,7 @@ def register_handlers(socketio: SocketIO, uow: UnitOfWorkFactory) -> None:
             return
         with uow() as work:
             try:
-                work.workspace(who[1]).conversation(conversation_id)
+                conversation = work.workspace(who[1]).conversation(conversation_id)
                 name = work.workspace(who[1]).member(who[0]).name
             except NotFound:
                 return
@@ -179,3 +188,10 @@ def register_handlers(socketio: SocketIO, uow: UnitOfWorkFactory) -> None:
             namespace=NAMESPACE,
             skip_sid=request.sid,  # type: ignore[attr-defined]
         )
+        if conversation.channel == Channel.WEBCHAT and conversation.provider_thread_id:
+            socketio.emit(
+                "typing",
+                {"kind": "staff", "name": name},
+                to=visitor_room(who[1], conversation.provider_thread_id),
+                namespace=WIDGET_NAMESPACE,
+            )

@@ -124,10 +124,13 @@ def csrf_exempt(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _headers(response: Any) -> Any:
+    own_csp = response.headers.get("Content-Security-Policy", "")
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
+    if "frame-ancestors" not in own_csp:
+        # A view that names who may frame it (the widget's chat frame) means it.
+        response.headers.setdefault("X-Frame-Options", "DENY")
     return response
 
 

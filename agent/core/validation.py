@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -149,6 +149,42 @@ def link(name: str, url: str) -> tuple[str, str]:
 
 def links(value: Mapping[str, str] | None) -> dict[str, str]:
     return dict(link(name, url) for name, url in (value or {}).items())
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(value: str, field: str = "origin") -> str:
+    """A website origin as browsers send it: ``scheme://host[:port]``, lowercase, no path."""
+    text = str(value or "").strip()
+    example = "like https://www.example.com"
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise ValidationError(field, f"{text!r} is not a website address {example}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname or "@" in parts.netloc:
+        raise ValidationError(field, f"{text!r} is not a website address {example}")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValidationError(field, f"{text!r} must be just the site address {example}, no path")
+    host = parts.hostname  # urlsplit lowercases it
+    if ":" in host:
+        host = f"[{host}]"  # IPv6 literal
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        host = f"{host}:{port}"
+    return f"{scheme}://{host}"
+
+
+def origins(value: Sequence[str] | None, field: str = "origins") -> list[str]:
+    """A list of origins, normalised, blank entries dropped, without duplicates."""
+    if isinstance(value, str):
+        raise ValidationError(field, "must be a list of website addresses")
+    result: list[str] = []
+    for entry in value or []:
+        if str(entry).strip() and (normalised := origin(entry, field)) not in result:
+            result.append(normalised)
+    return result
 
 
 def message_body(value: str, limit: int, field: str = "body") -> str:

@@ -102,6 +102,9 @@ def clean_widget(values: Mapping[str, Any] | None) -> dict[str, Any]:
         raise ValidationError("widget.initial_message", "must be at most 600 characters")
     if widget["position"] not in ("left", "right"):
         raise ValidationError("widget.position", "must be left or right")
+    widget["allowed_origins"] = validation.origins(
+        widget["allowed_origins"], "widget.allowed_origins"
+    )
     return widget
 
 

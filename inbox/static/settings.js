@@ -40,33 +40,7 @@
   const chat = $("#tryit-messages");
   if (!chat) return;
   const data = JSON.parse($("#tryit-data").textContent || "{}");
-  const LINK = /\[([^\]\n]{1,200})\]\(([^)\s]{1,2000})\)/g;
-
-  function safeUrl(text) {
-    try {
-      const url = new URL(text);
-      return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
-    } catch (err) {
-      return null;
-    }
-  }
-
-  // Text with [label](https://...) links: anchors for http(s), plain text for the rest.
-  function renderBody(target, text) {
-    let last = 0;
-    for (const match of text.matchAll(LINK)) {
-      const href = safeUrl(match[2]);
-      if (!href) continue;
-      target.appendChild(document.createTextNode(text.slice(last, match.index)));
-      const anchor = el("a", null, match[1]);
-      anchor.href = href;
-      anchor.target = "_blank";
-      anchor.rel = "noopener noreferrer";
-      target.appendChild(anchor);
-      last = match.index + match[0].length;
-    }
-    target.appendChild(document.createTextNode(text.slice(last)));
-  }
+  const { renderBody } = window.FrontdeskText; // the widget's text.js: draw as visitors see it
 
   function renderMessage(message) {
     const item = el("li", "tryit-message tryit-" + message.role);

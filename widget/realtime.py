@@ -1,0 +1,303 @@
+"""The visitors' Socket.IO namespace ``/widget``, and the broadcaster that feeds it.
+
+A frame connects with the signed frame token from its page (which workspace, which host
+site) and, when it has them, the visitor credentials it kept in localStorage; without
+valid ones the server mints new credentials. Every socket of a visitor joins that
+visitor's room, so each tab sees the whole conversation. Sending is idempotent on the
+frame's client id, so a message resent after a reconnect is stored once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from flask import request
+from flask_socketio import ConnectionRefusedError, SocketIO, emit, join_room
+
+from agent.core.errors import NotFound, ValidationError
+from agent.core.events import ConversationUpdated, Event, EventBus, MessageCreated
+from agent.core.models import (
+    TRY_IT_THREAD_PREFIX,
+    Channel,
+    Conversation,
+    DeliveryStatus,
+    Direction,
+    TeamMember,
+)
+from agent.core.ports import UnitOfWorkFactory, WorkspaceRepository
+from agent.core.service import Inbound
+from agent.wiring import Container
+from inbox.realtime import NAMESPACE as INBOX_NAMESPACE
+from inbox.realtime import WIDGET_NAMESPACE as NAMESPACE
+from inbox.realtime import Emit, conversation_room, visitor_room
+from inbox.security import Counter, MemoryCounter, RedisCounter
+from widget.identity import new_visitor_id, read_frame_token, visitor_token, visitor_valid
+from widget.origins import REFUSED, origin_allowed
+from widget.presenters import visitor_facing, widget_conversation, widget_message
+
+EXPIRED = "This chat has expired. Please reload the page."
+TOO_FAST = "You're sending messages too quickly. Please wait a minute and try again."
+EMPTY = "Please type a message first."
+BROKEN = "Your message could not be sent. Please reload the page and try again."
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_CONVERSATION_CHANGES = frozenset({"created", "mode", "status", "assignee_id"})
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Messages a visitor, and an IP address, may send per window (seconds)."""
+
+    per_visitor: int = 10
+    per_ip: int = 30
+    window: int = 60
+
+
+class MessageLimiter:
+    """Fixed-window counts per visitor and per address (Redis-shared when there is Redis)."""
+
+    def __init__(self, counter: Counter, limits: RateLimits) -> None:
+        self._counter = counter
+        self.limits = limits
+
+    def retry_after(self, workspace_id: int, visitor_id: str, ip: str) -> int | None:
+        """Counts this message; seconds to wait when it is over a limit, else None."""
+        limits = self.limits
+        if self._counter.hit(f"visitor:{workspace_id}:{visitor_id}", limits.window) > (
+            limits.per_visitor
+        ):
+            return limits.window
+        if self._counter.hit(f"ip:{ip}", limits.window) > limits.per_ip:
+            return limits.window
+        return None
+
+
+@dataclass
+class Visitor:
+    """What one /widget socket is: kept in the Socket.IO session of that socket."""
+
+    workspace_id: int
+    visitor_id: str
+    origin: str
+    ip: str
+    business_name: str
+    conversation_id: int | None = None
+
+    @property
+    def room(self) -> str:
+        return visitor_room(self.workspace_id, self.visitor_id)
+
+
+def _authors(repo: WorkspaceRepository) -> dict[int, TeamMember]:
+    return {member.id: member for member in repo.members() if member.id is not None}
+
+
+def _visitor_thread(conversation: Conversation) -> str | None:
+    """The visitor id of a widget conversation; None for other channels and try-it chats."""
+    thread = conversation.provider_thread_id
+    if conversation.channel != Channel.WEBCHAT or not thread:
+        return None
+    return None if thread.startswith(TRY_IT_THREAD_PREFIX) else thread
+
+
+class WidgetBroadcaster:
+    """Committed domain events out to the visitor's room: their messages and mode changes.
+
+    Outbound messages emitted here have reached the web chat channel: marked sent.
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory, emit: Emit) -> None:
+        self._uow = uow
+        self._emit = emit
+
+    def attach(self, events: EventBus) -> None:
+        events.subscribe(MessageCreated, self.on_message)
+        events.subscribe(ConversationUpdated, self.on_conversation)
+
+    def on_message(self, event: Event) -> None:
+        assert isinstance(event, MessageCreated)
+        with self._uow() as uow:
+            repo = uow.workspace(event.workspace_id)
+            thread = _visitor_thread(repo.conversation(event.conversation_id))
+            message = repo.message(event.message_id)
+            if thread is None or not visitor_facing(message):
+                return
+            author = repo.member(message.author_member_id) if message.author_member_id else None
+            data = widget_message(message, author, repo.workspace().name)
+            if message.direction == Direction.OUTBOUND and (
+                message.delivery_status == DeliveryStatus.QUEUED
+            ):
+                message.delivery_status = DeliveryStatus.SENT
+                uow.commit()
+        self._emit("message", data, visitor_room(event.workspace_id, thread))
+
+    def on_conversation(self, event: Event) -> None:
+        assert isinstance(event, ConversationUpdated)
+        if not _CONVERSATION_CHANGES & set(event.changes):
+            return
+        with self._uow() as uow:
+            repo = uow.workspace(event.workspace_id)
+            conversation = repo.conversation(event.conversation_id)
+            thread = _visitor_thread(conversation)
+            if thread is None:
+                return
+            assignee = repo.member(conversation.assignee_id) if conversation.assignee_id else None
+            data = widget_conversation(conversation, assignee)
+        self._emit("conversation", data, visitor_room(event.workspace_id, thread))
+
+
+def message_limiter(container: Container, limits: RateLimits) -> MessageLimiter:
+    counter: Counter = (
+        RedisCounter(container.redis, prefix="frontdesk:widget:")
+        if container.redis_url
+        else MemoryCounter()
+    )
+    return MessageLimiter(counter, limits)
+
+
+def register_handlers(socketio: SocketIO, container: Container, limiter: MessageLimiter) -> None:
+    """The /widget namespace: token-checked connects, history, sending, typing."""
+    secret = str(container.settings.secret_key)
+    uow = container.uow
+    visitors: dict[str, Visitor] = {}  # by socket id, while connected
+
+    def current() -> Visitor:
+        return visitors[request.sid]  # type: ignore[attr-defined]
+
+    def remember(visitor: Visitor) -> None:
+        visitors[request.sid] = visitor  # type: ignore[attr-defined]
+
+    @socketio.on("disconnect", namespace=NAMESPACE)
+    def disconnect(reason: Any = None) -> None:
+        visitors.pop(request.sid, None)  # type: ignore[attr-defined]
+
+    @socketio.on("connect", namespace=NAMESPACE)
+    def connect(auth: Any = None) -> bool:
+        auth = auth if isinstance(auth, dict) else {}
+        grant = read_frame_token(secret, auth.get("frame_token"))
+        if grant is None:
+            raise ConnectionRefusedError(EXPIRED)
+        visitor_id = auth.get("visitor_id")
+        minted = not visitor_valid(
+            secret, grant.workspace_id, visitor_id, auth.get("visitor_token")
+        )
+        if minted:
+            visitor_id = new_visitor_id()
+        with uow() as work:
+            repo = work.workspace(grant.workspace_id)
+            try:
+                workspace = repo.workspace()
+            except NotFound:
+                raise ConnectionRefusedError(EXPIRED) from None
+            conversation = repo.conversation_by_thread(Channel.WEBCHAT, visitor_id)
+        if not origin_allowed(grant.origin, (workspace.widget or {}).get("allowed_origins", [])):
+            raise ConnectionRefusedError(REFUSED)
+        visitor = Visitor(
+            workspace_id=grant.workspace_id,
+            visitor_id=visitor_id,
+            origin=grant.origin,
+            ip=request.remote_addr or "unknown",
+            business_name=workspace.name,
+            conversation_id=conversation.id if conversation else None,
+        )
+        remember(visitor)
+        join_room(visitor.room)
+        if minted:
+            token = visitor_token(secret, grant.workspace_id, visitor_id)
+            emit("identity", {"visitor_id": visitor_id, "visitor_token": token})
+        return True
+
+    @socketio.on("history", namespace=NAMESPACE)
+    def history(data: Any) -> dict[str, Any]:
+        visitor = current()
+        after_id = data.get("after_id", 0) if isinstance(data, dict) else 0
+        if not isinstance(after_id, int) or isinstance(after_id, bool):
+            after_id = 0
+        with uow() as work:
+            repo = work.workspace(visitor.workspace_id)
+            conversation = repo.conversation_by_thread(Channel.WEBCHAT, visitor.visitor_id)
+            if conversation is None:
+                return {"ok": True, "messages": [], "conversation": None}
+            authors = _authors(repo)
+            messages = [
+                widget_message(m, authors.get(m.author_member_id or 0), visitor.business_name)
+                for m in repo.messages(conversation.id)
+                if m.id is not None and m.id > after_id and visitor_facing(m)
+            ]
+            summary = widget_conversation(conversation, authors.get(conversation.assignee_id or 0))
+        return {"ok": True, "messages": messages, "conversation": summary}
+
+    @socketio.on("message", namespace=NAMESPACE)
+    def message(data: Any) -> dict[str, Any]:
+        visitor = current()
+        data = data if isinstance(data, dict) else {}
+        body, client_id = data.get("body"), data.get("client_id")
+        if not isinstance(client_id, str) or not _CLIENT_ID.match(client_id):
+            return {"ok": False, "error": BROKEN}
+        if not isinstance(body, str) or not body.strip():
+            return {"ok": False, "error": EMPTY}
+        # Scoped to the visitor: another visitor's client id can never fetch this message.
+        provider_id = f"{visitor.visitor_id}:{client_id}"
+        with uow() as work:
+            stored = work.workspace(visitor.workspace_id).message_by_provider_id(
+                Channel.WEBCHAT, provider_id
+            )
+        if stored is not None:  # a resend after a reconnect: already here, not counted again
+            return {"ok": True, "message": widget_message(stored, None, visitor.business_name)}
+        limit = container.settings.max_message_chars
+        if len(body.strip()) > limit:
+            return {
+                "ok": False,
+                "error": f"Your message is too long: please keep it under {limit:,} characters.",
+            }
+        retry_after = limiter.retry_after(visitor.workspace_id, visitor.visitor_id, visitor.ip)
+        if retry_after is not None:
+            return {"ok": False, "error": TOO_FAST, "retry_after": retry_after}
+        inbound = Inbound(
+            channel=Channel.WEBCHAT,
+            body=body,
+            thread_id=visitor.visitor_id,
+            provider_message_id=provider_id,
+            meta={"origin": visitor.origin, "client_id": client_id},
+        )
+        try:
+            received = container.conversations.receive(visitor.workspace_id, inbound)
+        except ValidationError as exc:  # the service's own checks, as a sentence
+            return {"ok": False, "error": f"Your message could not be sent: {exc.message}."}
+        if visitor.conversation_id is None:
+            visitor.conversation_id = received.conversation.id
+            remember(visitor)
+        if received.routed_to_ai and _awaits_reply(uow, visitor, received.message.id):
+            socketio.emit(
+                "typing",
+                {"kind": "ai", "name": visitor.business_name},
+                to=visitor.room,
+                namespace=NAMESPACE,
+            )
+        return {
+            "ok": True,
+            "message": widget_message(received.message, None, visitor.business_name),
+        }
+
+    @socketio.on("typing", namespace=NAMESPACE)
+    def typing(data: Any = None) -> None:
+        visitor = current()
+        if visitor.conversation_id is None:
+            return
+        with uow() as work:
+            repo = work.workspace(visitor.workspace_id)
+            contact = repo.contact(repo.conversation(visitor.conversation_id).contact_id)
+        who = f"{contact.first_name} {contact.last_name}".strip() or "Visitor"
+        socketio.emit(
+            "typing",
+            {"conversation_id": visitor.conversation_id, "who": who, "kind": "visitor"},
+            to=conversation_room(visitor.conversation_id),
+            namespace=INBOX_NAMESPACE,
+        )
+
+
+def _awaits_reply(uow: UnitOfWorkFactory, visitor: Visitor, message_id: int | None) -> bool:
+    """Queued for the AI and not answered yet (an inline AI has already replied)."""
+    with uow() as work:
+        return work.workspace(visitor.workspace_id).reply_to(message_id or 0) is None
