@@ -76,7 +76,10 @@ class Container:
 
     @cached_property
     def uow(self) -> SqlUnitOfWorkFactory:
-        return SqlUnitOfWorkFactory(make_session_factory(self.engine))
+        return SqlUnitOfWorkFactory(
+            make_session_factory(self.engine),
+            make_session_factory(self.engine, read_only=True),
+        )
 
     def migrate(self) -> None:
         migrate.upgrade(self.engine)

@@ -64,7 +64,7 @@ class StaffBroadcaster:
 
     def on_event(self, event: Event) -> None:
         assert isinstance(event, ConversationEvent)
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             repo = uow.workspace(event.workspace_id)
             conversation = repo.conversation(event.conversation_id)
             contact = repo.contact(conversation.contact_id)
@@ -85,7 +85,7 @@ class StaffBroadcaster:
 
     def on_lead(self, event: Event) -> None:
         assert isinstance(event, LeadCaptured)
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             contact = uow.workspace(event.workspace_id).contact(event.contact_id)
             name = contact_name(contact)
         self._emit(
@@ -97,7 +97,7 @@ class StaffBroadcaster:
     def on_knowledge(self, event: Event) -> None:
         """A source's status or progress for the knowledge page (``removed`` once deleted)."""
         assert isinstance(event, KnowledgeSourceUpdated)
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             repo = uow.workspace(event.workspace_id)
             try:
                 source = repo.knowledge_source(event.source_id)
@@ -133,7 +133,7 @@ def register_handlers(socketio: SocketIO, uow: UnitOfWorkFactory) -> None:
         member_id, workspace_id = session.get("member_id"), session.get("workspace_id")
         if not isinstance(member_id, int) or not isinstance(workspace_id, int):
             return None
-        with uow() as work:
+        with uow(read_only=True) as work:
             try:
                 work.workspace(workspace_id).member(member_id)
             except NotFound:
@@ -154,7 +154,7 @@ def register_handlers(socketio: SocketIO, uow: UnitOfWorkFactory) -> None:
         conversation_id = data.get("conversation_id") if isinstance(data, dict) else None
         if who is None or not isinstance(conversation_id, int):
             return {"ok": False, "error": "not allowed"}
-        with uow() as work:
+        with uow(read_only=True) as work:
             try:
                 work.workspace(who[1]).conversation(conversation_id)
             except NotFound:
@@ -174,7 +174,7 @@ def register_handlers(socketio: SocketIO, uow: UnitOfWorkFactory) -> None:
         conversation_id = data.get("conversation_id") if isinstance(data, dict) else None
         if who is None or not isinstance(conversation_id, int):
             return
-        with uow() as work:
+        with uow(read_only=True) as work:
             try:
                 conversation = work.workspace(who[1]).conversation(conversation_id)
                 name = work.workspace(who[1]).member(who[0]).name

@@ -180,10 +180,12 @@ class RedisCounter:
         self._prefix = prefix
 
     def hit(self, key: str, window: int) -> int:
+        # SET NX starts the window once; INCR never touches the expiry. (EXPIRE ... NX would
+        # need Redis 7, and the embedded server is 6.)
         pipe = self._redis.pipeline()
+        pipe.set(self._prefix + key, 0, ex=window, nx=True)
         pipe.incr(self._prefix + key)
-        pipe.expire(self._prefix + key, window, nx=True)
-        return int(pipe.execute()[0])
+        return int(pipe.execute()[1])
 
     def count(self, key: str) -> int:
         return int(self._redis.get(self._prefix + key) or 0)

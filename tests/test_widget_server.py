@@ -106,6 +106,30 @@ def test_origins_are_normalised_and_checked():
     assert "'www.nope.example'" in refused.value.message
 
 
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"primary_color": "red; background:url(x)"}, "widget.primary_color"),
+        ({"text_color": "#12345"}, "widget.text_color"),
+        ({"accent_color": None}, "widget.accent_color"),
+        ({"greeting": 42}, "widget.greeting"),
+        ({"mobile_popup": "yes"}, "widget.mobile_popup"),
+        ({"position": "top"}, "widget.position"),
+        ({"greeting": "x" * 71}, "widget.greeting"),
+        ({"initial_message": "x" * 601}, "widget.initial_message"),
+    ],
+)
+def test_widget_settings_refuse_what_the_widget_could_not_draw(values, field):
+    with pytest.raises(ValidationError) as refused:
+        clean_widget(values)
+    assert refused.value.field == field
+
+
+def test_widget_colours_are_normalised():
+    widget = clean_widget({"primary_color": " #a1b2c3 ", "greeting": "  Hi!  "})
+    assert widget["primary_color"] == "#a1b2c3" and widget["greeting"] == "Hi!"
+
+
 def test_loader_config_and_frame_are_served(web, bayside):
     app, key = web[0], bayside[0].widget_key
     client = app.test_client()
@@ -144,7 +168,8 @@ def test_config_cors_follows_the_allow_list(web, bayside, app_container):
     assert allowed.headers["Vary"] == "Origin"
     refused = client.get(path, headers={"Origin": "https://evil.example"})
     assert refused.status_code == 403 and refused.json == {"error": REFUSED}
-    assert "Access-Control-Allow-Origin" not in refused.headers
+    # The refusal itself is readable, so the loader can tell the site owner why.
+    assert refused.headers["Access-Control-Allow-Origin"] == "https://evil.example"
     allow(app_container, workspace, [])  # an empty list admits any site
     anyone = client.get(path, headers={"Origin": "https://evil.example"})
     assert anyone.status_code == 200
@@ -418,3 +443,22 @@ def test_worker_emits_reach_a_live_visitor_through_redis(
     assert bodies[-1] == "From the worker"
     web_container.engine.dispose()
     worker.engine.dispose()
+
+
+def test_frontdesk_own_pages_may_always_show_the_chat(web, app_container):
+    """An allow-list for the business's site still lets frontdesk's demo page show it."""
+    workspace, _ = make_workspace(
+        app_container, widget={"allowed_origins": ["https://bayside.example"]}
+    )
+    client = web[0].test_client()
+    key = workspace.widget_key
+    own = client.get(f"/widget/v1/{key}/config.json", headers={"Origin": "http://localhost"})
+    assert own.status_code == 200
+    assert own.headers["Access-Control-Allow-Origin"] == "http://localhost"
+    stranger = client.get(
+        f"/widget/v1/{key}/config.json", headers={"Origin": "https://evil.example"}
+    )
+    assert stranger.status_code == 403
+    frame = client.get(f"/widget/v1/{key}/frame?host=http://localhost")
+    assert frame.status_code == 200
+    assert frame.headers["Content-Security-Policy"].endswith("frame-ancestors http://localhost")

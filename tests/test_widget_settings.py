@@ -298,18 +298,6 @@ def test_the_demo_trusts_a_public_url_on_another_host(web, bayside, app_containe
     assert "https://chat.bayside.example/widget/v1/" in response.get_data(as_text=True)
 
 
-def test_the_demo_warns_when_its_own_address_is_not_allowed(web, bayside, app_container):
-    app_container.workspaces.update_profile(
-        bayside[0].id, {"widget": {"allowed_origins": ["https://bayside.example"]}}
-    )
-    page = web[0].test_client().get("/demo").get_data(as_text=True)
-    assert "only allows its chat on" in page and "add http://localhost" in page
-    app_container.workspaces.update_profile(
-        bayside[0].id, {"widget": {"allowed_origins": ["http://localhost"]}}
-    )
-    assert "only allows" not in web[0].test_client().get("/demo").get_data(as_text=True)
-
-
 def test_a_hostile_business_name_is_escaped_everywhere(web, app_container):
     make_workspace(app_container, HOSTILE)
     client, _ = signed_in(web, "dana@script-alert-1-script.example")

@@ -11,7 +11,7 @@ from flask import Blueprint, abort, render_template, request
 from agent.core.models import Workspace
 from agent.core.validation import DAY_NAMES
 from inbox.security import CSP, container
-from widget.origins import origin_allowed, origin_of
+from widget.origins import origin_of
 from widget.snippet import embedded_snippet, snippet, snippet_base
 
 bp = Blueprint(
@@ -51,14 +51,11 @@ def _render(template: str, build: Callable[[str, str], str]) -> tuple[str, int, 
     """The page with the snippet ``build`` makes, under a CSP that lets that snippet load."""
     workspace = _first_workspace()
     base = snippet_base(container().settings.public_url, request.host_url)
-    here = request.host_url.rstrip("/")
     page = render_template(
         template,
         workspace=workspace,
         days=DAY_NAMES,
         snippet=build(base, workspace.widget_key),
-        here=here,
-        allowed_here=origin_allowed(here, workspace.widget.get("allowed_origins") or []),
     )
     return page, 200, {"Content-Security-Policy": demo_csp(base, request.host_url)}
 

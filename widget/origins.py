@@ -6,7 +6,8 @@ public endpoints agree on one spelling of an origin.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from agent.core import validation
@@ -31,6 +32,16 @@ def origin_allowed(origin: str, allowed: Sequence[str]) -> bool:
         return normalise_origin(origin) in allowed
     except ValueError:
         return False
+
+
+def allowed_origins(widget: Mapping[str, Any], base: str) -> list[str]:
+    """The admin's allow-list plus frontdesk's own address (``base``: its demo pages).
+
+    An empty list stays empty: it means any site may show the chat.
+    """
+    allowed = list(widget.get("allowed_origins") or [])
+    own = origin_of(base)
+    return [*allowed, own] if allowed and own else allowed
 
 
 def origin_of(url: str) -> str | None:

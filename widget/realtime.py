@@ -34,8 +34,9 @@ from inbox.realtime import WIDGET_NAMESPACE as NAMESPACE
 from inbox.realtime import Emit, conversation_room, visitor_room
 from inbox.security import Counter, MemoryCounter, RedisCounter
 from widget.identity import new_visitor_id, read_frame_token, visitor_token, visitor_valid
-from widget.origins import REFUSED, origin_allowed
+from widget.origins import REFUSED, allowed_origins, origin_allowed
 from widget.presenters import visitor_facing, widget_conversation, widget_message
+from widget.snippet import snippet_base
 
 EXPIRED = "This chat has expired. Please reload the page."
 TOO_FAST = "You're sending messages too quickly. Please wait a minute and try again."
@@ -117,7 +118,7 @@ class WidgetBroadcaster:
 
     def on_message(self, event: Event) -> None:
         assert isinstance(event, MessageCreated)
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             repo = uow.workspace(event.workspace_id)
             thread = _visitor_thread(repo.conversation(event.conversation_id))
             message = repo.message(event.message_id)
@@ -125,10 +126,14 @@ class WidgetBroadcaster:
                 return
             author = repo.member(message.author_member_id) if message.author_member_id else None
             data = widget_message(message, author, repo.workspace().name)
-            if message.direction == Direction.OUTBOUND and (
+            queued = message.direction == Direction.OUTBOUND and (
                 message.delivery_status == DeliveryStatus.QUEUED
-            ):
-                message.delivery_status = DeliveryStatus.SENT
+            )
+        if queued:
+            with self._uow() as uow:
+                uow.workspace(event.workspace_id).message(
+                    event.message_id
+                ).delivery_status = DeliveryStatus.SENT
                 uow.commit()
         self._emit("message", data, visitor_room(event.workspace_id, thread))
 
@@ -136,7 +141,7 @@ class WidgetBroadcaster:
         assert isinstance(event, ConversationUpdated)
         if not _CONVERSATION_CHANGES & set(event.changes):
             return
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             repo = uow.workspace(event.workspace_id)
             conversation = repo.conversation(event.conversation_id)
             thread = _visitor_thread(conversation)
@@ -184,14 +189,15 @@ def register_handlers(socketio: SocketIO, container: Container, limiter: Message
         )
         if minted:
             visitor_id = new_visitor_id()
-        with uow() as work:
+        with uow(read_only=True) as work:
             repo = work.workspace(grant.workspace_id)
             try:
                 workspace = repo.workspace()
             except NotFound:
                 raise ConnectionRefusedError(EXPIRED) from None
             conversation = repo.conversation_by_thread(Channel.WEBCHAT, visitor_id)
-        if not origin_allowed(grant.origin, (workspace.widget or {}).get("allowed_origins", [])):
+        base = snippet_base(container.settings.public_url, request.host_url)
+        if not origin_allowed(grant.origin, allowed_origins(workspace.widget or {}, base)):
             raise ConnectionRefusedError(REFUSED)
         visitor = Visitor(
             workspace_id=grant.workspace_id,
@@ -214,7 +220,7 @@ def register_handlers(socketio: SocketIO, container: Container, limiter: Message
         after_id = data.get("after_id", 0) if isinstance(data, dict) else 0
         if not isinstance(after_id, int) or isinstance(after_id, bool):
             after_id = 0
-        with uow() as work:
+        with uow(read_only=True) as work:
             repo = work.workspace(visitor.workspace_id)
             conversation = repo.conversation_by_thread(Channel.WEBCHAT, visitor.visitor_id)
             if conversation is None:
@@ -239,7 +245,7 @@ def register_handlers(socketio: SocketIO, container: Container, limiter: Message
             return {"ok": False, "error": EMPTY}
         # Scoped to the visitor: another visitor's client id can never fetch this message.
         provider_id = f"{visitor.visitor_id}:{client_id}"
-        with uow() as work:
+        with uow(read_only=True) as work:
             stored = work.workspace(visitor.workspace_id).message_by_provider_id(
                 Channel.WEBCHAT, provider_id
             )
@@ -285,7 +291,7 @@ def register_handlers(socketio: SocketIO, container: Container, limiter: Message
         visitor = current()
         if visitor.conversation_id is None:
             return
-        with uow() as work:
+        with uow(read_only=True) as work:
             repo = work.workspace(visitor.workspace_id)
             contact = repo.contact(repo.conversation(visitor.conversation_id).contact_id)
         who = f"{contact.first_name} {contact.last_name}".strip() or "Visitor"
@@ -299,5 +305,5 @@ def register_handlers(socketio: SocketIO, container: Container, limiter: Message
 
 def _awaits_reply(uow: UnitOfWorkFactory, visitor: Visitor, message_id: int | None) -> bool:
     """Queued for the AI and not answered yet (an inline AI has already replied)."""
-    with uow() as work:
+    with uow(read_only=True) as work:
         return work.workspace(visitor.workspace_id).reply_to(message_id or 0) is None

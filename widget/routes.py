@@ -14,7 +14,7 @@ from flask import Blueprint, abort, jsonify, render_template, request, send_from
 from agent.core.models import Workspace
 from inbox.security import container
 from widget.identity import frame_token
-from widget.origins import REFUSED, normalise_origin, origin_allowed, origin_of
+from widget.origins import REFUSED, allowed_origins, normalise_origin, origin_allowed, origin_of
 from widget.presenters import widget_config
 from widget.snippet import snippet_base
 
@@ -40,14 +40,16 @@ def _workspace(key: str) -> Workspace:
     return workspace
 
 
+def _base() -> str:
+    return snippet_base(container().settings.public_url, request.host_url)
+
+
 def _allowed(workspace: Workspace) -> list[str]:
-    return list((workspace.widget or {}).get("allowed_origins") or [])
+    return allowed_origins(workspace.widget or {}, _base())
 
 
 def _config(workspace: Workspace) -> dict[str, Any]:
-    settings = container().settings
-    base = snippet_base(settings.public_url, request.host_url)
-    return widget_config(workspace, base, settings.max_message_chars)
+    return widget_config(workspace, _base(), container().settings.max_message_chars)
 
 
 @bp.get("/v1/<key>/loader.js")
@@ -66,12 +68,12 @@ def config(key: str):  # type: ignore[no-untyped-def]
     workspace = _workspace(key)
     origin = request.headers.get("Origin")
     if origin is not None and not origin_allowed(origin, _allowed(workspace)):
-        response = jsonify(error=REFUSED)
+        response = jsonify(error=REFUSED)  # readable by the loader, so the site owner sees why
         response.status_code = 403
     else:
         response = jsonify(_config(workspace))
-        if origin is not None:
-            response.headers["Access-Control-Allow-Origin"] = origin
+    if origin is not None:
+        response.headers["Access-Control-Allow-Origin"] = origin
     response.headers["Vary"] = "Origin"
     response.headers["Cache-Control"] = "no-cache"
     return response

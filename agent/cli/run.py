@@ -94,7 +94,7 @@ def up(cli: CliContext, host: str | None, port: int | None, workers: int | None)
         base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
         click.echo("")
         click.echo(f"  frontdesk is up: open {base}/")
-        click.echo(f"  Widget demo: {base}/demo")
+        click.echo(f"  widget demo:      {base}/demo  (the chat on a sample business page)")
         click.echo(f"  health check:     {base}/healthz")
         click.echo(f"  data directory:   {settings.data_dir}")
         click.echo(f"  queue:            {redis_url} ({len(procs)} worker process(es))")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -90,12 +91,26 @@ def _appointment_minutes(value: Any) -> int:
     return minutes
 
 
+_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
+
+
 def clean_widget(values: Mapping[str, Any] | None) -> dict[str, Any]:
     values = dict(values or {})
     unknown = sorted(set(values) - set(WIDGET_DEFAULTS))
     if unknown:
         raise ValidationError(f"widget.{unknown[0]}", "is not a widget setting")
     widget = {**WIDGET_DEFAULTS, **values}
+    for key in ("greeting", "initial_message"):
+        if not isinstance(widget[key], str):
+            raise ValidationError(f"widget.{key}", "must be text")
+        widget[key] = widget[key].strip()
+    for key in ("primary_color", "accent_color", "text_color"):
+        colour = widget[key]
+        if not isinstance(colour, str) or not _COLOUR.fullmatch(colour.strip()):
+            raise ValidationError(f"widget.{key}", "must be a colour like #2563EB")
+        widget[key] = colour.strip()
+    if not isinstance(widget["mobile_popup"], bool):
+        raise ValidationError("widget.mobile_popup", "must be true or false")
     if len(widget["greeting"]) > 70:
         raise ValidationError("widget.greeting", "must be at most 70 characters")
     if len(widget["initial_message"]) > 600:

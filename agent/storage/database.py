@@ -8,6 +8,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agent.storage.tables import map_models
 
+READ_ONLY = "frontdesk_read_only"  # execution option: a transaction that only reads
+
 
 def make_engine(url: str) -> Engine:
     """An engine tuned for the backend: WAL and write-ahead transactions on SQLite."""
@@ -29,12 +31,24 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(connection):  # type: ignore[no-untyped-def]
-        # Take the write lock up front: two writers never deadlock on a lock upgrade.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front, so two never deadlock on a lock upgrade;
+        # readers (WAL) take no lock at all and never wait for a writer.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
     map_models()
-    return sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    if not read_only:
+        return sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    readers = sessionmaker(
+        engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False, autoflush=False
+    )
+
+    @event.listens_for(readers, "before_flush")
+    def _refuse_writes(session, _context, _instances):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a read-only unit of work tried to write; open a writing one")
+
+    return readers

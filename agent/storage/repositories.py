@@ -362,8 +362,12 @@ class SqlUnitOfWork:
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], readers: sessionmaker[Session] | None = None
+    ) -> None:
         self._sessions = sessions
+        self._readers = readers or sessions
 
-    def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._sessions)
+    def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
+        """``read_only`` for lookups that write nothing: on SQLite they take no write lock."""
+        return SqlUnitOfWork(self._readers if read_only else self._sessions)
