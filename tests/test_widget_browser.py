@@ -24,6 +24,7 @@ from urllib.parse import quote
 from urllib.request import Request, urlopen
 
 import pytest
+from flask_socketio import SocketIO
 from playwright.sync_api import Browser, Frame, Page, expect
 
 from agent.core.models import AuthorKind, TeamMember, Workspace
@@ -92,6 +93,7 @@ class Widget:
     workspace: Workspace
     staff: TeamMember
     site: HostSite
+    socketio: SocketIO
 
     @property
     def snippet(self) -> str:
@@ -134,7 +136,7 @@ def serving(settings: Settings, site: HostSite, **overrides: object) -> Iterator
     """frontdesk with Bayside's workspace; AI turns inline unless a dispatcher is given."""
     settings = dataclasses.replace(settings, max_message_chars=MAX_CHARS)
     container = build(settings, redis_url="", **overrides)  # no Redis: InlineDispatcher
-    app, _ = create_app(container)
+    app, socketio = create_app(container)
     workspace, staff = make_workspace(
         container,
         links={"booking": "https://bayside.example/book"},
@@ -160,7 +162,7 @@ def serving(settings: Settings, site: HostSite, **overrides: object) -> Iterator
     drain_ingestion(container)
     try:
         with LiveServer(app) as server:
-            yield Widget(server.url, container, workspace, staff, site)
+            yield Widget(server.url, container, workspace, staff, site, socketio)
     finally:
         container.engine.dispose()
 
@@ -333,6 +335,57 @@ def test_embedded_widget_keeps_the_conversation_across_reloads(
     expect(messages.nth(4)).to_contain_text("age three")
     assert [role for role, _ in widget.messages()] == ["ai", "contact", "ai", "contact", "ai"]
     assert seen.dialogs == [] and seen.errors == [] and seen.console == []
+
+
+def drop_visitor_connections(widget: Widget) -> int:
+    """Close every visitor's transport from the server side, as a network drop would.
+
+    Unlike a Socket.IO-level disconnect, this leaves the client free to reconnect on its own.
+    """
+    server = widget.socketio.server
+    dropped = list(server.manager.get_participants("/widget", None))
+    for _sid, eio_sid in dropped:
+        server.eio.disconnect(eio_sid)
+    return len(dropped)
+
+
+def test_a_dropped_connection_loses_and_doubles_nothing(
+    page: Page, widget: Widget, seen: Seen
+) -> None:
+    page.goto(widget.site.page("/", "<div id='frontdesk-chat'></div>", widget.snippet))
+    frame = chat(page)
+    ask(frame, "Do you see children?", 3)
+    conversation_id = widget.conversation_id()
+    service, workspace_id = widget.container.conversations, widget.workspace.id
+    service.take_over(workspace_id, conversation_id, widget.staff.id)
+    html = frame.locator("html")
+    expect(html).to_have_attribute("data-connection", "live")
+
+    assert drop_visitor_connections(widget) == 1
+    expect(html).not_to_have_attribute("data-connection", "live")
+    # While the visitor is away: staff answer, and the visitor keeps typing.
+    service.reply(workspace_id, conversation_id, widget.staff.id, "Sam here: from age three.")
+    frame.locator("#body").fill("Great, thanks!")
+    frame.locator("#body").press("Enter")
+
+    expect(html).to_have_attribute("data-connection", "live")  # reconnected by itself
+    items = frame.locator("#messages > li")
+    expect(items.filter(has_text="Sam here: from age three.")).to_have_count(1)
+    expect(items.filter(has_text="Great, thanks!")).to_have_count(1)
+    expect(frame.locator("#messages > li.pending")).to_have_count(0)
+    eventually(
+        page,
+        lambda: widget.messages()[-2:],
+        [
+            ("staff", "Sam here: from age three."),
+            ("contact", "Great, thanks!"),
+        ],
+    )
+    page.wait_for_timeout(500)  # a late duplicate would show up by now
+    expect(items).to_have_count(5)
+    assert len(widget.messages()) == 5
+    assert seen.dialogs == [] and seen.errors == []
+    assert all(AVATAR in line for line in seen.console)  # offline: the avatar cannot load
 
 
 def test_prefill_anchor_url_hash_and_js_send(page: Page, widget: Widget, seen: Seen) -> None:
