@@ -50,6 +50,7 @@ from agent.core.workspaces import NewMember
 from agent.settings import Settings
 from agent.wiring import build
 from inbox.app import create_app
+from widget.identity import frame_token as sign_frame_token
 from widget.realtime import RateLimits
 
 EMAIL, PASSWORD = "staff@bench.example", "realtime benchmark passphrase"
@@ -131,6 +132,51 @@ def connect_visitor(url: str, token: str) -> tuple[socketio.Client, str]:
     if not arrived.wait(10):
         raise SystemExit("a visitor got no identity")
     return client, identity["visitor_id"]
+
+
+def in_process(data_dir: Path, visitors: int, messages: int) -> float:
+    """Baseline: the same handler, service and broadcasts, with no sockets (messages/s).
+
+    Flask-SocketIO's test clients call the /widget handler directly in this process, so
+    the difference to the live run is what the network transport costs.
+    """
+    settings = Settings.from_values({"data_dir": data_dir}).ensure_data_dir()
+    container = build(settings, redis_url="", dispatcher_override=_StaffOnly())
+    container.migrate()
+    admin = NewMember(name="Bench Staff", email=EMAIL, password=PASSWORD, role="admin")
+    workspace = container.workspaces.create({"name": "Bench Co", "country": "US"}, admin)
+    limits = RateLimits(per_ip=10**9, per_visitor=10**9)
+    app, sio = create_app(container, testing=True, widget_limits=limits)
+    token = sign_frame_token(settings.secret_key, workspace.id or 0, "http://localhost")
+    clients = [
+        sio.test_client(app, namespace="/widget", auth={"frame_token": token})
+        for _ in range(visitors)
+    ]
+
+    def send(client: object, body: str) -> None:
+        ack = client.emit(  # type: ignore[attr-defined]
+            "message",
+            {"body": body, "client_id": uuid.uuid4().hex},
+            namespace="/widget",
+            callback=True,
+        )
+        assert ack["ok"], ack
+
+    for client in clients:
+        send(client, "Hello")
+    with container.uow() as uow:
+        repo = uow.workspace(workspace.id)
+        member_id = repo.members()[0].id
+        conversation_ids = [c.id for c in repo.search_conversations(limit=visitors)]
+    for conversation_id in conversation_ids:
+        container.conversations.take_over(workspace.id, conversation_id, member_id)
+    began = time.perf_counter()
+    for n in range(messages):
+        for number, client in enumerate(clients):
+            send(client, f"{TIMED} {n + 1} from visitor {number}: is Thursday at 3pm free?")
+    elapsed = time.perf_counter() - began
+    container.engine.dispose()
+    return visitors * messages / elapsed
 
 
 def run(args: argparse.Namespace, data_dir: Path) -> None:
@@ -258,6 +304,11 @@ def run(args: argparse.Namespace, data_dir: Path) -> None:
         p95 = float("inf")
     print(f"messages lost: {lost}" + (f" (refused: {sorted(set(failures))})" if failures else ""))
     print(f"messages stored: {stored:,} (expected {expected:,})")
+    rate = in_process(data_dir / "baseline", args.visitors, args.messages)
+    print(
+        f"baseline, the same handler in-process without sockets: {rate:,.0f} msg/s"
+        f" ({1000 / rate:.1f} ms a message); live run offered {len(sent) / elapsed:,.0f} msg/s"
+    )
     ok = p95 < 200 and lost == 0 and stored == expected
     print(f"target p95 < 200 ms, 0 lost, exactly {expected:,} stored: {'met' if ok else 'NOT met'}")
 

@@ -26,7 +26,7 @@ from agent.core.events import (
     LeadCaptured,
     MessageCreated,
 )
-from agent.core.models import Channel
+from agent.core.models import Channel, Message
 from agent.core.ports import UnitOfWorkFactory
 from inbox.knowledge_presenters import source_json
 from inbox.presenters import contact_name, conversation_json, message_json
@@ -68,16 +68,15 @@ class StaffBroadcaster:
             repo = uow.workspace(event.workspace_id)
             conversation = repo.conversation(event.conversation_id)
             contact = repo.contact(conversation.contact_id)
-            last = repo.messages(conversation.id, limit=1)
             assignee = repo.member(conversation.assignee_id) if conversation.assignee_id else None
-            summary = conversation_json(
-                conversation, contact, last[-1] if last else None, assignee=assignee
-            )
             message = None
-            if isinstance(event, MessageCreated):
-                record = repo.message(event.message_id)
-                author = repo.member(record.author_member_id) if record.author_member_id else None
-                message = message_json(record, author)
+            if isinstance(event, MessageCreated):  # the new message is also the newest one
+                last: Message | None = repo.message(event.message_id)
+                author = repo.member(last.author_member_id) if last.author_member_id else None
+                message = message_json(last, author)
+            else:
+                last = next(iter(repo.messages(conversation.id, limit=1)), None)
+            summary = conversation_json(conversation, contact, last, assignee=assignee)
         if message is not None:
             self._emit("message", message, conversation_room(event.conversation_id))
             summary["new_message"] = {"id": message["id"], "direction": message["direction"]}

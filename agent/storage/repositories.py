@@ -43,10 +43,15 @@ class SqlWorkspaceRepository:
         return select(cls).where(cls.workspace_id == self.workspace_id)
 
     def _one(self, cls: type, ident: int, *, for_update: bool = False) -> Any:
-        query = self._scoped(cls).where(cls.id == ident)
         if for_update:
-            query = query.with_for_update()
-        found = self._session.scalars(query).first()
+            query = self._scoped(cls).where(cls.id == ident).with_for_update()
+            found = self._session.scalars(query).first()
+        else:
+            # By primary key (from the session's identity map when already loaded), then
+            # the same workspace check the scoped query makes.
+            found = self._session.get(cls, ident)
+            if found is not None and found.workspace_id != self.workspace_id:
+                found = None
         if found is None:
             raise NotFound(cls.__name__.lower(), ident)
         return found
