@@ -562,6 +562,29 @@ def test_narrow_screens_get_a_full_screen_chat(
         context.close()
 
 
+def test_without_the_mobile_popup_narrow_screens_open_the_chat_in_a_tab(
+    browser: Browser, widget: Widget
+) -> None:
+    widget.container.workspaces.update_profile(
+        widget.workspace.id, {"widget": {**widget.workspace.widget, "mobile_popup": False}}
+    )
+    context = browser.new_context(viewport={"width": 390, "height": 700}, has_touch=True)
+    try:
+        page = context.new_page()
+        page.goto(widget.site.page("/", "<h1>Bayside</h1>", widget.snippet))
+        with context.expect_page() as opened:
+            page.locator("frontdesk-launcher").tap()
+        tab = opened.value
+        assert re.search(r"/widget/v1/[^/]+/frame\?", tab.url)
+        assert not has_chat(page)  # nothing drawn over the host page
+        expect(tab.locator("html")).to_have_attribute("data-connection", "live")
+        tab.locator("#body").fill("Do you see children?")
+        tab.locator("#body").press("Enter")
+        expect(tab.locator("#messages > li").nth(2)).to_contain_text("age three")
+    finally:
+        context.close()
+
+
 def test_a_site_not_on_the_allow_list_gets_nothing(page: Page, widget: Widget, seen: Seen) -> None:
     other = HostSite()  # another port: another origin, not allowed
     try:
