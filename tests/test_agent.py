@@ -146,3 +146,11 @@ def test_only_configured_links_are_shared(container, agent_ws):
     assert "[Booking](https://bayside.example/book)" in reply.body
     other, _ = say(container, workspace, "send me the link to your instagram", thread="v2")
     assert "http" not in other.body
+
+
+def test_a_general_hours_question_is_answered_with_the_whole_week(container, agent_ws):
+    workspace, _ = agent_ws
+    reply, _ = say(container, workspace, "What are your opening hours?")
+    assert "Monday: 08:00 to 18:00\nTuesday: 08:00 to 18:00" in reply.body  # one day a line
+    assert "Saturday: closed\nSunday: closed" in reply.body
+    assert reply.meta["citations"][0]["uri"] == "business-profile"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.local.answer import Answer, answer_from
+from agent.local.answer import MAX_LIST_ITEMS, Answer, answer_from
 
 
 def page(source: str, text: str, kind: str = "website", uri: str = "") -> dict:
@@ -162,7 +162,8 @@ def ask(question: str, *passages: dict, similarity: float = 0.6, **kw: int) -> A
         assert found.sentences and 0.0 <= found.support <= 1.0
         for sentence in found.sentences:
             assert any(sentence in p["text"] for p in passages), sentence
-        assert len(found.sentences) <= kw.get("max_sentences", 2)
+        limit = MAX_LIST_ITEMS if found.listing else kw.get("max_sentences", 2)
+        assert len(found.sentences) <= limit
     return found
 
 
@@ -355,6 +356,42 @@ def test_clinic_hours_for_a_bare_question_list_both_lines() -> None:
         "Tuesday to Friday 8:00 am to 5:00 pm.",
         "Saturday 9:00 am to 1:00 pm, by appointment only.",
     ]
+
+
+WORKSHOP_HOURS = page(
+    "contact.html > Contact us > Opening hours",
+    "The workshop closes for lunch from 12:30 to 13:30 on weekdays. On Thursdays we stay "
+    "open late until 19:00.\n"
+    "Day: Monday; Hours: Closed\n"
+    "Day: Tuesday; Hours: 08:30-12:30, 13:30-17:30\n"
+    "Day: Thursday; Hours: 08:30-12:30, 13:30-19:00\n"
+    "Day: Saturday; Hours: 09:00-16:00\n"
+    "We also close on bank holidays.",
+)
+
+
+def test_a_general_hours_question_gets_the_whole_table_not_the_prose_around_it() -> None:
+    found = ask("What are your opening hours?", WORKSHOP_HOURS, CLINIC_SERVICES, FEES)
+    assert found is not None and found.listing
+    assert found.sentences == [
+        "Day: Monday; Hours: Closed",
+        "Day: Tuesday; Hours: 08:30-12:30, 13:30-17:30",
+        "Day: Thursday; Hours: 08:30-12:30, 13:30-19:00",
+        "Day: Saturday; Hours: 09:00-16:00",
+    ]
+
+
+def test_a_general_hours_question_gets_the_profile_list_whole() -> None:
+    found = ask("what are your hours?", CLINIC_PROFILE, CLINIC_SERVICES, FEES, INSURANCE)
+    assert found is not None and found.listing
+    assert found.sentences[0] == "Monday: closed" and found.sentences[-1] == "Sunday: closed"
+    assert len(found.sentences) == 7
+
+
+def test_a_question_about_one_day_still_quotes_that_day() -> None:
+    found = ask("Are you open on Saturday?", WORKSHOP_HOURS, CLINIC_SERVICES)
+    assert found is not None and not found.listing
+    assert said(found) == "Day: Saturday; Hours: 09:00-16:00"
 
 
 def test_clinic_dental_plan() -> None:

@@ -33,6 +33,10 @@ few synonyms), never words tied to one kind of business.
    specific concept, scoring at least half the best, that adds either (the price of what the
    best unit describes, the town the best unit left out). At most ``max_sentences``; sources
    are the quoted passages in quote order.
+6. Lists: a general question (no specific concept: "what are your opening hours?") whose
+   best-scoring passage holds a list or table of what it asks for (two or more consecutive
+   list items or table rows with the asked entity) is answered with that list, whole (up
+   to ``MAX_LIST_ITEMS``), one item a line, rather than the prose sentences around it.
 """
 
 from __future__ import annotations
@@ -41,13 +45,14 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 QA_MATCH = 0.7  # cosine at which a custom Q&A counts as the visitor's own question
 INTENT_BONUS = 2.0
 CONTEXT_SHARE = 0.5  # a match in a heading or FAQ question counts half
 GENERIC_WEIGHT = 0.3  # flat: generic words only break ties
 SHORT_UNIT = 40
+MAX_LIST_ITEMS = 10
 MIN_COVERAGE = 0.5
 SECOND_SHARE = 0.5
 FACT_INTENTS = frozenset({"time", "phone", "location"})
@@ -118,6 +123,7 @@ class Answer:
     sentences: list[str]
     sources: list[dict]  # {"source": ..., "uri": ...} of the passages quoted, in order
     support: float
+    listing: bool = False  # the sentences are a list's items: one a line when shown
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,7 @@ class _Unit:
     stems: frozenset[str]
     context: frozenset[str]  # headings and the FAQ / Q&A question above it
     entities: frozenset[str]
+    item: bool = False  # a whole list item or table row, not a sentence of prose
 
 
 @dataclass(frozen=True)
@@ -207,9 +214,12 @@ def _units(passages: list[dict]) -> list[_Unit]:
                 local = line.lstrip("#")  # a heading or FAQ question introduces what follows
                 continue
             context = _stems(f"{base} {local}")
-            for piece in [line] if _ROW.match(line) else _sentences(line):
+            row = bool(_ROW.match(line))
+            pieces = [line] if row else _sentences(line)
+            item = row or (bool(_MARKER.match(raw)) and len(pieces) == 1)
+            for piece in pieces:
                 entities = frozenset(k for k, rx in _ENTITY_RES.items() if rx.search(piece))
-                units.append(_Unit(piece, n, index, _stems(piece), context, entities))
+                units.append(_Unit(piece, n, index, _stems(piece), context, entities, item))
                 index += 1
     return units
 
@@ -274,6 +284,12 @@ def answer_from(question: str, passages: list[dict], *, max_sentences: int = 2) 
     best = ranked[0]
     if scores[id(best)] <= 0:
         return None
+    if not specific:
+        top = [u for u in ranked if scores[id(u)] == scores[id(best)]]
+        listing = _listing(units, top, intents)
+        if listing:
+            answer = _supported(listing, passages, specific, intents)
+            return replace(answer, listing=True) if answer else None
     chosen = [best]
 
     def adds(unit: _Unit) -> bool:
@@ -298,6 +314,23 @@ def answer_from(question: str, passages: list[dict], *, max_sentences: int = 2) 
         if strong and relevant and unit not in chosen and adds(unit):
             chosen.append(unit)
     return _supported(chosen, passages, specific, intents)
+
+
+def _listing(units: list[_Unit], top: list[_Unit], intents: set[str]) -> list[_Unit]:
+    """The list that answers a general question: the longest run of consecutive items with
+    an asked-for entity in the passage of the best-scoring item (see rule 6)."""
+    first = next((u for u in top if u.item and intents & u.entities), None)
+    if first is None:
+        return []
+    runs: list[list[_Unit]] = []
+    for unit in (u for u in units if u.passage == first.passage):
+        if unit.item and intents & unit.entities:
+            if runs and runs[-1][-1].index == unit.index - 1:
+                runs[-1].append(unit)
+            else:
+                runs.append([unit])
+    longest = max(runs, key=len)
+    return longest[:MAX_LIST_ITEMS] if len(longest) >= 2 else []
 
 
 def _supported(

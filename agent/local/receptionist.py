@@ -200,7 +200,7 @@ class Receptionist:
         if answerable and not availability and "share_link" not in names:
             answer = answer_from(self.text, _without_injections(self.passages))
             if answer is not None:
-                quoted = " ".join(answer.sentences)
+                quoted = ("\n" if answer.listing else " ").join(answer.sentences)
                 intro = say(lang, "answer_intro") if lang != "en" else ""
                 parts.append(f"{intro} {quoted}".strip())
                 citations = answer.sources
