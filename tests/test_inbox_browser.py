@@ -96,7 +96,7 @@ def page(browser: Browser, inbox: Inbox, seen: Seen) -> Iterator[Page]:
     page.on("websocket", lambda socket: seen.requests.append(socket.url))
 
     def on_console(message: ConsoleMessage) -> None:
-        # Chromium asks every site for /favicon.ico, which the app does not serve.
+        # Pages declare an SVG icon; a page without it would make Chromium ask for /favicon.ico.
         if message.type == "error" and not message.location["url"].endswith("/favicon.ico"):
             seen.console_errors.append(f"{message.text} at {message.location['url']}")
 
