@@ -130,6 +130,7 @@ def test_staff_work_a_live_conversation_from_arrival_to_reopen(
     row = page.locator(f'#conversation-list > li[data-id="{cid}"]')
     expect(row.locator(".preview")).to_have_text("Do you whiten teeth?")
     expect(row.locator(".unread")).to_have_text("1")
+    expect(page).to_have_title(re.compile(r"^\(1\) "))  # seen from another tab too
     assert [turn[1] for turn in inbox.dispatcher.turns] == [cid]  # routed to the AI
 
     row.locator("button").click()
@@ -138,6 +139,7 @@ def test_staff_work_a_live_conversation_from_arrival_to_reopen(
     expect(messages.last.locator(".body")).to_have_text("Do you whiten teeth?")
     expect(page.locator("#thread-mode")).to_have_text("AI answering")
     expect(row.locator(".unread")).to_have_count(0)
+    expect(page).not_to_have_title(re.compile(r"^\("))
 
     inbox.visitor_says("And is parking free?")  # lands in the open thread, live
     expect(messages.last.locator(".body")).to_have_text("And is parking free?")

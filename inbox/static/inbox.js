@@ -83,8 +83,13 @@
       .sort((a, b) => (b.last_message_at || "").localeCompare(a.last_message_at || "") || b.id - a.id);
     list.replaceChildren(...rows.map(renderRow));
     $("#list-empty").hidden = rows.length > 0;
+    // Unread messages show in the tab's title too, for staff working in another tab.
+    let unread = 0;
+    for (const row of state.rows.values()) unread += row.unread || 0;
+    document.title = (unread ? "(" + unread + ") " : "") + pageTitle;
   }
 
+  const pageTitle = document.title;
   let listLoads = 0;
   async function loadList() {
     const load = ++listLoads;
