@@ -144,8 +144,12 @@ class Container:
 
     @cached_property
     def turns(self) -> TurnRunner:
-        locks = RedisLocks(self.redis) if self.redis_url else LocalLocks()
-        return TurnRunner(self.uow, locks, self.responder)
+        return TurnRunner(self.uow, self.turn_locks, self.responder)
+
+    @cached_property
+    def turn_locks(self) -> RedisLocks | LocalLocks:
+        """One turn at a time per conversation, across workers (Redis) or in-process."""
+        return RedisLocks(self.redis) if self.redis_url else LocalLocks()
 
     # -- the AI receptionist -------------------------------------------------------
 

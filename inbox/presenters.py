@@ -26,10 +26,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def contact_name(contact: Contact | None) -> str:
-    if contact is None:
-        return "Unknown visitor"
-    name = f"{contact.first_name} {contact.last_name}".strip()
-    return name or contact.email or contact.phone or f"Visitor #{contact.id}"
+    return contact.display_name if contact is not None else "Unknown visitor"
 
 
 def contact_json(contact: Contact) -> dict[str, Any]:

@@ -37,7 +37,6 @@ from agent.core.service import ConversationService, Inbound, Limits
 from agent.core.turns import TurnOutcome, TurnRunner
 from agent.graph.context import AgentContext
 from agent.graph.runner import AgentResponder
-from agent.queue.locks import LocalLocks, RedisLocks
 from agent.wiring import Container
 
 log = logging.getLogger(__name__)
@@ -139,11 +138,6 @@ class TryIt:
         return SandboxConversations(c.uow, self._events, None, c.clock, limits)
 
     @cached_property
-    def _locks(self) -> RedisLocks | LocalLocks:
-        c = self._container
-        return RedisLocks(c.redis) if c.redis_url else LocalLocks()
-
-    @cached_property
     def _runner(self) -> TurnRunner:
         c = self._container
         booking = DryRunBooking(c.uow, c.clock, self._events)
@@ -161,7 +155,7 @@ class TryIt:
                 clock=c.clock,
             )
 
-        return TurnRunner(c.uow, self._locks, AgentResponder(c.graph, context))
+        return TurnRunner(c.uow, c.turn_locks, AgentResponder(c.graph, context))
 
     def conversation(self, workspace_id: int, member_id: int) -> Conversation | None:
         thread = self.thread_id(workspace_id, member_id)
@@ -197,7 +191,10 @@ class TryIt:
         found = self.conversation(workspace_id, member_id)
         if found is None:
             return False
-        with self._locks.hold(f"conversation:{found.id}"), self._container.uow() as uow:
+        with (
+            self._container.turn_locks.hold(f"conversation:{found.id}"),
+            self._container.uow() as uow,
+        ):
             repo = uow.workspace(workspace_id)
             conversation = repo.conversation(found.id)
             contact = repo.contact(conversation.contact_id)
