@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hmac
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -156,13 +157,15 @@ class MemoryCounter:
     def __init__(self, now: Callable[[], float] = time.monotonic) -> None:
         self._hits: dict[str, tuple[int, float]] = {}
         self._now = now
+        self._lock = threading.Lock()  # Socket.IO handlers run on many threads at once
 
     def hit(self, key: str, window: int) -> int:
-        count, until = self._hits.get(key, (0, 0.0))
-        if self._now() >= until:
-            count, until = 0, self._now() + window
-        self._hits[key] = (count + 1, until)
-        return count + 1
+        with self._lock:
+            count, until = self._hits.get(key, (0, 0.0))
+            if self._now() >= until:
+                count, until = 0, self._now() + window
+            self._hits[key] = (count + 1, until)
+            return count + 1
 
     def count(self, key: str) -> int:
         count, until = self._hits.get(key, (0, 0.0))

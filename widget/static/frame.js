@@ -19,7 +19,8 @@
     identity: readIdentity(),
     lastId: 0,
     items: new Map(), // message id -> <li>
-    pending: new Map(), // client_id -> {body, item}: resent after a reconnect
+    pending: new Map(), // client_id -> {body, item}, oldest first: resent after a reconnect
+    sending: 0, // the attempt now in flight (0: none); one message at a time
     loaded: false, // the first history has arrived (later messages are news for the host)
     hasConversation: false,
     welcome: null,
@@ -247,18 +248,25 @@
     list.appendChild(item);
     scrollDown();
     state.pending.set(id, { body, item });
-    deliver(id);
+    deliver();
     return true;
   }
 
-  // Only while connected: after a reconnect every pending message goes again with the
-  // same client_id, and the server stores each one once.
-  function deliver(id) {
-    const pending = state.pending.get(id);
-    if (!pending || !socket.connected) return;
+  // The oldest unsent message, one at a time and only while connected: the server stores
+  // them in the order typed, and a resend can never race its original. After a reconnect
+  // every pending message goes again with the same client_id; the server stores each once.
+  let attempts = 0;
+  function deliver() {
+    const next = state.pending.entries().next();
+    if (state.sending || next.done || !socket.connected) return;
+    const [id, pending] = next.value;
+    const attempt = ++attempts;
+    state.sending = attempt;
     socket.timeout(30000).emit("message", { body: pending.body, client_id: id }, (error, reply) => {
+      if (state.sending !== attempt) return; // a reconnect has started over
+      state.sending = 0;
       if (error) {
-        setTimeout(() => deliver(id), 2000); // still pending, unless it came back meanwhile
+        setTimeout(deliver, 2000); // still pending, unless it came back meanwhile
         return;
       }
       if (reply && reply.ok) {
@@ -269,6 +277,7 @@
       } else if (state.pending.has(id)) {
         refuse(id, (reply && reply.error) || "Your message could not be sent.");
       }
+      deliver();
     });
   }
 
@@ -289,7 +298,7 @@
       if ("conversation" in reply) showConversation(reply.conversation);
       state.loaded = true;
       showWelcome();
-      for (const id of state.pending.keys()) deliver(id);
+      deliver();
     });
   }
 
@@ -340,7 +349,10 @@
     status("", "live");
     loadHistory(state.lastId);
   });
-  socket.on("disconnect", () => status("Reconnecting…", "connecting"));
+  socket.on("disconnect", () => {
+    state.sending = 0; // its answer is lost with the connection: sent again on reconnect
+    status("Reconnecting…", "connecting");
+  });
   socket.on("connect_error", (error) => {
     // Refused by the server (not a network hiccup): say why; no automatic retry follows.
     if (socket.active) status("Connecting…", "connecting");
