@@ -386,7 +386,9 @@ def test_typing_flows_between_visitor_and_staff(web, bayside, app_container):
     client.emit("typing", {}, namespace=NS)  # no conversation yet: nobody to tell
     sent = send(client, "hello", "typing-0000001")
     with app_container.uow() as uow:
-        cid = uow.workspace(workspace.id).message(sent["message"]["id"]).conversation_id
+        repo = uow.workspace(workspace.id)
+        cid = repo.message(sent["message"]["id"]).conversation_id
+        contact_id = repo.conversation(cid).contact_id
     staff = staff_socket(web, admin.email)
     assert staff.emit("join", {"conversation_id": cid}, namespace="/inbox", callback=True)["ok"]
     staff.get_received("/inbox")
@@ -394,7 +396,7 @@ def test_typing_flows_between_visitor_and_staff(web, bayside, app_container):
 
     client.emit("typing", {}, namespace=NS)
     assert events(staff, "/inbox") == [
-        ("typing", {"conversation_id": cid, "who": "Visitor", "kind": "visitor"})
+        ("typing", {"conversation_id": cid, "who": f"Visitor #{contact_id}", "kind": "visitor"})
     ]
     staff.emit("typing", {"conversation_id": cid}, namespace="/inbox")
     assert events(client) == [("typing", {"kind": "staff", "name": "Dana Admin"})]

@@ -293,8 +293,7 @@ def register_handlers(socketio: SocketIO, container: Container, limiter: Message
             return
         with uow(read_only=True) as work:
             repo = work.workspace(visitor.workspace_id)
-            contact = repo.contact(repo.conversation(visitor.conversation_id).contact_id)
-        who = f"{contact.first_name} {contact.last_name}".strip() or "Visitor"
+            who = repo.contact(repo.conversation(visitor.conversation_id).contact_id).display_name
         socketio.emit(
             "typing",
             {"conversation_id": visitor.conversation_id, "who": who, "kind": "visitor"},

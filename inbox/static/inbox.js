@@ -5,15 +5,9 @@
 
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const $ = (sel) => document.querySelector(sel);
+  const { el } = window.FrontdeskText; // text.js, loaded on every page
   const state = { status: "open", channel: "", q: "", current: null, rows: new Map() };
   const templates = JSON.parse($("#templates-data").textContent || "[]");
-
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
 
   async function api(method, path, body) {
     const options = { method, headers: { "X-CSRF-Token": csrf, Accept: "application/json" } };

@@ -4,14 +4,8 @@
   "use strict";
 
   const $ = (sel) => document.querySelector(sel);
+  const { el } = window.FrontdeskText; // text.js, loaded on every page
   const table = $("#knowledge-sources");
-
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
 
   // -- rows ---------------------------------------------------------------------------
 

@@ -5,14 +5,8 @@
   "use strict";
 
   const $ = (sel) => document.querySelector(sel);
+  const { el, renderBody } = window.FrontdeskText; // text.js, loaded on every page
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
-
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
 
   // -- profile: add link rows --------------------------------------------------------
 
@@ -40,7 +34,6 @@
   const chat = $("#tryit-messages");
   if (!chat) return;
   const data = JSON.parse($("#tryit-data").textContent || "{}");
-  const { renderBody } = window.FrontdeskText; // the widget's text.js: draw as visitors see it
 
   function renderMessage(message) {
     const item = el("li", "tryit-message tryit-" + message.role);

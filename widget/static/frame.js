@@ -10,7 +10,7 @@
   const host = boot.host;
   const inParent = window.parent !== window;
   const storageKey = "frontdesk:" + config.key;
-  const { safeUrl, renderBody } = window.FrontdeskText; // text.js
+  const { el, safeUrl, renderBody } = window.FrontdeskText; // text.js
   const $ = (id) => document.getElementById(id);
   const list = $("messages");
   const input = $("body");
@@ -87,13 +87,6 @@
   });
 
   // -- rendering ---------------------------------------------------------------------
-
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
 
   function avatar(url) {
     const image = el("img", "avatar");

@@ -1,11 +1,19 @@
-// How chat messages are drawn, shared by the widget's frame and the inbox's "try it" panel
-// so the admin sees exactly what visitors will: text goes in with textContent, never as
-// HTML; only Markdown links to http(s) addresses become anchors (new tab, no opener, no
-// referrer). Everything else, `javascript:` links included, stays plain text.
+// How text reaches the page, shared by the widget's frame and every inbox page (the "try it"
+// panel draws messages exactly as visitors will see them): text goes in with textContent,
+// never as HTML; only Markdown links to http(s) addresses become anchors (new tab, no
+// opener, no referrer). Everything else, `javascript:` links included, stays plain text.
 (function () {
   "use strict";
 
   const LINK = /\[([^\]\n]{1,200})\]\(([^)\s]{1,2000})\)/g;
+
+  // An element whose text is set as text, never parsed as HTML.
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
 
   function safeUrl(text) {
     try {
@@ -35,5 +43,5 @@
     target.appendChild(document.createTextNode(text.slice(last)));
   }
 
-  window.FrontdeskText = Object.freeze({ safeUrl, renderBody });
+  window.FrontdeskText = Object.freeze({ el, safeUrl, renderBody });
 })();
