@@ -9,12 +9,15 @@ the browser tests are skipped locally, but fail when ``CI`` or
 from __future__ import annotations
 
 import os
+import re
 import threading
 from pathlib import Path
 from types import TracebackType
 
 import pytest
 from flask import Flask
+from flask_socketio import SocketIO
+from playwright.sync_api import Page, Route, WebSocketRoute
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 CHROMIUM = Path(os.environ.get("FRONTDESK_CHROMIUM", "/usr/bin/chromium"))
@@ -70,3 +73,41 @@ class LiveServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+def drop_connections(socketio: SocketIO, namespace: str) -> int:
+    """Close the transport of every socket on ``namespace`` from the server side, as a
+    network drop would (unlike a Socket.IO disconnect, the client then reconnects itself).
+
+    Engine.IO's close waits for its send queue to drain, which a dropped client may never
+    do, so each runs on a thread of its own.
+    """
+    server = socketio.server
+    dropped = list(server.manager.get_participants(namespace, None))
+    for _sid, eio_sid in dropped:
+        threading.Thread(target=server.eio.disconnect, args=(eio_sid,), daemon=True).start()
+    return len(dropped)
+
+
+class SocketBlock:
+    """While ``on``, the page's Socket.IO transports (websocket and polling, in every
+    frame) are refused, so a dropped page stays offline for as long as a test needs."""
+
+    PATH = re.compile(r"/socket\.io/")
+
+    def __init__(self, page: Page) -> None:
+        self.on = False
+        page.route_web_socket(self.PATH, self._websocket)
+        page.route(self.PATH, self._request)
+
+    def _websocket(self, ws: WebSocketRoute) -> None:
+        if self.on:
+            ws.close()
+        else:
+            ws.connect_to_server()
+
+    def _request(self, route: Route) -> None:
+        if self.on:
+            route.abort()
+        else:
+            route.continue_()

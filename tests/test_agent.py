@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from agent.core.models import Mode
@@ -127,6 +129,35 @@ def test_booking_remembers_the_slot_across_turns(container, agent_ws, clock):
     with container.uow() as uow:
         (appointment,) = uow.workspace(workspace.id).appointments(conversation_id=conversation.id)
     assert appointment.start.isoformat() == "2026-03-05T18:00:00+00:00"  # 10:00 PST
+
+
+def test_tools_run_one_after_another_in_the_order_asked(container, agent_ws, monkeypatch):
+    """Details and a booking in one message: capture_contact must finish before
+    book_appointment reads the contact (a slow save once let the booking run first)."""
+    workspace, _ = agent_ws
+    say(container, workspace, "Could I book an appointment for Thursday at 10am?")
+    record_contact = container.conversations.record_contact
+    running: list[str] = []
+
+    def slow_record_contact(*args, **kwargs):
+        time.sleep(0.3)  # a loaded machine; a parallel booking would run meanwhile
+        saved = record_contact(*args, **kwargs)
+        running.append("capture")
+        return saved
+
+    def recording_book(*args, **kwargs):
+        running.append("book")
+        return book(*args, **kwargs)
+
+    book = container.booking.book
+    monkeypatch.setattr(container.conversations, "record_contact", slow_record_contact)
+    monkeypatch.setattr(container.booking, "book", recording_book)
+    second, _ = say(container, workspace, "Lee Wong, 604-555-0133")
+    assert [t for t in tools(second) if t != "search_knowledge"] == [
+        "capture_contact",
+        "book_appointment",
+    ]
+    assert running == ["capture", "book"] and "booked" in second.body
 
 
 def test_closed_days_and_past_times_are_refused_with_alternatives(container, agent_ws):

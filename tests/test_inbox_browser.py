@@ -9,10 +9,12 @@ own), which keeps every page deterministic. See tests/browser.py for when these 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from flask_socketio import SocketIO
 from playwright.sync_api import (
     Browser,
     ConsoleMessage,
@@ -28,7 +30,7 @@ from agent.core.workspaces import NewMember
 from agent.settings import Settings
 from agent.wiring import Container, build
 from inbox.app import create_app
-from tests.browser import LiveServer
+from tests.browser import LiveServer, SocketBlock, drop_connections
 from tests.conftest import RecordingDispatcher, make_workspace
 from tests.test_inbox import PASSWORD
 
@@ -46,6 +48,7 @@ class Inbox:
     container: Container
     workspace_id: int
     dispatcher: RecordingDispatcher
+    socketio: SocketIO
 
     def visitor_says(self, body: str, thread: str = "v1", **sender: str) -> int:
         inbound = Inbound(
@@ -68,11 +71,11 @@ def inbox(sqlite_settings: Settings) -> Iterator[Inbox]:
     dispatcher = RecordingDispatcher()
     # No Redis: emits go straight from this process's Socket.IO server to the sockets.
     container = build(sqlite_settings, redis_url="", dispatcher_override=dispatcher)
-    app, _ = create_app(container)
+    app, socketio = create_app(container)
     workspace, _ = make_workspace(container)
     container.workspaces.add_member(workspace.id, NewMember("Sam Staff", STAFF, PASSWORD))
     with LiveServer(app) as server:
-        yield Inbox(server.url, container, workspace.id, dispatcher)
+        yield Inbox(server.url, container, workspace.id, dispatcher, socketio)
     container.engine.dispose()
 
 
@@ -183,6 +186,43 @@ def test_staff_work_a_live_conversation_from_arrival_to_reopen(
         conversation = uow.workspace(inbox.workspace_id).conversation(cid)
     assert (conversation.status, conversation.mode) == ("open", "ai")
     assert seen.dialogs == [] and seen.console_errors == []
+
+
+def test_a_message_just_after_opening_a_thread_shows_live(page: Page, inbox: Inbox) -> None:
+    handlers = inbox.socketio.server.handlers["/inbox"]
+    join = handlers["join"]
+
+    def slow_join(*args: object) -> object:
+        time.sleep(0.5)  # a busy server: the room is joined well after the thread loads
+        return join(*args)
+
+    handlers["join"] = slow_join
+    cid = inbox.visitor_says("Do you whiten teeth?")
+    sign_in(page, STAFF, rows=1)
+    page.locator(f'#conversation-list > li[data-id="{cid}"] button').click()
+    messages = page.locator("#messages > li")
+    expect(messages.last.locator(".body")).to_have_text("Do you whiten teeth?")
+    inbox.visitor_says("And is parking free?")
+    expect(messages.last.locator(".body")).to_have_text("And is parking free?")
+
+
+def test_an_open_thread_catches_up_after_a_dropped_connection(page: Page, inbox: Inbox) -> None:
+    cid = inbox.visitor_says("Do you whiten teeth?")
+    sign_in(page, STAFF, rows=1)
+    page.locator(f'#conversation-list > li[data-id="{cid}"] button').click()
+    messages = page.locator("#messages > li")
+    expect(messages.last.locator(".body")).to_have_text("Do you whiten teeth?")
+
+    offline = SocketBlock(page)
+    offline.on = True  # the page stays offline until the visitor has written
+    assert drop_connections(inbox.socketio, "/inbox") == 1
+    expect(page.locator("#connection")).not_to_have_text("Live")
+    inbox.visitor_says("And is parking free?")  # no socket to bring it: missed live
+    offline.on = False
+
+    expect(page.locator("#connection")).to_have_text("Live")  # reconnected by itself
+    expect(messages.last.locator(".body")).to_have_text("And is parking free?")
+    expect(messages.filter(has_text="Do you whiten teeth?")).to_have_count(1)
 
 
 def test_a_colleague_sees_the_takeover_live(browser: Browser, page: Page, inbox: Inbox) -> None:

@@ -603,5 +603,5 @@ def test_the_scheduler_sends_the_digests(mail_container, mailbox, clock):
         while not inbox.messages and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
-        stop.set()
+        stop()  # returns once the round in progress has finished writing
     assert [e.rcpt_tos for e in inbox.messages] == [[people["dee"]]]

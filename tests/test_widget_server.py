@@ -17,7 +17,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from agent.core.errors import ValidationError
 from agent.core.workspaces import clean_widget
 from agent.wiring import build
-from inbox.app import attach_worker_broadcaster, create_app
+from inbox.app import SOCKETIO_CHANNEL, attach_worker_broadcaster, create_app
 from tests.browser import LiveServer
 from tests.conftest import make_workspace
 from tests.test_inbox import login
@@ -424,9 +424,14 @@ def test_worker_emits_reach_a_live_visitor_through_redis(
         forged, why = socketio_pkg.Client(), []
         forged.on("connect_error", why.append, namespace=NS)
         with pytest.raises(socketio_pkg.exceptions.ConnectionError):
-            forged.connect(server.url, namespaces=[NS], auth={"frame_token": "x"}, wait_timeout=5)
+            forged.connect(server.url, namespaces=[NS], auth={"frame_token": "x"}, wait_timeout=15)
         assert why == [{"message": "This chat has expired. Please reload the page."}]
-        client.connect(server.url, namespaces=[NS], auth={"frame_token": token}, wait_timeout=5)
+        client.connect(server.url, namespaces=[NS], auth={"frame_token": token}, wait_timeout=15)
+        # The web process listens on Redis from its first connection on; wait until it does.
+        deadline = time.monotonic() + 10
+        while redis_conn.pubsub_numsub(SOCKETIO_CHANNEL)[0][1] < 1:
+            assert time.monotonic() < deadline, "the web process never subscribed"
+            time.sleep(0.02)
         try:
             sent = client.call(
                 "message", {"body": "Hello?", "client_id": "redis-000001"}, namespace=NS
@@ -442,7 +447,7 @@ def test_worker_emits_reach_a_live_visitor_through_redis(
         finally:
             client.disconnect()
     bodies = [data["body"] for name, data in received if name == "message"]
-    assert bodies[-1] == "From the worker"
+    assert bodies and bodies[-1] == "From the worker", received
     web_container.engine.dispose()
     worker.engine.dispose()
 

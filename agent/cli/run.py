@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import click
@@ -115,7 +115,7 @@ def up(cli: CliContext, host: str | None, port: int | None, workers: int | None)
             pass
         finally:
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not orphan anything
-            stop_refresh.set()
+            stop_refresh()
             click.echo("Stopping workers...")
             _stop(procs)
     click.echo("frontdesk stopped.")
@@ -137,8 +137,10 @@ def _start_refresh_scheduler(
     knowledge: KnowledgeService,
     notifications: NotificationService,
     every: float = REFRESH_CHECK_SECONDS,
-) -> threading.Event:
-    """Every few minutes until stopped: queue websites due a refresh, send daily digests."""
+) -> Callable[[], None]:
+    """Every few minutes until stopped: queue websites due a refresh, send daily digests.
+
+    Returns the stop: it waits for a round in progress, so nothing writes after it."""
     stop = threading.Event()
 
     def loop() -> None:
@@ -152,8 +154,14 @@ def _start_refresh_scheduler(
             except Exception:
                 log.exception("could not send the daily notification digests")
 
-    threading.Thread(target=loop, name="knowledge-refresh", daemon=True).start()
-    return stop
+    thread = threading.Thread(target=loop, name="knowledge-refresh", daemon=True)
+    thread.start()
+
+    def halt() -> None:
+        stop.set()
+        thread.join(timeout=30)
+
+    return halt
 
 
 @click.command()

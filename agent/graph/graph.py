@@ -111,7 +111,10 @@ def build_graph(
     graph.add_node("load_context", load_context)
     graph.add_node("retrieve", retrieve)
     graph.add_node("model", make_model_node(model))
-    graph.add_node("tools", ToolNode(TOOLS, handle_tool_errors=True))
+    # One call at a time, in the order the model asked: "capture_contact, then
+    # book_appointment" must save the contact before the booking looks for it.
+    tools = ToolNode(TOOLS, handle_tool_errors=True).with_config(max_concurrency=1)
+    graph.add_node("tools", tools)
     graph.add_edge(START, "load_context")
     graph.add_edge("load_context", "retrieve")
     graph.add_edge("retrieve", "model")

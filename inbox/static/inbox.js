@@ -102,6 +102,7 @@
   function renderMessage(message) {
     const item = el("li", "message " + message.author_kind);
     item.dataset.id = message.id;
+    item.dataset.conversation = message.conversation_id;
     if (message.direction === "internal") item.classList.add("activity");
     const head = el("div", "message-head");
     if (message.author_avatar && /^https?:\/\//.test(message.author_avatar)) {
@@ -171,18 +172,35 @@
     show("reopen", conversation.status === "closed");
   }
 
+  // Resolves once the server has put this socket in the conversation's room (or at once
+  // while offline: the connect handler opens the conversation again).
+  function join(id) {
+    return new Promise((resolve) => {
+      if (!socket.connected) resolve();
+      else socket.timeout(10000).emit("join", { conversation_id: id }, () => resolve());
+    });
+  }
+
+  // Join first, then fetch: what lands after the join arrives live, the fetch holds what
+  // came before, so no message falls between the two. Also run after every reconnect.
   async function openConversation(id) {
     if (state.current && state.current !== id) socket.emit("leave", { conversation_id: state.current });
     state.current = id;
+    await join(id);
     const data = await api("GET", "/api/conversations/" + id);
     if (state.current !== id) return;
     $("#no-selection").hidden = true;
     $("#thread").hidden = false;
     renderHeader(data.conversation);
-    $("#messages").replaceChildren(...data.messages.map(renderMessage));
+    // Live messages drawn while it loaded, newer than the fetch, stay after it.
+    const list = $("#messages");
+    const newest = data.messages.reduce((max, m) => Math.max(max, m.id), 0);
+    const live = [...list.children].filter(
+      (item) => Number(item.dataset.conversation) === id && Number(item.dataset.id) > newest
+    );
+    list.replaceChildren(...data.messages.map(renderMessage), ...live);
     $("#messages").scrollTop = $("#messages").scrollHeight;
     $("#typing").hidden = true;
-    socket.emit("join", { conversation_id: id });
     const row = state.rows.get(id);
     if (row) row.unread = 0;
     state.rows.set(id, Object.assign(row || {}, data.conversation, { unread: 0 }));
@@ -236,7 +254,9 @@
     $("#connection").textContent = "Live";
     $("#connection").className = "connection live";
     loadList().catch((error) => toast(error.message));
-    if (state.current) socket.emit("join", { conversation_id: state.current });
+    // (Re)connected: join the open thread's room and fetch it again, so it holds whatever
+    // came while offline. Errors were already shown by the open that failed.
+    if (state.current) openConversation(state.current).catch(() => {});
   });
   socket.on("disconnect", () => {
     $("#connection").textContent = "Reconnecting…";
