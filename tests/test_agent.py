@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from agent.core.contacts import ContactDetails
 from agent.core.models import Mode
 from agent.core.service import Inbound
 from tests.conftest import make_workspace
@@ -185,3 +189,84 @@ def test_a_general_hours_question_is_answered_with_the_whole_week(container, age
     assert "Monday: 08:00 to 18:00\nTuesday: 08:00 to 18:00" in reply.body  # one day a line
     assert "Saturday: closed\nSunday: closed" in reply.body
     assert reply.meta["citations"][0]["uri"] == "business-profile"
+
+
+def test_messages_sent_together_get_one_answer(app_container, dispatcher):
+    """A visitor who sends two messages before the AI starts gets one reply, to both: the
+    second queued turn sees that its message was read and stays silent."""
+    workspace, _ = make_workspace(app_container)
+    app_container.knowledge.add_qa(
+        workspace.id, "Do you see children?", "Yes, we see children from age three."
+    )
+    for _, ws_id, source_id in app_container.ingest_queue.pending:
+        app_container.ingestor.run(ws_id, source_id)
+    for text in ("Hi there!", "Do you see children?"):
+        app_container.conversations.receive(
+            workspace.id, Inbound(channel="webchat", body=text, thread_id="v1")
+        )
+    (first, second) = dispatcher.turns
+    assert app_container.turns.run(*first) == "answered"
+    assert app_container.turns.run(*second) == "already_answered"
+    with app_container.uow() as uow:
+        repo = uow.workspace(workspace.id)
+        replies = [m for m in repo.messages(first[1]) if m.author_kind == "ai"]
+        assert repo.reply_to(first[2]) == repo.reply_to(second[2]) == replies[-1]
+    assert len(replies) == 2  # the welcome, and one answer
+    assert "age three" in replies[-1].body and replies[-1].reply_to_id == second[2]
+
+
+def test_two_visitors_cannot_book_the_same_slot_at_once(container, agent_ws, monkeypatch):
+    workspace, _ = agent_ws
+    conversations = []
+    for n, thread in enumerate(("v1", "v2")):
+        received = container.conversations.receive(
+            workspace.id, Inbound(channel="webchat", body="hello", thread_id=thread)
+        )
+        details = ContactDetails("Lee", f"Wong{n}", phone=f"604-555-013{n}")
+        container.conversations.record_contact(workspace.id, received.conversation.id, details)
+        conversations.append(received.conversation.id)
+    check = container.booking._check
+
+    def slow_check(*args):
+        time.sleep(0.3)  # both would see the slot free if they could check at once
+        return check(*args)
+
+    monkeypatch.setattr(container.booking, "_check", slow_check)
+    thursday_10 = datetime(2026, 3, 5, 10, 0, tzinfo=ZoneInfo("America/Vancouver"))
+    results = {}
+
+    def book(conversation_id: int) -> None:
+        results[conversation_id] = container.booking.book(
+            workspace.id, conversation_id, thursday_10
+        )
+
+    threads = [threading.Thread(target=book, args=(c,)) for c in conversations]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.booked for r in results.values()) == [False, True]
+    with container.uow() as uow:
+        assert len(uow.workspace(workspace.id).appointments()) == 1
+
+
+def test_a_takeover_during_the_turn_silences_the_ai_handoff(container, agent_ws):
+    """Staff took over while the AI was thinking, and the AI then asked for a person: the
+    team is not notified again and nothing more is posted after the staff member."""
+    workspace, staff = agent_ws
+    received = container.conversations.receive(
+        workspace.id, Inbound(channel="webchat", body="hello", thread_id="v1")
+    )
+    cid = received.conversation.id
+    container.conversations.take_over(workspace.id, cid, staff.id)
+    container.conversations.receive(
+        workspace.id, Inbound(channel="webchat", body="I want to talk to a person", thread_id="v1")
+    )
+    # The turn already past TurnRunner's mode check when the takeover landed:
+    container.responder.respond(workspace.id, cid, received.message.id)
+    with container.uow() as uow:
+        repo = uow.workspace(workspace.id)
+        kinds = [n.kind for n in repo.notifications()]
+        last = list(repo.messages(cid))[-1]
+    assert "handoff" not in kinds
+    assert last.author_kind == "contact" and last.body == "I want to talk to a person"

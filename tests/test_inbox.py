@@ -98,6 +98,31 @@ def test_unsafe_requests_need_the_csrf_token(web, bayside, app_container):
     assert client.post(path, headers={"X-CSRF-Token": "forged"}).status_code == 400
 
 
+def test_read_markers_only_move_forward(web, bayside, app_container):
+    """Two tabs, or a late "read" call, must not bring back an unread badge."""
+    workspace = bayside[0]
+    client = web[0].test_client()
+    _, token = login(client, "sam@bayside.example")
+    headers = {"X-CSRF-Token": token}
+    first = visitor_says(app_container, workspace.id, "Hello?")
+    cid = first.conversation.id
+    visitor_says(app_container, workspace.id, "Anyone there?")
+    client.get(f"/api/conversations/{cid}")  # opening the thread reads both
+    late = client.post(
+        f"/api/conversations/{cid}/read", json={"message_id": first.message.id}, headers=headers
+    )
+    assert late.json == {"ok": True}
+    assert client.get("/api/conversations").json["conversations"][0]["unread"] == 0
+    third = visitor_says(app_container, workspace.id, "Hello again")
+    assert client.get("/api/conversations").json["conversations"][0]["unread"] == 1
+    for _ in range(2):  # the same call twice (two tabs): no clash on the marker's key
+        marked = client.post(
+            f"/api/conversations/{cid}/read", json={"message_id": third.message.id}, headers=headers
+        )
+        assert marked.status_code == 200
+    assert client.get("/api/conversations").json["conversations"][0]["unread"] == 0
+
+
 def test_staff_work_a_conversation_end_to_end(web, bayside, app_container):
     workspace = bayside[0]
     client = web[0].test_client()

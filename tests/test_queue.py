@@ -20,10 +20,12 @@ from tests.conftest import make_workspace
 
 
 class EchoResponder:
-    """Answers through the real service, recording how many turns ran at once."""
+    """Answers through the real service, recording how many turns ran at once. Like the
+    agent, it reads the whole conversation and answers the newest visitor message."""
 
     def __init__(self, delay: float = 0.0, fail: bool = False) -> None:
         self.service = None
+        self.uow = None
         self.delay = delay
         self.fail = fail
         self.active = 0
@@ -43,9 +45,12 @@ class EchoResponder:
         try:
             if self.fail:
                 raise RuntimeError("the model is unreachable")
+            with self.uow() as uow:
+                thread = uow.workspace(workspace_id).messages(conversation_id)
+            newest = max(m.id for m in thread if m.author_kind == AuthorKind.CONTACT)
             time.sleep(self.delay)
             self.service.post_ai_reply(
-                workspace_id, conversation_id, f"echo {message_id}", in_reply_to=message_id
+                workspace_id, conversation_id, f"echo {newest}", in_reply_to=newest
             )
         finally:
             with self._lock:
@@ -58,7 +63,7 @@ def queued(settings, clock, redis_conn, redis_url):
     container = build(
         settings.ensure_data_dir(), redis_url=redis_url, clock=clock, responder_override=responder
     )
-    responder.service = container.conversations
+    responder.service, responder.uow = container.conversations, container.uow
     yield container, responder
     jobs.bind(None)
     container.engine.dispose()
@@ -127,9 +132,19 @@ def test_one_turn_at_a_time_per_conversation(queued, redis_url):
     for t in threads:
         t.join()
     assert set(responder.max_active_per_conversation.values()) == {1}
-    assert responder.calls == 6  # every message answered exactly once despite duplicates
+    # All three messages of a conversation were stored before its first turn ran: that
+    # turn answered them together, and every other job (duplicates included) saw it.
+    assert responder.calls == 2
     with container.uow() as uow:
         repo = uow.workspace(workspace.id)
+        for conv in {conv for conv, _ in ids}:
+            newest = max(msg for c, msg in ids if c == conv)
+            replies = [
+                m.body
+                for m in repo.messages(conv)
+                if m.author_kind == AuthorKind.AI and not m.meta.get("welcome")
+            ]
+            assert replies == [f"echo {newest}"]
         for _conv, msg in ids:
             assert repo.reply_to(msg) is not None
 

@@ -44,6 +44,11 @@ def messages(container, workspace_id, conversation_id):
         return list(uow.workspace(workspace_id).messages(conversation_id))
 
 
+def conversation(container, workspace_id, conversation_id):
+    with container.uow() as uow:
+        return uow.workspace(workspace_id).conversation(conversation_id)
+
+
 def test_inbound_is_persisted_and_routed_to_the_ai(app_container, ws, dispatcher, events):
     workspace, _ = ws
     received = app_container.conversations.receive(workspace.id, visitor())
@@ -370,8 +375,9 @@ def test_workspace_isolation(app_container, ws):
 def test_hand_off_switches_to_human_until_released(app_container, ws, dispatcher):
     workspace, _dana = ws
     conv_id = app_container.conversations.receive(workspace.id, visitor()).conversation.id
-    conv = app_container.conversations.hand_off(workspace.id, conv_id, "asked for a person")
-    assert conv.mode == Mode.HUMAN
+    assert app_container.conversations.hand_off(workspace.id, conv_id, "asked for a person")
+    assert conversation(app_container, workspace.id, conv_id).mode == Mode.HUMAN
+    assert not app_container.conversations.hand_off(workspace.id, conv_id, "again")  # no-op
     assert not app_container.conversations.receive(workspace.id, visitor("hello?")).routed_to_ai
     notes = [
         m.body for m in messages(app_container, workspace.id, conv_id) if m.author_kind == "system"

@@ -86,7 +86,8 @@ class BookingService:
         now = self._clock()
         with self._uow() as uow:
             repo = uow.workspace(workspace_id)
-            workspace = repo.workspace()
+            # One booking at a time per workspace, so two visitors can't both take a slot.
+            workspace = repo.workspace(for_update=True)
             conversation = repo.conversation(conversation_id, for_update=True)
             contact = repo.contact(conversation.contact_id)
             if not contact.is_lead:

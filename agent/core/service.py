@@ -412,13 +412,16 @@ class ConversationService:
         self._publish([self._created(message)])
         return message
 
-    def hand_off(self, workspace_id: int, conversation_id: int, reason: str) -> Conversation:
-        """The AI passes the conversation to the team; it stays silent until released."""
+    def hand_off(self, workspace_id: int, conversation_id: int, reason: str) -> bool:
+        """The AI passes the conversation to the team; it stays silent until released.
+
+        False when a person already has it (they took over while the AI was thinking)."""
         with self._uow() as uow:
             repo = uow.workspace(workspace_id)
             conversation = repo.conversation(conversation_id, for_update=True)
             events: list[Event] = []
-            if conversation.mode != Mode.HUMAN:
+            handed = conversation.mode != Mode.HUMAN
+            if handed:
                 conversation.mode = Mode.HUMAN
                 conversation.updated_at = self._clock()
                 text = "The AI receptionist handed the conversation to the team"
@@ -429,7 +432,7 @@ class ConversationService:
                 ]
             uow.commit()
         self._publish(events)
-        return conversation
+        return handed
 
     def record_contact(
         self, workspace_id: int, conversation_id: int, details: ContactDetails

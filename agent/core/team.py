@@ -50,8 +50,7 @@ class TeamService:
 
     def _lock(self, repo: WorkspaceRepository) -> None:
         """Serialise team changes per workspace (a row lock on PostgreSQL until commit)."""
-        repo.workspace().updated_at = self._clock()
-        repo.flush()
+        repo.workspace(for_update=True)
 
     @staticmethod
     def _guard(repo: WorkspaceRepository, actor_id: int, target: TeamMember, what: str) -> None:

@@ -26,6 +26,18 @@ class TurnResult:
     citations: list[dict[str, str]]
     tool_calls: list[dict[str, Any]]
     handed_off: bool
+    # The newest visitor message the turn read: the reply answers it and all before it.
+    answers: int | None = None
+
+
+def _newest_visitor_message(messages: list[Any]) -> int | None:
+    """Stored visitor messages reach the graph as HumanMessage(id="msg-<id>")."""
+    ids = [
+        int(m.id[4:])
+        for m in messages
+        if isinstance(m, HumanMessage) and isinstance(m.id, str) and m.id[4:].isdigit()
+    ]
+    return max(ids, default=None)
 
 
 def _turn_messages(messages: list[Any]) -> list[Any]:
@@ -77,13 +89,14 @@ class AgentResponder:
             if entry.get("id") in tool_results:
                 call["result"] = _summary(tool_results[entry["id"]])
             tool_calls.append(call)
-        handed_off = any(c["name"] == "handoff_to_human" for c in tool_calls)
+        handed_off = any(c["name"] == "handoff_to_human" and _succeeded(c) for c in tool_calls)
         reply = str(final.content).strip() if final is not None else ""
         return TurnResult(
             reply=reply or FALLBACK,
             citations=_citations(final, state.get("passages", [])) if final is not None else [],
             tool_calls=tool_calls,
             handed_off=handed_off,
+            answers=_newest_visitor_message(state["messages"]),
         )
 
     def respond(self, workspace_id: int, conversation_id: int, message_id: int) -> None:
@@ -93,10 +106,17 @@ class AgentResponder:
             workspace_id,
             conversation_id,
             result.reply,
-            in_reply_to=message_id,
+            # Messages sent meanwhile were read and answered too: their queued turns see
+            # this reply (WorkspaceRepository.reply_to) and stay silent.
+            in_reply_to=max(message_id, result.answers or 0),
             meta={"citations": result.citations, "tool_calls": result.tool_calls},
             after_handoff=result.handed_off,
         )
+
+
+def _succeeded(call: dict[str, Any]) -> bool:
+    result = call.get("result")
+    return isinstance(result, dict) and result.get("ok") is True
 
 
 def _summary(message: ToolMessage | None) -> Any:

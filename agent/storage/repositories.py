@@ -7,7 +7,8 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -56,8 +57,14 @@ class SqlWorkspaceRepository:
             raise NotFound(cls.__name__.lower(), ident)
         return found
 
-    def workspace(self) -> Workspace:
-        found = self._session.get(Workspace, self.workspace_id)
+    def workspace(self, *, for_update: bool = False) -> Workspace:
+        if for_update:  # a row lock on PostgreSQL; SQLite's writers already take turns
+            query = select(Workspace).where(Workspace.id == self.workspace_id)
+            found = self._session.scalars(
+                query.with_for_update().execution_options(populate_existing=True)
+            ).first()
+        else:
+            found = self._session.get(Workspace, self.workspace_id)
         if found is None:
             raise NotFound("workspace", self.workspace_id)
         return found
@@ -200,13 +207,19 @@ class SqlWorkspaceRepository:
     def mark_read(self, member_id: int, conversation_id: int, message_id: int) -> None:
         self._one(Conversation, conversation_id)  # scoped: only this workspace's conversations
         read = tables.conversation_read
-        where = (read.c.member_id == member_id) & (read.c.conversation_id == conversation_id)
-        self._session.execute(delete(read).where(where))
+        # One upsert that only moves forward: two tabs marking at once neither collide on
+        # the key nor move the marker back.
+        postgres = self._session.get_bind().dialect.name == "postgresql"
+        upsert = (postgresql.insert if postgres else sqlite.insert)(read).values(
+            member_id=member_id, conversation_id=conversation_id, last_read_message_id=message_id
+        )
+        newest = (func.greatest if postgres else func.max)(
+            read.c.last_read_message_id, upsert.excluded.last_read_message_id
+        )
         self._session.execute(
-            insert(read).values(
-                member_id=member_id,
-                conversation_id=conversation_id,
-                last_read_message_id=message_id,
+            upsert.on_conflict_do_update(
+                index_elements=[read.c.member_id, read.c.conversation_id],
+                set_={"last_read_message_id": newest},
             )
         )
 
@@ -228,7 +241,18 @@ class SqlWorkspaceRepository:
         return list(reversed(newest))
 
     def reply_to(self, message_id: int) -> Message | None:
-        query = self._scoped(Message).where(Message.reply_to_id == message_id)
+        """The AI reply that answered this message: the first in its conversation that
+        replies to it or to a later message (one reply answers everything sent before)."""
+        conversation = select(Message.conversation_id).where(Message.id == message_id)
+        query = (
+            self._scoped(Message)
+            .where(
+                Message.conversation_id == conversation.scalar_subquery(),
+                Message.reply_to_id >= message_id,
+            )
+            .order_by(Message.id)
+            .limit(1)
+        )
         return self._session.scalars(query).first()
 
     # the rest of the workspace's records
