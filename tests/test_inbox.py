@@ -53,6 +53,13 @@ def visitor_says(container, workspace_id: int, body: str, visitor: str = "v1"):
     )
 
 
+def signed_in(web, email: str = "sam@bayside.example"):
+    """A test client signed in as ``email``, and the headers its API calls need."""
+    client = web[0].test_client()
+    _, token = login(client, email)
+    return client, {"X-CSRF-Token": token}
+
+
 def test_pages_and_api_need_a_signed_in_member(web):
     client = web[0].test_client()
     assert client.get("/").status_code == 302
@@ -101,9 +108,7 @@ def test_unsafe_requests_need_the_csrf_token(web, bayside, app_container):
 def test_read_markers_only_move_forward(web, bayside, app_container):
     """Two tabs, or a late "read" call, must not bring back an unread badge."""
     workspace = bayside[0]
-    client = web[0].test_client()
-    _, token = login(client, "sam@bayside.example")
-    headers = {"X-CSRF-Token": token}
+    client, headers = signed_in(web)
     first = visitor_says(app_container, workspace.id, "Hello?")
     cid = first.conversation.id
     visitor_says(app_container, workspace.id, "Anyone there?")
@@ -125,9 +130,7 @@ def test_read_markers_only_move_forward(web, bayside, app_container):
 
 def test_staff_work_a_conversation_end_to_end(web, bayside, app_container):
     workspace = bayside[0]
-    client = web[0].test_client()
-    _, token = login(client, "sam@bayside.example")
-    headers = {"X-CSRF-Token": token}
+    client, headers = signed_in(web)
     received = visitor_says(app_container, workspace.id, "Do you whiten teeth?")
     cid = received.conversation.id
 
