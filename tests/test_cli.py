@@ -154,7 +154,8 @@ def _get(url: str) -> tuple[int, bytes]:
 
 
 def test_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path):
-    """`frontdesk up` on embedded defaults: web, worker and Redis start; Ctrl-C stops them all."""
+    """`frontdesk up` on embedded defaults: web, worker and Redis start; Ctrl-C stops them
+    all, even when another signal follows at once."""
     port = _free_port()
     data = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
@@ -185,7 +186,13 @@ def test_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path):
         )
         assert workers.stdout.strip()
         proc.send_signal(signal.SIGINT)
+        seen = []
+        while not seen or "Stopping workers" not in seen[-1]:
+            seen.append(proc.stdout.readline())
+            assert seen[-1], "".join(seen)
+        proc.send_signal(signal.SIGTERM)  # a supervisor's second signal, mid-shutdown
         output, _ = proc.communicate(timeout=60)
+        output = "".join(seen) + output
     finally:
         if proc.poll() is None:
             proc.kill()

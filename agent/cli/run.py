@@ -52,7 +52,11 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
-def _raise_interrupt(signum: int, frame: object) -> None:
+def _stop_once(signum: int, frame: object) -> None:
+    """The first Ctrl-C or SIGTERM stops `up`; more while it shuts down (supervisors often
+    send both) are ignored, so the workers and Redis are always stopped in order."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 
@@ -71,7 +75,8 @@ def up(cli: CliContext, host: str | None, port: int | None, workers: int | None)
     count = settings.workers if workers is None else workers
     if not _port_free(host, port):
         raise click.ClickException(f"port {port} on {host} is in use; pick another with --port")
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _stop_once)
     with redis_url_for(cli) as redis_url:
         cli.redis_url = redis_url
         container = cli.container
@@ -114,7 +119,6 @@ def up(cli: CliContext, host: str | None, port: int | None, workers: int | None)
         except KeyboardInterrupt:
             pass
         finally:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not orphan anything
             stop_refresh()
             click.echo("Stopping workers...")
             _stop(procs)
