@@ -120,12 +120,20 @@ def test_read_markers_only_move_forward(web, bayside, app_container):
     assert client.get("/api/conversations").json["conversations"][0]["unread"] == 0
     third = visitor_says(app_container, workspace.id, "Hello again")
     assert client.get("/api/conversations").json["conversations"][0]["unread"] == 1
+    elsewhere = visitor_says(app_container, workspace.id, "Hi", visitor="v2")
+    stray = client.post(  # another conversation's message id: refused, nothing moves
+        f"/api/conversations/{cid}/read", json={"message_id": elsewhere.message.id}, headers=headers
+    )
+    assert stray.status_code == 404
+    unread = {c["id"]: c["unread"] for c in client.get("/api/conversations").json["conversations"]}
+    assert unread[cid] == 1
     for _ in range(2):  # the same call twice (two tabs): no clash on the marker's key
         marked = client.post(
             f"/api/conversations/{cid}/read", json={"message_id": third.message.id}, headers=headers
         )
         assert marked.status_code == 200
-    assert client.get("/api/conversations").json["conversations"][0]["unread"] == 0
+    unread = {c["id"]: c["unread"] for c in client.get("/api/conversations").json["conversations"]}
+    assert unread[cid] == 0
 
 
 def test_staff_work_a_conversation_end_to_end(web, bayside, app_container):

@@ -182,7 +182,8 @@ class Message:
     delivery_status: DeliveryStatus = DeliveryStatus.RECEIVED
     # citations, tool calls, attachments...
     meta: dict[str, Any] = field(default_factory=dict)
-    reply_to_id: int | None = None  # the inbound message an AI reply answers
+    # The newest visitor message an AI reply read (it answers all the earlier ones too).
+    reply_to_id: int | None = None
     created_at: datetime | None = None
 
 

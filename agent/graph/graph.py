@@ -113,6 +113,7 @@ def build_graph(
     graph.add_node("model", make_model_node(model))
     # One call at a time, in the order the model asked: "capture_contact, then
     # book_appointment" must save the contact before the booking looks for it.
+    # (max_concurrency binds ToolNode's sync path, the one invoke() takes; turns are sync.)
     tools = ToolNode(TOOLS, handle_tool_errors=True).with_config(max_concurrency=1)
     graph.add_node("tools", tools)
     graph.add_edge(START, "load_context")

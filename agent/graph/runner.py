@@ -35,7 +35,10 @@ def _newest_visitor_message(messages: list[Any]) -> int | None:
     ids = [
         int(m.id[4:])
         for m in messages
-        if isinstance(m, HumanMessage) and isinstance(m.id, str) and m.id[4:].isdigit()
+        if isinstance(m, HumanMessage)
+        and isinstance(m.id, str)
+        and m.id.startswith("msg-")
+        and m.id[4:].isdigit()
     ]
     return max(ids, default=None)
 
@@ -89,7 +92,7 @@ class AgentResponder:
             if entry.get("id") in tool_results:
                 call["result"] = _summary(tool_results[entry["id"]])
             tool_calls.append(call)
-        handed_off = any(c["name"] == "handoff_to_human" and _succeeded(c) for c in tool_calls)
+        handed_off = any(_handed_off(c) for c in tool_calls)
         reply = str(final.content).strip() if final is not None else ""
         return TurnResult(
             reply=reply or FALLBACK,
@@ -114,9 +117,12 @@ class AgentResponder:
         )
 
 
-def _succeeded(call: dict[str, Any]) -> bool:
+def _handed_off(call: dict[str, Any]) -> bool:
+    """The handoff tool ran and the conversation is the team's now (unless a person had
+    already taken it over: then the AI says nothing more)."""
     result = call.get("result")
-    return isinstance(result, dict) and result.get("ok") is True
+    taken = isinstance(result, dict) and result.get("taken_over") is True
+    return call["name"] == "handoff_to_human" and not taken
 
 
 def _summary(message: ToolMessage | None) -> Any:

@@ -183,7 +183,7 @@ def handoff_to_human(reason: str, runtime: Runtime) -> str:
     """Pass the conversation to a person on the team; the AI then stays silent."""
     ctx = runtime.context
     if not ctx.conversations.hand_off(ctx.workspace_id, ctx.conversation_id, reason):
-        return _json(ok=False, error="a person on the team has already taken over")
+        return _json(ok=False, taken_over=True, error="a person on the team has taken over")
     ctx.notifications.handoff(ctx.workspace_id, ctx.conversation_id, reason)
     workspace = _workspace(ctx)
     tz = ZoneInfo(workspace.timezone)

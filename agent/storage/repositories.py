@@ -58,10 +58,13 @@ class SqlWorkspaceRepository:
         return found
 
     def workspace(self, *, for_update: bool = False) -> Workspace:
-        if for_update:  # a row lock on PostgreSQL; SQLite's writers already take turns
+        if for_update:
+            # PostgreSQL: FOR NO KEY UPDATE, which serialises the callers (bookings, team
+            # changes) without blocking new rows that reference the workspace. SQLite's
+            # writers already take turns. Lock first: a fresh read replaces unsaved edits.
             query = select(Workspace).where(Workspace.id == self.workspace_id)
             found = self._session.scalars(
-                query.with_for_update().execution_options(populate_existing=True)
+                query.with_for_update(key_share=True).execution_options(populate_existing=True)
             ).first()
         else:
             found = self._session.get(Workspace, self.workspace_id)
@@ -206,6 +209,8 @@ class SqlWorkspaceRepository:
 
     def mark_read(self, member_id: int, conversation_id: int, message_id: int) -> None:
         self._one(Conversation, conversation_id)  # scoped: only this workspace's conversations
+        if self._one(Message, message_id).conversation_id != conversation_id:
+            raise NotFound("message", message_id)  # a marker only moves forward: no strays
         read = tables.conversation_read
         # One upsert that only moves forward: two tabs marking at once neither collide on
         # the key nor move the marker back.

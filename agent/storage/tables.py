@@ -158,7 +158,7 @@ message = Table(
     Column("provider_message_id", String(255)),
     Column("delivery_status", String(16), nullable=False),
     Column("meta", JSON, nullable=False),
-    Column("reply_to_id", Integer),  # the inbound message an AI reply answers
+    Column("reply_to_id", Integer),  # the newest visitor message an AI reply read
     Column("created_at", UTCDateTime),
     UniqueConstraint(
         "workspace_id", "channel", "provider_message_id", name="uq_message_provider_id"

@@ -26,6 +26,7 @@
   }
 
   function toast(text) {
+    for (const shown of $("#toasts").children) if (shown.textContent === text) return; // once
     const note = el("div", "toast", text);
     $("#toasts").appendChild(note);
     setTimeout(() => note.remove(), 6000);
@@ -65,7 +66,7 @@
     bottom.appendChild(el("span", "badge mode-" + row.mode, row.mode === "ai" ? "AI" : "Human"));
     if (row.unread > 0) bottom.appendChild(el("span", "unread", row.unread));
     button.append(top, bottom);
-    button.addEventListener("click", () => openConversation(row.id));
+    button.addEventListener("click", () => openConversation(row.id).catch((error) => toast(error.message)));
     item.appendChild(button);
     return item;
   }
@@ -94,6 +95,10 @@
     const data = await api("GET", "/api/conversations?" + params);
     if (load !== listLoads) return; // a newer tab, filter or search already asked again
     state.rows = new Map(data.conversations.map((row) => [row.id, row]));
+    // The open thread is being read (each new message in it is marked read as it comes),
+    // whatever the server counted a moment before.
+    const open = state.rows.get(state.current);
+    if (open) open.unread = 0;
     renderList();
   }
 
@@ -184,7 +189,11 @@
   // Join first, then fetch: what lands after the join arrives live, the fetch holds what
   // came before, so no message falls between the two. Also run after every reconnect.
   async function openConversation(id) {
-    if (state.current && state.current !== id) socket.emit("leave", { conversation_id: state.current });
+    if (state.current !== id) {
+      if (state.current) socket.emit("leave", { conversation_id: state.current });
+      $("#thread").hidden = true; // never the new thread's messages under the old header
+      $("#messages").replaceChildren();
+    }
     state.current = id;
     await join(id);
     const data = await api("GET", "/api/conversations/" + id);
@@ -255,8 +264,8 @@
     $("#connection").className = "connection live";
     loadList().catch((error) => toast(error.message));
     // (Re)connected: join the open thread's room and fetch it again, so it holds whatever
-    // came while offline. Errors were already shown by the open that failed.
-    if (state.current) openConversation(state.current).catch(() => {});
+    // came while offline.
+    if (state.current) openConversation(state.current).catch((error) => toast(error.message));
   });
   socket.on("disconnect", () => {
     $("#connection").textContent = "Reconnecting…";

@@ -245,9 +245,9 @@
     return true;
   }
 
-  // The oldest unsent message, one at a time and only while connected: the server stores
-  // them in the order typed, and a resend can never race its original. After a reconnect
-  // every pending message goes again with the same client_id; the server stores each once.
+  // The oldest unsent message, one at a time and only while connected, so the server
+  // stores them in the order typed. A message goes again (same client_id, stored once)
+  // after a reconnect, or when 30 s pass without an answer.
   let attempts = 0;
   function deliver() {
     const next = state.pending.entries().next();
