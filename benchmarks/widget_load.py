@@ -121,27 +121,30 @@ def marks(page: Page, frame_too: bool) -> dict[str, float]:
     raise RuntimeError(f"the widget never became ready: {found}")
 
 
-def floating_run(browser: Browser, url: str) -> tuple[float, float]:
+@contextmanager
+def probed(browser: Browser, url: str) -> Iterator[tuple[Page, float]]:
+    """A fresh context's page on ``url`` with the marks probe, and when navigation began."""
     context = browser.new_context()
     context.add_init_script(PROBE)
     page = context.new_page()
     page.goto(url, wait_until="commit")
-    start = page.evaluate("performance.timeOrigin")
-    launcher = marks(page, frame_too=False)["launcher"]
-    page.locator("frontdesk-launcher").click()
-    found = marks(page, frame_too=True)
-    context.close()
+    try:
+        yield page, page.evaluate("performance.timeOrigin")
+    finally:
+        context.close()
+
+
+def floating_run(browser: Browser, url: str) -> tuple[float, float]:
+    with probed(browser, url) as (page, start):
+        launcher = marks(page, frame_too=False)["launcher"]
+        page.locator("frontdesk-launcher").click()
+        found = marks(page, frame_too=True)
     return launcher - start, found["ready"] - found["click"]
 
 
 def embedded_run(browser: Browser, url: str) -> float:
-    context = browser.new_context()
-    context.add_init_script(PROBE)
-    page = context.new_page()
-    page.goto(url, wait_until="commit")
-    start = page.evaluate("performance.timeOrigin")
-    ready = marks(page, frame_too=True)["ready"]
-    context.close()
+    with probed(browser, url) as (page, start):
+        ready = marks(page, frame_too=True)["ready"]
     return ready - start
 
 
