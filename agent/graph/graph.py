@@ -22,15 +22,25 @@ HISTORY_LIMIT = 40  # messages of memory sent to the model
 PASSAGES = 5
 
 
+_STORED = "msg-"  # graph messages that come from stored ones carry their id: "msg-<id>"
+
+
+def stored_id(message: AnyMessage) -> int | None:
+    """The stored message a graph message came from (None for the graph's own)."""
+    key = message.id if isinstance(message.id, str) else ""
+    digits = key.removeprefix(_STORED)
+    return int(digits) if key.startswith(_STORED) and digits.isdigit() else None
+
+
 def _as_message(message: Message) -> AnyMessage | None:
     """Stored messages the graph has not seen yet: the visitor's, and staff replies."""
     if message.author_kind == AuthorKind.CONTACT:
-        return HumanMessage(content=message.body, id=f"msg-{message.id}")
+        return HumanMessage(content=message.body, id=f"{_STORED}{message.id}")
     if message.author_kind == AuthorKind.AI and message.meta.get("welcome"):
-        return AIMessage(content=message.body, id=f"msg-{message.id}")
+        return AIMessage(content=message.body, id=f"{_STORED}{message.id}")
     if message.author_kind == AuthorKind.STAFF:
         # Staff spoke for the business; the model should know what was said.
-        return AIMessage(content=message.body, name="staff", id=f"msg-{message.id}")
+        return AIMessage(content=message.body, name="staff", id=f"{_STORED}{message.id}")
     return None
 
 

@@ -15,6 +15,7 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.graph.state import CompiledStateGraph
 
 from agent.graph.context import AgentContext
+from agent.graph.graph import stored_id
 
 log = logging.getLogger(__name__)
 FALLBACK = "Sorry, I couldn't put an answer together just now. A member of our team will follow up."
@@ -31,16 +32,8 @@ class TurnResult:
 
 
 def _newest_visitor_message(messages: list[Any]) -> int | None:
-    """Stored visitor messages reach the graph as HumanMessage(id="msg-<id>")."""
-    ids = [
-        int(m.id[4:])
-        for m in messages
-        if isinstance(m, HumanMessage)
-        and isinstance(m.id, str)
-        and m.id.startswith("msg-")
-        and m.id[4:].isdigit()
-    ]
-    return max(ids, default=None)
+    ids = [stored_id(m) for m in messages if isinstance(m, HumanMessage)]
+    return max((i for i in ids if i is not None), default=None)
 
 
 def _turn_messages(messages: list[Any]) -> list[Any]:
