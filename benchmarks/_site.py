@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+# The sample business websites shipped with the eval suites.
+SITES = Path(__file__).resolve().parents[1] / "evals" / "sites"
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

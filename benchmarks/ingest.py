@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 from _site import percentile, serve
 
-from agent.settings import Settings
-from agent.wiring import build
+from agent.config import Settings
+from frontdesk.wiring import build
 from ingestion.chunk import chunk_document
 from ingestion.crawl import CrawlLimits, crawl
 from ingestion.embed import shared_embedder

@@ -46,10 +46,10 @@ from _site import percentile
 from sqlalchemy import text
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from agent.config import Settings
 from agent.core.workspaces import NewMember
-from agent.settings import Settings
-from agent.wiring import build
-from inbox.app import create_app
+from frontdesk.web import create_app
+from frontdesk.wiring import build
 from widget.identity import frame_token as sign_frame_token
 from widget.realtime import RateLimits
 

@@ -14,7 +14,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from _site import SHARED, serve
+from _site import SITES, serve
 
 from ingestion.chunk import chunk_document
 from ingestion.crawl import CrawlLimits, crawl
@@ -75,7 +75,7 @@ def evaluate(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--site", type=Path, default=SHARED / "fixtures" / "sites" / "bayview")
+    parser.add_argument("--site", type=Path, default=SITES / "bayview")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, serve(args.site) as base:
         result = crawl(base, SafeFetcher(allow_private=True), CrawlLimits())

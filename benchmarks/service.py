@@ -25,10 +25,10 @@ from pathlib import Path
 
 from _site import percentile
 
+from agent.config import Settings
 from agent.core.service import Inbound
 from agent.core.workspaces import NewMember
-from agent.settings import Settings
-from agent.wiring import build
+from frontdesk.wiring import build
 
 
 def bench_service(data_dir: Path, messages: int, conversations: int) -> list[float]:

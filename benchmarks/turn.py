@@ -23,9 +23,9 @@ from ingest import fill_index
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
+from agent.config import Settings
 from agent.core.service import Inbound
-from agent.settings import Settings
-from agent.wiring import build
+from frontdesk.wiring import build
 
 QUESTIONS = [
     "how much do you charge to replace a shower valve?",

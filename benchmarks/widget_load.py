@@ -31,9 +31,9 @@ from _site import percentile, serve
 from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from agent.config import Settings
 from agent.core.workspaces import NewMember
-from agent.settings import Settings
-from agent.wiring import build
+from frontdesk.wiring import build
 
 LOADER = Path(__file__).resolve().parents[1] / "widget" / "static" / "loader.js"
 CHROMIUM = "/usr/bin/chromium"
@@ -82,7 +82,7 @@ class _Quiet(WSGIRequestHandler):
 @contextmanager
 def frontdesk(data_dir: Path) -> Iterator[str]:
     """frontdesk with one workspace (widget allowed everywhere), on a free port."""
-    from inbox.app import create_app  # after main() has fixed the path
+    from frontdesk.web import create_app  # after main() has fixed the path
 
     container = build(Settings.from_values({"data_dir": data_dir}).ensure_data_dir(), redis_url="")
     container.migrate()

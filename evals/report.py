@@ -1,4 +1,4 @@
-"""The eval report: the JSON contract of eval-suites.md and a Markdown summary."""
+"""The eval report: the JSON contract of evals/FORMAT.md and a Markdown summary."""
 
 from __future__ import annotations
 

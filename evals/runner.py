@@ -21,14 +21,14 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from agent.config import Settings
 from agent.core.clock import FixedClock
 from agent.core.models import AppointmentStatus, AuthorKind
 from agent.core.service import Inbound
 from agent.core.workspaces import NewMember
-from agent.settings import Settings
-from agent.wiring import Container, build
+from agent.services import Services
 from evals.scorers import FinalObservation, TurnObservation, check_final, check_turn
 from evals.suite import (
     Case,
@@ -42,9 +42,24 @@ from evals.suite import (
     UserTurn,
 )
 from evals.usage import Usage, metered
+from ingestion.index import ChromaIndex
 from ingestion.jobs import DeferredIngestQueue
+from ingestion.pipeline import Ingestor
 
 Progress = Callable[[str], None]
+
+
+class EvalServices(Services, Protocol):
+    """What a run needs from the composition root, ingestion included."""
+
+    @property
+    def ingestor(self) -> Ingestor: ...
+    @property
+    def index(self) -> ChromaIndex: ...
+
+
+# Builds the throw-away workspace's services: (settings, clock=, ingest_queue_override=).
+Build = Callable[..., EvalServices]
 STAFF = NewMember(name="Eval Staff", email="dana@eval.example", password="throwaway passphrase 7")
 
 
@@ -84,8 +99,16 @@ def _serve(folder: Path) -> Iterator[str]:
 
 
 class SuiteRunner:
-    def __init__(self, suite: Suite, *, model: str = "local", progress: Progress | None = None):
+    def __init__(
+        self,
+        suite: Suite,
+        *,
+        build: Build,
+        model: str = "local",
+        progress: Progress | None = None,
+    ):
         self.suite = suite
+        self.build = build
         self.model = model
         self.progress = progress or (lambda message: None)
 
@@ -115,14 +138,14 @@ class SuiteRunner:
 
     # -- the workspace -------------------------------------------------------------
 
-    def _workspace(self, tmp: Path) -> tuple[Container, int, float]:
+    def _workspace(self, tmp: Path) -> tuple[EvalServices, int, float]:
         spec = self.suite.workspace
         settings = Settings.from_values(
             {"data_dir": tmp / "data", "model": self.model, "allow_private_urls": True}
         ).ensure_data_dir()
         queue = DeferredIngestQueue()
         clock = FixedClock(self.suite.now_aware.astimezone(UTC))
-        container = build(settings, clock=clock, ingest_queue_override=queue)
+        container = self.build(settings, clock=clock, ingest_queue_override=queue)
         container.migrate()
         profile: dict[str, Any] = {
             "name": spec.name,
@@ -149,7 +172,7 @@ class SuiteRunner:
 
     @staticmethod
     def _add(
-        container: Container, ws: int, source: Any, url: str | None, settings: Settings
+        container: EvalServices, ws: int, source: Any, url: str | None, settings: Settings
     ) -> None:
         knowledge = container.knowledge
         if isinstance(source, SiteSource):
@@ -165,7 +188,7 @@ class SuiteRunner:
             knowledge.add_qa(ws, source.q, source.a)
 
     @staticmethod
-    def _knowledge_text(container: Container, workspace_id: int) -> str:
+    def _knowledge_text(container: EvalServices, workspace_id: int) -> str:
         """Everything the workspace knows, for the abstain check's "no unsupported figure"."""
         return "\n".join(c.text for c in container.index.stored_chunks(workspace_id))
 
@@ -173,7 +196,7 @@ class SuiteRunner:
 
     def _play(
         self,
-        container: Container,
+        container: EvalServices,
         ws: int,
         case: Case,
         run: int,
@@ -238,7 +261,7 @@ class SuiteRunner:
             )
 
     @staticmethod
-    def _observe(container: Container, ws: int, message_id: int) -> TurnObservation:
+    def _observe(container: EvalServices, ws: int, message_id: int) -> TurnObservation:
         with container.uow() as uow:
             repo = uow.workspace(ws)
             reply = repo.reply_to(message_id)
@@ -253,7 +276,7 @@ class SuiteRunner:
             mode=str(conversation.mode),
         )
 
-    def _final(self, container: Container, ws: int, conversation_id: int) -> FinalObservation:
+    def _final(self, container: EvalServices, ws: int, conversation_id: int) -> FinalObservation:
         tz = self.suite.tz
         with container.uow() as uow:
             repo = uow.workspace(ws)
@@ -277,7 +300,7 @@ class SuiteRunner:
         )
 
     @staticmethod
-    def _cancel_appointments(container: Container, ws: int, conversation_id: int) -> None:
+    def _cancel_appointments(container: EvalServices, ws: int, conversation_id: int) -> None:
         with container.uow() as uow:
             for appointment in uow.workspace(ws).appointments(conversation_id=conversation_id):
                 appointment.status = AppointmentStatus.CANCELLED

@@ -361,7 +361,7 @@ def to_yaml(starter: Starter, workspace_name: str, generated: datetime) -> str:
         "# file headings): review every question and expectation, delete what does not\n"
         "# matter and add the questions your customers really ask. Website pages are a\n"
         "# snapshot of the indexed text, served on 127.0.0.1 and crawled when the suite runs.\n"
-        "# Format: shared/docs/eval-suites.md, evals/README.md.\n"
+        "# Format: evals/FORMAT.md, evals/README.md.\n"
         "# Run: frontdesk eval run THIS_FILE\n"
     )
     body = yaml.dump(starter.suite, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)

@@ -1,4 +1,4 @@
-"""Load an eval suite file (shared/docs/eval-suites.md) into frozen dataclasses.
+"""Load an eval suite file (evals/FORMAT.md) into frozen dataclasses.
 
 The format is a public contract, so every key is checked and unknown ones are refused
 with ``FILE:LINE: key 'X' ...``: a typo must never silently switch a check off. The file

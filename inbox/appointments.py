@@ -15,7 +15,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from agent.core.models import Appointment, AppointmentStatus, Contact
 from inbox.presenters import contact_name
-from inbox.security import container, current, login_required
+from web.context import container
+from web.security import current, login_required
 
 bp = Blueprint("appointments", __name__)
 LIMIT = 200  # a page, not an export: the busiest day of a small business fits many times

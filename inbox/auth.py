@@ -2,15 +2,50 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
 
-from inbox.security import LoginThrottle, container, sign_in, signed_in
+from web.context import container
+from web.counters import Counter
+from web.security import sign_in, signed_in
 
 bp = Blueprint("auth", __name__)
+THROTTLE = "frontdesk.login_throttle"
+
+
+class LoginThrottle:
+    """At most ``per_account`` failures per address and email, ``per_ip`` per address."""
+
+    def __init__(
+        self, counter: Counter, *, per_account: int = 5, per_ip: int = 30, window: int = 900
+    ) -> None:
+        self._counter = counter
+        self.per_account, self.per_ip, self.window = per_account, per_ip, window
+
+    def _keys(self, ip: str, email: str) -> tuple[str, str]:
+        return f"ip:{ip}", f"acct:{ip}:{email.strip().lower()}"
+
+    def blocked(self, ip: str, email: str) -> bool:
+        by_ip, by_account = self._keys(ip, email)
+        return (
+            self._counter.count(by_ip) >= self.per_ip
+            or self._counter.count(by_account) >= self.per_account
+        )
+
+    def failed(self, ip: str, email: str) -> None:
+        for key in self._keys(ip, email):
+            self._counter.hit(key, self.window)
+
+    def succeeded(self, ip: str, email: str) -> None:
+        self._counter.reset(self._keys(ip, email)[1])
+
+
+def init_app(app: Flask, counter: Counter) -> None:
+    app.extensions[THROTTLE] = LoginThrottle(counter)
+    app.register_blueprint(bp)
 
 
 def _throttle() -> LoginThrottle:
-    return current_app.extensions["frontdesk.login_throttle"]
+    return current_app.extensions[THROTTLE]
 
 
 def _safe_next(target: str | None) -> str:

@@ -19,7 +19,8 @@ from agent.core.models import Contact
 from agent.core.ports import WorkspaceRepository
 from inbox.appointments import appointment_rows, local_time
 from inbox.presenters import CHANNEL_LABELS, contact_name
-from inbox.security import container, current, login_required
+from web.context import container
+from web.security import current, login_required
 
 bp = Blueprint("contacts", __name__)
 PAGE = 50

@@ -14,7 +14,8 @@ from agent.core.contacts import ContactDetails
 from agent.core.errors import ValidationError
 from agent.core.models import Channel
 from inbox.presenters import CHANNEL_LABELS, conversation_json, message_json
-from inbox.security import container, current, login_required
+from web.context import container
+from web.security import current, login_required
 
 bp = Blueprint("conversations", __name__)
 PAGE = 50

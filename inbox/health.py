@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 from sqlalchemy import text
 
 from agent.storage import migrate
-from agent.wiring import Container
+from web.context import container as _container
 
 bp = Blueprint("health", __name__)
-
-
-def _container() -> Container:
-    return current_app.extensions["frontdesk"]
 
 
 @bp.get("/healthz")

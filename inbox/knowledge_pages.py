@@ -27,11 +27,12 @@ from agent.core.errors import FrontdeskError, ValidationError
 from agent.core.knowledge import website_url
 from agent.core.models import KnowledgeSource
 from inbox.knowledge_presenters import INTERVALS, interval_text, source_json
-from inbox.security import admin_required, container, current, signed_in
 from ingestion.document import IngestError
 from ingestion.fetch import SafeFetcher, UnsafeURL
 from ingestion.sniff import SUPPORTED
 from ingestion.uploads import add_upload
+from web.context import container
+from web.security import admin_required, current, signed_in
 
 bp = Blueprint("knowledge_admin", __name__)
 PAGE = "/settings/knowledge"

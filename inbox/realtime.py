@@ -1,16 +1,11 @@
 """Live updates for staff: domain events out to Socket.IO rooms, and the /inbox namespace.
 
-Rooms: ``workspace-<id>`` (the conversation list, lead alerts, knowledge sources) and
-``conversation-<id>`` (the open thread, typing); on the visitors' ``/widget`` namespace,
-``visitor-<workspace id>-<visitor id>`` (one web chat visitor's tabs). A staff browser joins
-its workspace room on connect and a conversation room only after a permission check. Web
-and worker processes both publish through the Redis message queue, so any web process can
-deliver any event.
+A staff browser joins its workspace room on connect and a conversation room only after a
+permission check (rooms and emitters: ``web.rooms``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask import request, session
@@ -30,23 +25,16 @@ from agent.core.models import Channel, Message
 from agent.core.ports import UnitOfWorkFactory
 from inbox.knowledge_presenters import source_json
 from inbox.presenters import contact_name, conversation_json, message_json
+from web.rooms import (
+    INBOX_NAMESPACE,
+    WIDGET_NAMESPACE,
+    Emit,
+    conversation_room,
+    visitor_room,
+    workspace_room,
+)
 
-NAMESPACE = "/inbox"
-WIDGET_NAMESPACE = "/widget"
-Emit = Callable[[str, dict[str, Any], str], None]  # (event, data, room)
-
-
-def workspace_room(workspace_id: int) -> str:
-    return f"workspace-{workspace_id}"
-
-
-def conversation_room(conversation_id: int) -> str:
-    return f"conversation-{conversation_id}"
-
-
-def visitor_room(workspace_id: int, visitor_id: str) -> str:
-    """A web chat visitor (every tab of theirs), on the /widget namespace."""
-    return f"visitor-{workspace_id}-{visitor_id}"
+NAMESPACE = INBOX_NAMESPACE
 
 
 class StaffBroadcaster:
@@ -104,25 +92,6 @@ class StaffBroadcaster:
             except NotFound:
                 data = {"id": event.source_id, "removed": True}
         self._emit("knowledge", data, workspace_room(event.workspace_id))
-
-
-def socketio_emitter(socketio: SocketIO, namespace: str = NAMESPACE) -> Emit:
-    def emit(event: str, data: dict[str, Any], room: str) -> None:
-        socketio.emit(event, data, to=room, namespace=namespace)
-
-    return emit
-
-
-def queue_emitter(redis_url: str, channel: str, namespace: str = NAMESPACE) -> Emit:
-    """For worker processes: publish through Redis without serving any client."""
-    import socketio as socketio_pkg
-
-    manager = socketio_pkg.RedisManager(redis_url, channel=channel, write_only=True)
-
-    def emit(event: str, data: dict[str, Any], room: str) -> None:
-        manager.emit(event, data, namespace=namespace, room=room)
-
-    return emit
 
 
 def register_handlers(socketio: SocketIO, uow: UnitOfWorkFactory) -> None:

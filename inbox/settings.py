@@ -27,8 +27,9 @@ from agent.core.errors import FrontdeskError, ValidationError
 from agent.core.turns import TurnOutcome
 from agent.core.workspaces import clean_profile
 from inbox import profile_form
-from inbox.security import admin_required, container, current
 from inbox.tryit import TryIt, message_json
+from web.context import container
+from web.security import admin_required, current
 
 log = logging.getLogger(__name__)
 bp = Blueprint("settings", __name__, url_prefix="/settings")

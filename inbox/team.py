@@ -17,7 +17,8 @@ from agent.core.models import Role
 from agent.core.team import NOTIFY_CHOICES, TeamService
 from agent.core.templates import BODY_LIMIT, NAME_LIMIT, TemplateService
 from agent.mail import SmtpSender
-from inbox.security import admin_required, container, current, login_required, sign_in
+from web.context import container
+from web.security import admin_required, current, login_required, sign_in
 
 bp = Blueprint("team", __name__)
 NOTIFY_LABELS = {

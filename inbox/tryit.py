@@ -37,7 +37,7 @@ from agent.core.service import ConversationService, Inbound, Limits
 from agent.core.turns import TurnOutcome, TurnRunner
 from agent.graph.context import AgentContext
 from agent.graph.runner import AgentResponder
-from agent.wiring import Container
+from agent.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ class TryItTurn:
 class TryIt:
     """One private test conversation per admin, answered by the real agent inline."""
 
-    def __init__(self, container: Container, secret: str) -> None:
+    def __init__(self, container: Services, secret: str) -> None:
         self._container = container
         self._secret = secret.encode()
         self._events = EventBus()  # private: nobody outside the test chat listens

@@ -1,30 +1,34 @@
-"""rq jobs for ingestion (they take ids), and the queue adapter the knowledge service uses."""
+"""rq jobs for ingestion (they take ids), and the queue adapter the knowledge service uses.
+
+The worker passes each job its ``runtime`` (see ``agent.queue.worker``).
+"""
 
 from __future__ import annotations
+
+from typing import Protocol
 
 from rq import Queue, Retry
 from rq.job import Job, JobStatus
 
-from agent.queue import jobs
+from ingestion.pipeline import Ingestor
 
 INGEST_QUEUE = "ingest"
 
 
-def ingest_source(workspace_id: int, source_id: int) -> dict | None:
+class IngestRuntime(Protocol):
+    @property
+    def ingestor(self) -> Ingestor: ...
+
+
+def ingest_source(workspace_id: int, source_id: int, *, runtime: IngestRuntime) -> dict | None:
     """Crawl or parse one source and sync it into the workspace's index."""
-    ingestor = jobs.current().ingestor
-    stats = ingestor.run(workspace_id, source_id)
+    stats = runtime.ingestor.run(workspace_id, source_id)
     return stats.summary() if stats is not None else None
 
 
-def purge_source(workspace_id: int, source_id: int) -> int:
+def purge_source(workspace_id: int, source_id: int, *, runtime: IngestRuntime) -> int:
     """Remove a deleted source's chunks from the index."""
-    return jobs.current().ingestor.purge(workspace_id, source_id)
-
-
-def refresh_due_sources() -> int:
-    """Queue every website whose refresh interval has passed (run periodically)."""
-    return len(jobs.current().knowledge.refresh_due())
+    return runtime.ingestor.purge(workspace_id, source_id)
 
 
 class RqIngestQueue:

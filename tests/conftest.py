@@ -25,12 +25,12 @@ import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from agent.config import Settings
 from agent.core.clock import FixedClock
-from agent.settings import Settings
 from agent.storage import migrate
 from agent.storage.database import make_engine
 from agent.storage.tables import metadata
-from agent.wiring import Container, build
+from frontdesk.wiring import Container, build
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 POSTGRES_URL = os.environ.get(
@@ -208,7 +208,9 @@ def make_workspace(container: Container, name: str = "Bayside Dental", **profile
     return workspace, member
 
 
-BAYVIEW = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "sites" / "bayview"
+# The sample business websites shipped with the eval suites (evals/sites/<name>/).
+SITES = Path(__file__).resolve().parents[1] / "evals" / "sites"
+BAYVIEW = SITES / "bayview"
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

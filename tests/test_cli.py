@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from agent.cli import main
-from agent.settings import Settings
-from agent.wiring import build
+from agent.config import Settings
+from frontdesk.cli import main
+from frontdesk.wiring import build
 
 COMMANDS = ["init", "demo", "up", "worker", "db", "db upgrade", "db current", "jobs", "jobs failed"]
 COMMANDS += ["eval", "eval run", "eval init", "knowledge", "chat"]
@@ -161,7 +161,7 @@ def test_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env["FRONTDESK_DATA_DIR"] = str(data)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "agent.cli", "up", "--port", str(port)],
+        [sys.executable, "-m", "frontdesk.cli", "up", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -182,7 +182,7 @@ def test_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path):
         assert json.loads(body) == {"status": "ok", "checks": {"database": "ok", "queue": "ok"}}
         assert (data / "redis" / "redis.sock").exists()
         workers = subprocess.run(
-            ["pgrep", "-f", "agent.cli worker"], capture_output=True, text=True
+            ["pgrep", "-f", "frontdesk.cli worker"], capture_output=True, text=True
         )
         assert workers.stdout.strip()
         proc.send_signal(signal.SIGINT)

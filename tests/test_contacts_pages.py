@@ -404,8 +404,8 @@ def test_another_workspace_is_not_found(client, clinic, app_container):
 def live(sqlite_settings):
     """The real app on a local port (SQLite, no Redis), frozen at the suite's NOW."""
     from agent.core.clock import FixedClock
-    from agent.wiring import build
-    from inbox.app import create_app
+    from frontdesk.web import create_app
+    from frontdesk.wiring import build
     from tests.browser import LiveServer
     from tests.conftest import NOW, RecordingDispatcher
 

@@ -13,7 +13,7 @@ import pytest
 import redis
 
 from agent.queue.redis_server import EmbeddedRedis
-from inbox.security import MemoryCounter, RedisCounter
+from web.counters import MemoryCounter, RedisCounter
 
 
 @pytest.fixture(scope="module")

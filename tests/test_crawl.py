@@ -27,8 +27,9 @@ from ingestion.document import IngestError
 from ingestion.fetch import SafeFetcher, UnexpectedContent, UnsafeURL
 from ingestion.robots import load_robots
 from ingestion.urls import normalize_url, same_site
+from tests.conftest import SITES
 
-BAYVIEW = Path(__file__).parents[1].parent / "shared" / "fixtures" / "sites" / "bayview"
+BAYVIEW = SITES / "bayview"
 PUBLIC_IP = "93.184.216.34"  # never contacted: connections to it are recorded and diverted
 
 Route = tuple[int, dict[str, str], bytes]

@@ -8,10 +8,10 @@ from datetime import datetime
 import yaml
 from click.testing import CliRunner
 
-from agent.cli import main
 from agent.core.models import KnowledgeSource, SourceKind, SourceStatus, Workspace
 from evals.starter import build_starter
 from evals.suite import load_suite
+from frontdesk.cli import main
 from ingestion.index import StoredChunk
 
 

@@ -1,4 +1,4 @@
-"""Eval suite loading: the shared sample parses field by field, and every broken file is
+"""Eval suite loading: the bayview sample parses field by field, and every broken file is
 refused with FILE:LINE: key 'X' so a suite author can fix it without reading our code."""
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from evals.suite import (
     UserTurn,
     load_suite,
 )
+from tests.conftest import SITES
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-BAYVIEW = SHARED / "fixtures" / "evals" / "bayview.yaml"
+BAYVIEW = Path(__file__).resolve().parents[1] / "evals" / "suites" / "bayview.yaml"
 
 
 def _strip(turn):
@@ -58,7 +58,7 @@ def test_bayview_workspace_and_header():
     }
     assert ws.instructions.startswith("Be warm and brief. Always mention our 2-year")
     assert ws.instructions.endswith("phone number before the email address.\n")
-    assert ws.knowledge[0] == SiteSource(SHARED / "fixtures" / "sites" / "bayview")
+    assert ws.knowledge[0] == SiteSource(SITES / "bayview")
     assert ws.knowledge[1] == TextSource(
         "Parking",
         "Customers visiting the shop can park free in the three spots marked Bayview "
@@ -89,7 +89,6 @@ def test_bayview_cases():
         U(
             "How much do you charge to unclog a drain?",
             any=["$149", "149"],
-            tools=["search_knowledge"],
             sources=["pricing.html"],
         )
     ]

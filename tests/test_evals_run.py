@@ -8,9 +8,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from agent.cli import main
 from evals.runner import SuiteRunner
 from evals.suite import load_suite
+from frontdesk.cli import main
+from frontdesk.wiring import build
 
 EVALS = Path(__file__).resolve().parents[1] / "evals"
 
@@ -18,7 +19,7 @@ EVALS = Path(__file__).resolve().parents[1] / "evals"
 def test_bayview_suite_passes_with_the_offline_model():
     """The agent issue's bar: at least 90% of the sample suite with the built-in model."""
     suite = load_suite(EVALS / "suites" / "bayview.yaml")
-    result = SuiteRunner(suite).run()
+    result = SuiteRunner(suite, build=build).run()
     passed = [c.id for c in result.cases if c.passed]
     failed = {c.id: c.failures for c in result.cases if not c.passed}
     assert len(passed) / len(result.cases) >= 0.9, failed

@@ -8,7 +8,7 @@ import pytest
 
 from agent.core.service import Inbound
 from agent.core.workspaces import NewMember
-from inbox.app import create_app
+from frontdesk.web import create_app
 from tests.conftest import make_workspace
 
 PASSWORD = "a long enough passphrase"

@@ -24,12 +24,12 @@ from playwright.sync_api import (
     expect,
 )
 
+from agent.config import Settings
 from agent.core.contacts import ContactDetails
 from agent.core.service import Inbound
 from agent.core.workspaces import NewMember
-from agent.settings import Settings
-from agent.wiring import Container, build
-from inbox.app import create_app
+from frontdesk.web import create_app
+from frontdesk.wiring import Container, build
 from tests.browser import LiveServer, SocketBlock, drop_connections
 from tests.conftest import RecordingDispatcher, make_workspace
 from tests.test_inbox import PASSWORD

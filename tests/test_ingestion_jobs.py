@@ -7,10 +7,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from agent.cli import main
 from agent.core.models import SourceStatus
-from agent.queue import jobs
-from agent.wiring import build
+from frontdesk.cli import main
+from frontdesk.wiring import build
 from tests.conftest import make_workspace
 
 
@@ -43,7 +42,6 @@ def test_website_is_crawled_by_a_worker_and_searchable(
     with container.uow() as uow:
         last = uow.workspace(workspace.id).knowledge_source(site.id).config["last_run"]
     assert last["chunks_added"] == 0 and last["pages_changed"] == 0
-    jobs.bind(None)
     container.engine.dispose()
 
 
@@ -61,7 +59,6 @@ def test_private_addresses_are_refused_by_default(
     assert container.index.search(workspace.id, "drain", 5) == [] or all(
         p.source_id != site.id for p in container.index.search(workspace.id, "drain", 5)
     )
-    jobs.bind(None)
     container.engine.dispose()
 
 

@@ -20,7 +20,7 @@ def deferred():
 @pytest.fixture
 def kc(settings, clock, deferred):
     """A container whose ingestion work is collected, then run inline by `drain`."""
-    from agent.wiring import build
+    from frontdesk.wiring import build
 
     container = build(settings.ensure_data_dir(), clock=clock, ingest_queue_override=deferred)
     yield container

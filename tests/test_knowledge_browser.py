@@ -13,9 +13,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from agent.settings import Settings
-from agent.wiring import Container, build
-from inbox.app import create_app
+from agent.config import Settings
+from frontdesk.web import create_app
+from frontdesk.wiring import Container, build
 from ingestion.jobs import DeferredIngestQueue
 from tests.browser import LiveServer
 from tests.conftest import RecordingDispatcher, make_workspace

@@ -17,14 +17,15 @@ from agent.core.errors import NotFound
 from agent.core.events import KnowledgeSourceUpdated
 from agent.core.models import SourceStatus
 from agent.core.workspaces import NewMember
-from agent.wiring import build
-from inbox.app import create_app
+from frontdesk.web import create_app
+from frontdesk.wiring import build
 from ingestion.document import IngestError
 from ingestion.jobs import DeferredIngestQueue
 from ingestion.uploads import add_upload
 from tests.conftest import RecordingDispatcher, make_workspace
 from tests.test_inbox import PASSWORD, login
 from tests.test_knowledge import drain
+from web.context import EXTENSION
 
 PAGE = "/settings/knowledge"
 ADMIN = "dana@bayside-dental.example"
@@ -101,7 +102,7 @@ def test_only_admins_reach_the_knowledge_pages(web, bayside):
     assert staff.get("/api/knowledge/sources").status_code == 403
     refused = staff.post(f"{PAGE}/qa", data={"question": "Q?", "answer": "A", "csrf_token": token})
     assert refused.status_code == 403
-    assert list(sources(web[0].extensions["frontdesk"], bayside.id)) == ["Business profile"]
+    assert list(sources(web[0].extensions[EXTENSION], bayside.id)) == ["Business profile"]
 
 
 def test_qa_and_text_are_ingested_then_shown_ready_and_retrieved(admin, kc, deferred, bayside):

@@ -15,10 +15,10 @@ from functools import reduce
 import pytest
 from langchain_core.messages import HumanMessage
 
+from agent.config import Settings
 from agent.core.service import Inbound
 from agent.graph.tools import TOOLS
-from agent.settings import Settings
-from agent.wiring import build
+from frontdesk.wiring import build
 from tests.conftest import make_workspace
 from tests.openai_server import FakeOpenAI
 

@@ -11,7 +11,7 @@ from aiosmtpd.controller import Controller
 from agent.core.contacts import ContactDetails
 from agent.core.service import Inbound
 from agent.core.workspaces import NewMember
-from agent.wiring import build
+from frontdesk.wiring import build
 from tests.conftest import make_workspace
 
 

@@ -11,11 +11,10 @@ from rq import Retry
 from agent.core.models import AuthorKind
 from agent.core.service import Inbound
 from agent.core.turns import TurnOutcome, TurnRunner
-from agent.queue import jobs
 from agent.queue.dispatch import RqTurnDispatcher
 from agent.queue.locks import LockTimeout, RedisLocks
 from agent.queue.redis_server import EmbeddedRedis
-from agent.wiring import build
+from frontdesk.wiring import build
 from tests.conftest import make_workspace
 
 
@@ -65,7 +64,6 @@ def queued(settings, clock, redis_conn, redis_url):
     )
     responder.service, responder.uow = container.conversations, container.uow
     yield container, responder
-    jobs.bind(None)
     container.engine.dispose()
 
 

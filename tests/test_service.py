@@ -310,7 +310,7 @@ def test_oversize_message_is_rejected_and_nothing_stored(app_container, ws, disp
 def test_message_limit_is_configurable(settings, clock, dispatcher):
     from dataclasses import replace
 
-    from agent.wiring import build
+    from frontdesk.wiring import build
 
     container = build(
         replace(settings, max_message_chars=20).ensure_data_dir(),

@@ -4,8 +4,8 @@ import stat
 
 import pytest
 
+from agent.config import Settings
 from agent.core.errors import ValidationError
-from agent.settings import Settings
 
 
 def test_defaults_need_no_setup(tmp_path):

@@ -423,8 +423,8 @@ def test_try_it_refuses_an_empty_message(web, bayside):
 def live_settings(sqlite_settings):
     """A real server (SQLite, no Redis) with Bayside's admin and a Q&A holding links."""
 
-    from agent.wiring import build
-    from inbox.app import create_app
+    from frontdesk.web import create_app
+    from frontdesk.wiring import build
     from tests.browser import LiveServer
 
     container = build(sqlite_settings, redis_url="")

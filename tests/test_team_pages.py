@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 import pytest
 from aiosmtpd.controller import Controller
 
-from agent.cli.run import _start_refresh_scheduler
 from agent.core.contacts import ContactDetails
 from agent.core.errors import Conflict
 from agent.core.invites import InviteService
@@ -26,8 +25,9 @@ from agent.core.service import Inbound
 from agent.core.team import TeamService
 from agent.core.workspaces import NewMember
 from agent.mail import SmtpSender
-from agent.wiring import build
-from inbox.app import create_app
+from frontdesk.cli.run import _start_refresh_scheduler
+from frontdesk.web import create_app
+from frontdesk.wiring import build
 from tests.conftest import make_workspace
 from tests.test_inbox import PASSWORD, csrf, login
 from tests.test_notifications import Inbox, _free_port

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inbox.app import create_app
+from frontdesk.web import create_app
 
 
 @pytest.fixture
@@ -20,8 +20,8 @@ def test_healthz_reports_the_database(client):
 
 
 def test_healthz_reports_an_unmigrated_database(tmp_path, clock):
-    from agent.settings import Settings
-    from agent.wiring import build
+    from agent.config import Settings
+    from frontdesk.wiring import build
 
     container = build(Settings.from_values({"data_dir": tmp_path}).ensure_data_dir(), clock=clock)
     app, _ = create_app(container, testing=True)
@@ -31,7 +31,7 @@ def test_healthz_reports_an_unmigrated_database(tmp_path, clock):
 
 
 def test_healthz_reports_an_unreachable_queue(settings, clock, tmp_path):
-    from agent.wiring import build
+    from frontdesk.wiring import build
 
     container = build(
         settings.ensure_data_dir(), redis_url=f"unix://{tmp_path}/none.sock", clock=clock
@@ -39,3 +39,24 @@ def test_healthz_reports_an_unreachable_queue(settings, clock, tmp_path):
     app, _ = create_app(container, testing=True)
     response = app.test_client().get("/healthz")
     assert response.status_code == 503 and response.json["checks"]["queue"].startswith("error")
+
+
+def test_the_wsgi_entry_point_serves_the_app_from_the_environment(tmp_path, monkeypatch):
+    """`frontdesk.wsgi:app` builds and migrates from the environment, like every command."""
+    import importlib
+    import sys
+
+    monkeypatch.setenv("FRONTDESK_DATA_DIR", str(tmp_path / "data"))
+    for var in ("DATABASE_URL", "REDIS_URL", "CHROMA_URL", "FRONTDESK_CONFIG"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.delitem(sys.modules, "frontdesk.wsgi", raising=False)
+    wsgi = importlib.import_module("frontdesk.wsgi")
+    try:
+        response = wsgi.app.test_client().get("/healthz")
+        assert response.status_code == 200
+        assert response.json["checks"] == {"database": "ok"}
+        assert wsgi.app.test_client().get("/login").status_code == 200  # the inbox's pages
+        assert (tmp_path / "data").is_dir()
+    finally:
+        wsgi._container.engine.dispose()
+        sys.modules.pop("frontdesk.wsgi", None)

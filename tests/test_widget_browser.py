@@ -27,11 +27,11 @@ import pytest
 from flask_socketio import SocketIO
 from playwright.sync_api import Browser, Frame, Page, expect
 
+from agent.config import Settings
 from agent.core.models import AuthorKind, TeamMember, Workspace
 from agent.core.team import TeamService
-from agent.settings import Settings
-from agent.wiring import Container, build
-from inbox.app import create_app
+from frontdesk.web import create_app
+from frontdesk.wiring import Container, build
 from tests.browser import LiveServer, SocketBlock, drop_connections
 from tests.conftest import RecordingDispatcher, make_workspace
 from tests.test_settings_pages import drain_ingestion

@@ -16,8 +16,8 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from agent.core.errors import ValidationError
 from agent.core.workspaces import clean_widget
-from agent.wiring import build
-from inbox.app import SOCKETIO_CHANNEL, attach_worker_broadcaster, create_app
+from frontdesk.web import SOCKETIO_CHANNEL, attach_worker_broadcaster, create_app
+from frontdesk.wiring import build
 from tests.browser import LiveServer
 from tests.conftest import make_workspace
 from tests.test_inbox import login

@@ -10,7 +10,8 @@ from flask import Blueprint, abort, render_template, request
 
 from agent.core.models import Workspace
 from agent.core.validation import DAY_NAMES
-from inbox.security import CSP, container
+from web.context import container
+from web.security import CSP
 from widget.origins import origin_of
 from widget.snippet import embedded_snippet, snippet, snippet_base
 

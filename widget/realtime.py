@@ -28,11 +28,10 @@ from agent.core.models import (
 )
 from agent.core.ports import UnitOfWorkFactory, WorkspaceRepository
 from agent.core.service import Inbound
-from agent.wiring import Container
-from inbox.realtime import NAMESPACE as INBOX_NAMESPACE
-from inbox.realtime import WIDGET_NAMESPACE as NAMESPACE
-from inbox.realtime import Emit, conversation_room, visitor_room
-from inbox.security import Counter, MemoryCounter, RedisCounter
+from agent.services import Services
+from web.counters import Counter, make_counter
+from web.rooms import INBOX_NAMESPACE, Emit, conversation_room, visitor_room
+from web.rooms import WIDGET_NAMESPACE as NAMESPACE
 from widget.identity import new_visitor_id, read_frame_token, visitor_token, visitor_valid
 from widget.origins import REFUSED, allowed_origins, origin_allowed
 from widget.presenters import visitor_facing, widget_conversation, widget_message
@@ -152,16 +151,12 @@ class WidgetBroadcaster:
         self._emit("conversation", data, visitor_room(event.workspace_id, thread))
 
 
-def message_limiter(container: Container, limits: RateLimits) -> MessageLimiter:
-    counter: Counter = (
-        RedisCounter(container.redis, prefix="frontdesk:widget:")
-        if container.redis_url
-        else MemoryCounter()
-    )
+def message_limiter(container: Services, limits: RateLimits) -> MessageLimiter:
+    counter = make_counter(container.redis_url, lambda: container.redis, "frontdesk:widget:")
     return MessageLimiter(counter, limits)
 
 
-def register_handlers(socketio: SocketIO, container: Container, limiter: MessageLimiter) -> None:
+def register_handlers(socketio: SocketIO, container: Services, limiter: MessageLimiter) -> None:
     """The /widget namespace: token-checked connects, history, sending, typing."""
     secret = str(container.settings.secret_key)
     uow = container.uow

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, render_template, request, send_from_directory
 
 from agent.core.models import Workspace
-from inbox.security import container
+from web.context import container
 from widget.identity import frame_token
 from widget.origins import REFUSED, allowed_origins, normalise_origin, origin_allowed, origin_of
 from widget.presenters import widget_config

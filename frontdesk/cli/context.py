@@ -8,9 +8,9 @@ from functools import cached_property
 
 import click
 
+from agent.config import Settings
 from agent.core.errors import FrontdeskError
-from agent.settings import Settings
-from agent.wiring import Container, build
+from frontdesk.wiring import Container, build
 
 
 @dataclass

@@ -14,11 +14,11 @@ from contextlib import contextmanager
 
 import click
 
-from agent.cli.context import CliContext
 from agent.core.knowledge import KnowledgeService
 from agent.core.notifications import NotificationService
 from agent.queue.redis_server import EmbeddedRedis, EmbeddedRedisError
-from agent.wiring import WORKER_QUEUES
+from frontdesk.cli.context import CliContext
+from frontdesk.wiring import WORKER_QUEUES
 
 pass_cli = click.make_pass_decorator(CliContext)
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def _stop_once(signum: int, frame: object) -> None:
 @pass_cli
 def up(cli: CliContext, host: str | None, port: int | None, workers: int | None) -> None:
     """Start the web app, background workers and embedded services; Ctrl-C stops them all."""
-    from inbox.app import create_app
+    from frontdesk.web import create_app
 
     settings = cli.settings
     host = host or settings.host
@@ -87,7 +87,7 @@ def up(cli: CliContext, host: str | None, port: int | None, workers: int | None)
         procs = [
             # Own session: a terminal's Ctrl-C reaches only `up`, which stops them in order.
             subprocess.Popen(
-                [sys.executable, "-m", "agent.cli", "worker", "--queues", queues],
+                [sys.executable, "-m", "frontdesk.cli", "worker", "--queues", queues],
                 env=env,
                 start_new_session=True,
             )
@@ -188,7 +188,7 @@ def worker(cli: CliContext, burst: bool, name: str | None, queues: str) -> None:
         )
     with redis_url_for(cli) as redis_url:
         cli.redis_url = redis_url
-        from inbox.app import attach_worker_broadcaster
+        from frontdesk.web import attach_worker_broadcaster
 
         attach_worker_broadcaster(cli.container)  # live updates for staff from AI turns
         rq_worker = cli.container.worker(names, name)

@@ -1,4 +1,4 @@
-"""Admin settings for the website chat widget: appearance, messages, allowed websites,
+"""Admin settings page for the website chat widget: appearance, messages, allowed websites,
 the install snippet and the WordPress plugin.
 
 Admin-only and always on the signed-in member's own workspace (no ids in the URLs).
@@ -13,11 +13,14 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from agent.core.errors import ValidationError
 from agent.core.models import Workspace
 from agent.core.workspaces import WIDGET_DEFAULTS, clean_widget
-from inbox.security import admin_required, container, current
+from web.context import container
+from web.security import admin_required, current
 from widget.snippet import embedded_snippet, snippet, snippet_base
 from widget.wordpress import plugin_zip
 
-bp = Blueprint("widget_settings", __name__, url_prefix="/settings/widget")
+bp = Blueprint(
+    "widget_settings", __name__, url_prefix="/settings/widget", template_folder="templates"
+)
 TEXT_FIELDS = ("greeting", "initial_message", "primary_color", "accent_color", "text_color")
 LIMITS = {"greeting": 70, "initial_message": 600}  # what clean_widget enforces, for the counters
 
@@ -90,7 +93,7 @@ def index():  # type: ignore[no-untyped-def]
 def _page(workspace: Workspace, values: dict[str, Any], errors: dict[str, str]) -> str:
     base = _base()
     return render_template(
-        "settings/widget.html",
+        "widget/settings.html",
         workspace=workspace,
         values=values,
         errors=errors,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from agent.cli.context import CliContext
 from agent.core.errors import FrontdeskError
+from frontdesk.cli.context import CliContext
 
 pass_cli = click.make_pass_decorator(CliContext)
 
@@ -56,6 +56,7 @@ def run(
     from evals.report import build_report, markdown
     from evals.runner import SuiteRunner
     from evals.suite import load_suite
+    from frontdesk.wiring import build
 
     try:
         suite = load_suite(suite_path)
@@ -75,7 +76,7 @@ def run(
                 bar.update(1)
 
         try:
-            result = SuiteRunner(suite, model=model, progress=progress).run(
+            result = SuiteRunner(suite, build=build, model=model, progress=progress).run(
                 repeat=repeat, case_ids=list(case_ids) or None
             )
         except FrontdeskError as exc:

@@ -1,4 +1,9 @@
-"""The web application factory (Flask + Socket.IO); blueprints are registered per feature."""
+"""The web application factory: one Flask + Socket.IO app mounting every web adapter.
+
+The inbox (staff pages), the widget (public chat) and, later, channel webhooks are peers;
+only this module knows them all. The inbox's templates and static files are the app's own
+(base page, error page, styles); the other adapters' blueprints bring theirs.
+"""
 
 from __future__ import annotations
 
@@ -11,20 +16,13 @@ from flask_socketio import SocketIO
 from werkzeug.exceptions import HTTPException
 
 from agent.core.errors import FrontdeskError, NotFound
-from agent.wiring import Container
-from inbox import (
-    appointments,
-    auth,
-    contacts,
-    conversations,
-    health,
-    realtime,
-    security,
-    team,
-    widget_settings,
-)
+from agent.services import Services
+from inbox import appointments, auth, contacts, conversations, health, realtime, team
 from inbox import settings as settings_pages
 from inbox.knowledge_pages import bp as knowledge_bp
+from web import context, rooms, security
+from web.counters import make_counter
+from widget import admin as widget_admin
 from widget import demo
 from widget import realtime as widget_realtime
 from widget import routes as widget_routes
@@ -40,7 +38,7 @@ NAV = {
 
 
 def create_app(
-    container: Container,
+    container: Services,
     *,
     testing: bool = False,
     connected_channels: Iterable[str] = (),
@@ -52,7 +50,7 @@ def create_app(
     (default: 10 and 30 a minute).
     """
     settings = container.settings
-    app = Flask(__name__)
+    app = Flask("inbox")  # the inbox package holds the app-wide templates and static files
     app.config.update(
         SECRET_KEY=settings.secret_key,
         TESTING=testing,
@@ -63,22 +61,20 @@ def create_app(
         PERMANENT_SESSION_LIFETIME=timedelta(days=14),
         CONNECTED_CHANNELS=frozenset(connected_channels),
     )
-    app.extensions["frontdesk"] = container
-    counter = (
-        security.RedisCounter(container.redis) if container.redis_url else security.MemoryCounter()
-    )
-    app.extensions["frontdesk.login_throttle"] = security.LoginThrottle(counter)
+    context.install(app, container)
     security.install(app)
+    auth.init_app(
+        app, make_counter(container.redis_url, lambda: container.redis, "frontdesk:login:")
+    )
     for blueprint in (
         health.bp,
-        auth.bp,
         conversations.bp,
         contacts.bp,
         appointments.bp,
         settings_pages.bp,
         knowledge_bp,
         team.bp,
-        widget_settings.bp,
+        widget_admin.bp,
         demo.bp,
         widget_routes.bp,
     ):
@@ -98,25 +94,22 @@ def create_app(
     )
     socketio = SocketIO(app, async_mode="threading", client_manager=manager)
     realtime.register_handlers(socketio, container.uow)
-    realtime.StaffBroadcaster(container.uow, realtime.socketio_emitter(socketio)).attach(
-        container.events
-    )
+    staff_emit = rooms.socketio_emitter(socketio, rooms.INBOX_NAMESPACE)
+    realtime.StaffBroadcaster(container.uow, staff_emit).attach(container.events)
     limiter = widget_realtime.message_limiter(
         container, widget_limits or widget_realtime.RateLimits()
     )
     widget_realtime.register_handlers(socketio, container, limiter)
-    widget_emit = realtime.socketio_emitter(socketio, widget_realtime.NAMESPACE)
+    widget_emit = rooms.socketio_emitter(socketio, rooms.WIDGET_NAMESPACE)
     widget_realtime.WidgetBroadcaster(container.uow, widget_emit).attach(container.events)
     return app, socketio
 
 
-def attach_worker_broadcaster(container: Container) -> None:
+def attach_worker_broadcaster(container: Services) -> None:
     """Worker processes publish the same live events through Redis."""
-    emit = realtime.queue_emitter(container.redis_url, SOCKETIO_CHANNEL)
+    emit = rooms.queue_emitter(container.redis_url, SOCKETIO_CHANNEL, rooms.INBOX_NAMESPACE)
     realtime.StaffBroadcaster(container.uow, emit).attach(container.events)
-    widget_emit = realtime.queue_emitter(
-        container.redis_url, SOCKETIO_CHANNEL, widget_realtime.NAMESPACE
-    )
+    widget_emit = rooms.queue_emitter(container.redis_url, SOCKETIO_CHANNEL, rooms.WIDGET_NAMESPACE)
     widget_realtime.WidgetBroadcaster(container.uow, widget_emit).attach(container.events)
 
 

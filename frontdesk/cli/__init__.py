@@ -7,12 +7,12 @@ import os
 
 import click
 
-from agent.cli.chat import chat
-from agent.cli.context import CliContext
-from agent.cli.evals import eval_group
-from agent.cli.knowledge import knowledge
-from agent.cli.run import up, worker
-from agent.cli.setup import db, demo, init, jobs
+from frontdesk.cli.chat import chat
+from frontdesk.cli.context import CliContext
+from frontdesk.cli.evals import eval_group
+from frontdesk.cli.knowledge import knowledge
+from frontdesk.cli.run import up, worker
+from frontdesk.cli.setup import db, demo, init, jobs
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -6,10 +6,10 @@ import secrets
 
 import click
 
-from agent.cli.context import CliContext
 from agent.core.errors import FrontdeskError
 from agent.core.workspaces import NewMember
 from agent.storage import migrate
+from frontdesk.cli.context import CliContext
 
 pass_cli = click.make_pass_decorator(CliContext)
 
@@ -61,7 +61,7 @@ def init(
 @pass_cli
 def demo(cli: CliContext, admin_email: str, admin_password: str | None, if_empty: bool) -> None:
     """Create a demo workspace from the sample bike workshop shipped with frontdesk."""
-    from agent.demo import create_demo
+    from frontdesk.demo import create_demo
 
     if if_empty and cli.container.workspaces.all():
         click.echo("A workspace already exists; leaving it as it is.")
@@ -93,7 +93,7 @@ def upgrade(cli: CliContext) -> None:
 @pass_cli
 def current(cli: CliContext) -> None:
     """Show the database's migration revision without changing anything."""
-    from agent.wiring import build
+    from frontdesk.wiring import build
 
     engine = build(cli.settings).engine
     rev, head = migrate.current_revision(engine), migrate.head_revision(engine)

@@ -10,17 +10,15 @@ from __future__ import annotations
 import functools
 import hmac
 import secrets
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 
 from agent.core.errors import NotFound
 from agent.core.models import Role, TeamMember
-from agent.wiring import Container
+from web.context import container
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSP = (
@@ -28,10 +26,6 @@ CSP = (
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; "
     "object-src 'none'"
 )
-
-
-def container() -> Container:
-    return current_app.extensions["frontdesk"]
 
 
 @dataclass(frozen=True)
@@ -140,85 +134,3 @@ def install(app: Flask) -> None:
     app.after_request(_headers)
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["signed_in"] = signed_in
-
-
-# -- login throttling ---------------------------------------------------------------
-
-
-class Counter(Protocol):
-    def hit(self, key: str, window: int) -> int: ...
-    def count(self, key: str) -> int: ...
-    def reset(self, key: str) -> None: ...
-
-
-class MemoryCounter:
-    """Per process; used when there is no Redis (tests, single-process runs)."""
-
-    def __init__(self, now: Callable[[], float] = time.monotonic) -> None:
-        self._hits: dict[str, tuple[int, float]] = {}
-        self._now = now
-        self._lock = threading.Lock()  # Socket.IO handlers run on many threads at once
-
-    def hit(self, key: str, window: int) -> int:
-        with self._lock:
-            count, until = self._hits.get(key, (0, 0.0))
-            if self._now() >= until:
-                count, until = 0, self._now() + window
-            self._hits[key] = (count + 1, until)
-            return count + 1
-
-    def count(self, key: str) -> int:
-        count, until = self._hits.get(key, (0, 0.0))
-        return count if self._now() < until else 0
-
-    def reset(self, key: str) -> None:
-        self._hits.pop(key, None)
-
-
-class RedisCounter:
-    """Shared by every web process behind the load balancer."""
-
-    def __init__(self, redis: Any, prefix: str = "frontdesk:login:") -> None:
-        self._redis = redis
-        self._prefix = prefix
-
-    def hit(self, key: str, window: int) -> int:
-        # SET NX starts the window once; INCR never touches the expiry. (EXPIRE ... NX would
-        # need Redis 7, and the embedded server is 6.)
-        pipe = self._redis.pipeline()
-        pipe.set(self._prefix + key, 0, ex=window, nx=True)
-        pipe.incr(self._prefix + key)
-        return int(pipe.execute()[1])
-
-    def count(self, key: str) -> int:
-        return int(self._redis.get(self._prefix + key) or 0)
-
-    def reset(self, key: str) -> None:
-        self._redis.delete(self._prefix + key)
-
-
-class LoginThrottle:
-    """At most ``per_account`` failures per address and email, ``per_ip`` per address."""
-
-    def __init__(
-        self, counter: Counter, *, per_account: int = 5, per_ip: int = 30, window: int = 900
-    ) -> None:
-        self._counter = counter
-        self.per_account, self.per_ip, self.window = per_account, per_ip, window
-
-    def _keys(self, ip: str, email: str) -> tuple[str, str]:
-        return f"ip:{ip}", f"acct:{ip}:{email.strip().lower()}"
-
-    def blocked(self, ip: str, email: str) -> bool:
-        by_ip, by_account = self._keys(ip, email)
-        return (
-            self._counter.count(by_ip) >= self.per_ip
-            or self._counter.count(by_account) >= self.per_account
-        )
-
-    def failed(self, ip: str, email: str) -> None:
-        for key in self._keys(ip, email):
-            self._counter.hit(key, self.window)
-
-    def succeeded(self, ip: str, email: str) -> None:
-        self._counter.reset(self._keys(ip, email)[1])

@@ -9,9 +9,10 @@ from functools import cached_property
 import redis
 from langchain_core.language_models import BaseChatModel
 from langgraph.graph.state import CompiledStateGraph
-from rq import Queue, SimpleWorker
+from rq import Queue
 from sqlalchemy import Engine
 
+from agent.config import Settings
 from agent.core.booking import BookingService
 from agent.core.clock import system_clock
 from agent.core.events import Event, EventBus, LeadCaptured, ProfileChanged
@@ -26,11 +27,10 @@ from agent.graph.graph import build_graph
 from agent.graph.runner import AgentResponder
 from agent.llm import make_chat_model
 from agent.mail import SmtpSender
-from agent.queue import jobs
 from agent.queue.dispatch import DEFAULT_QUEUE, TURNS_QUEUE, InlineDispatcher, RqTurnDispatcher
 from agent.queue.failures import FailureRecorder
 from agent.queue.locks import LocalLocks, RedisLocks
-from agent.settings import Settings
+from agent.queue.worker import RuntimeWorker
 from agent.storage import migrate
 from agent.storage.checkpoints import make_checkpointer
 from agent.storage.database import make_engine, make_session_factory
@@ -193,11 +193,11 @@ class Container:
 
     def worker(
         self, queues: Sequence[str] = WORKER_QUEUES, name: str | None = None
-    ) -> SimpleWorker:
-        """An rq worker on the given queues, recording failures; binds the job runtime."""
-        jobs.bind(self)
-        return SimpleWorker(
-            [self.queue(name_) for name_ in queues],
+    ) -> RuntimeWorker:
+        """An rq worker on the given queues, recording failures; its jobs get this container."""
+        return RuntimeWorker(
+            queues,
+            runtime=self,
             connection=self.redis,
             name=name,
             exception_handlers=[FailureRecorder(self.uow, self.clock)],

@@ -6,9 +6,9 @@ import uuid
 
 import click
 
-from agent.cli.context import CliContext
 from agent.core.errors import FrontdeskError
 from agent.core.service import Inbound
+from frontdesk.cli.context import CliContext
 
 pass_cli = click.make_pass_decorator(CliContext)
 

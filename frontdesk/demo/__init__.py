@@ -14,9 +14,9 @@ from typing import Any
 
 from agent.core.models import Workspace
 from agent.core.workspaces import NewMember
-from agent.wiring import Container
+from frontdesk.wiring import Container
 
-DATA = resources.files("agent.demo") / "data"
+DATA = resources.files("frontdesk.demo") / "data"
 PUBLIC_PAGES = ("index", "services", "pricing", "about", "faq", "contact", "blog-winter-commuting")
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from agent.cli.context import CliContext
-from agent.cli.run import redis_url_for
 from agent.core.errors import FrontdeskError
 from agent.core.models import KnowledgeSource
+from frontdesk.cli.context import CliContext
+from frontdesk.cli.run import redis_url_for
 from ingestion.jobs import DeferredIngestQueue
 from ingestion.uploads import add_upload
 

@@ -1,0 +1,57 @@
+"""What a running process offers its adapters: the shape of the composition root.
+
+The web adapters (inbox, widget, channels) and the eval runner type against this
+protocol; ``frontdesk.wiring.Container`` implements it. So they never import the shell,
+and the shell stays the one place that knows the concrete classes.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import redis
+from langgraph.graph.state import CompiledStateGraph
+from sqlalchemy import Engine
+
+from agent.config import Settings
+from agent.core.booking import BookingService
+from agent.core.events import EventBus
+from agent.core.knowledge import KnowledgeSearch, KnowledgeService
+from agent.core.notifications import NotificationService
+from agent.core.ports import Clock, Locks, UnitOfWorkFactory
+from agent.core.service import ConversationService
+from agent.core.workspaces import WorkspaceService
+
+
+class Services(Protocol):
+    """Services are built on first use, so a process pays only for what it touches."""
+
+    settings: Settings
+    redis_url: str  # REDIS_URL or the embedded server's socket; "" when there is none
+    clock: Clock
+    events: EventBus
+
+    @property
+    def engine(self) -> Engine: ...
+    @property
+    def uow(self) -> UnitOfWorkFactory: ...
+    @property
+    def redis(self) -> redis.Redis: ...
+    @property
+    def conversations(self) -> ConversationService: ...
+    @property
+    def workspaces(self) -> WorkspaceService: ...
+    @property
+    def knowledge(self) -> KnowledgeService: ...
+    @property
+    def index(self) -> KnowledgeSearch: ...
+    @property
+    def booking(self) -> BookingService: ...
+    @property
+    def notifications(self) -> NotificationService: ...
+    @property
+    def turn_locks(self) -> Locks: ...
+    @property
+    def graph(self) -> CompiledStateGraph: ...
+
+    def migrate(self) -> None: ...

@@ -1,0 +1,69 @@
+"""Fixed-window counters for rate limits and sign-in throttling.
+
+In Redis when there is one (shared by every web process behind the load balancer),
+in memory otherwise (tests, single-process runs).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+
+class Counter(Protocol):
+    def hit(self, key: str, window: int) -> int: ...
+    def count(self, key: str) -> int: ...
+    def reset(self, key: str) -> None: ...
+
+
+class MemoryCounter:
+    """Per process; used when there is no Redis (tests, single-process runs)."""
+
+    def __init__(self, now: Callable[[], float] = time.monotonic) -> None:
+        self._hits: dict[str, tuple[int, float]] = {}
+        self._now = now
+        self._lock = threading.Lock()  # Socket.IO handlers run on many threads at once
+
+    def hit(self, key: str, window: int) -> int:
+        with self._lock:
+            count, until = self._hits.get(key, (0, 0.0))
+            if self._now() >= until:
+                count, until = 0, self._now() + window
+            self._hits[key] = (count + 1, until)
+            return count + 1
+
+    def count(self, key: str) -> int:
+        count, until = self._hits.get(key, (0, 0.0))
+        return count if self._now() < until else 0
+
+    def reset(self, key: str) -> None:
+        self._hits.pop(key, None)
+
+
+class RedisCounter:
+    """Shared by every web process behind the load balancer."""
+
+    def __init__(self, redis: Any, prefix: str = "frontdesk:login:") -> None:
+        self._redis = redis
+        self._prefix = prefix
+
+    def hit(self, key: str, window: int) -> int:
+        # SET NX starts the window once; INCR never touches the expiry. (EXPIRE ... NX would
+        # need Redis 7, and the embedded server is 6.)
+        pipe = self._redis.pipeline()
+        pipe.set(self._prefix + key, 0, ex=window, nx=True)
+        pipe.incr(self._prefix + key)
+        return int(pipe.execute()[1])
+
+    def count(self, key: str) -> int:
+        return int(self._redis.get(self._prefix + key) or 0)
+
+    def reset(self, key: str) -> None:
+        self._redis.delete(self._prefix + key)
+
+
+def make_counter(redis_url: str, redis: Callable[[], Any], prefix: str) -> Counter:
+    """Redis-backed when the process has Redis (``redis`` is called only then)."""
+    return RedisCounter(redis(), prefix=prefix) if redis_url else MemoryCounter()
