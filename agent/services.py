@@ -15,11 +15,11 @@ from sqlalchemy import Engine
 
 from agent.config import Settings
 from agent.core.booking import BookingService
+from agent.core.conversations import ConversationService
 from agent.core.events import EventBus
 from agent.core.knowledge import KnowledgeSearch, KnowledgeService
 from agent.core.notifications import NotificationService
 from agent.core.ports import Clock, Locks, UnitOfWorkFactory
-from agent.core.service import ConversationService
 from agent.core.workspaces import WorkspaceService
 
 

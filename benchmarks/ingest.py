@@ -29,11 +29,12 @@ from _site import percentile, serve
 
 from agent.config import Settings
 from frontdesk.wiring import build
+from ingestion.chroma import ChromaConnection
 from ingestion.chunk import chunk_document
 from ingestion.crawl import CrawlLimits, crawl
 from ingestion.embed import shared_embedder
 from ingestion.fetch import SafeFetcher
-from ingestion.index import _WRITE_BATCH, ChromaConnection, ChromaIndex
+from ingestion.index import _WRITE_BATCH, ChromaIndex
 from ingestion.jobs import DeferredIngestQueue
 
 SUBJECTS = [

@@ -16,11 +16,12 @@ from pathlib import Path
 
 from _site import SITES, serve
 
+from ingestion.chroma import ChromaConnection
 from ingestion.chunk import chunk_document
 from ingestion.crawl import CrawlLimits, crawl
 from ingestion.embed import shared_embedder
 from ingestion.fetch import SafeFetcher
-from ingestion.index import ChromaConnection, ChromaIndex
+from ingestion.index import ChromaIndex
 
 QUESTIONS = [
     ("How much do you charge to unclog a drain?", "pricing.html"),

@@ -26,7 +26,7 @@ from pathlib import Path
 from _site import percentile
 
 from agent.config import Settings
-from agent.core.service import Inbound
+from agent.core.conversations import Inbound
 from agent.core.workspaces import NewMember
 from frontdesk.wiring import build
 

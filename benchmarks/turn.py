@@ -24,7 +24,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from agent.config import Settings
-from agent.core.service import Inbound
+from agent.core.conversations import Inbound
 from frontdesk.wiring import build
 
 QUESTIONS = [

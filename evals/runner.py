@@ -25,12 +25,12 @@ from typing import Any, Protocol
 
 from agent.config import Settings
 from agent.core.clock import FixedClock
+from agent.core.conversations import Inbound
 from agent.core.models import AppointmentStatus, AuthorKind
-from agent.core.service import Inbound
 from agent.core.workspaces import NewMember
 from agent.services import Services
 from evals.scorers import FinalObservation, TurnObservation, check_final, check_turn
-from evals.suite import (
+from evals.spec import (
     Case,
     FileSource,
     QASource,

@@ -36,12 +36,12 @@ from urllib.parse import unquote, urlsplit
 
 import phonenumbers
 
-from evals.suite import LANGUAGES
+from evals.spec import LANGUAGES
 
 if TYPE_CHECKING:
     from lingua import LanguageDetector
 
-    from evals.suite import Expect, Final
+    from evals.spec import Expect, Final
 
 # Saying "I don't know" or offering a person / follow-up. Whole-word matches, so bare words
 # such as "team" or "someone" are left out: real answers say "our team installs ...".

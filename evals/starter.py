@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlsplit
 import yaml
 
 from agent.core.models import KnowledgeSource, SourceKind, SourceStatus, Workspace
-from evals.suite import DAYS
+from agent.core.validation import DAYS
 from ingestion.index import StoredChunk
 
 MAX_CASES = 40

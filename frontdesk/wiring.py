@@ -15,11 +15,11 @@ from sqlalchemy import Engine
 from agent.config import Settings
 from agent.core.booking import BookingService
 from agent.core.clock import system_clock
+from agent.core.conversations import ConversationService, Limits
 from agent.core.events import Event, EventBus, LeadCaptured, ProfileChanged
 from agent.core.knowledge import IngestQueue, KnowledgeService
 from agent.core.notifications import NotificationService
 from agent.core.ports import Clock, Responder, TurnDispatcher
-from agent.core.service import ConversationService, Limits
 from agent.core.turns import TurnRunner
 from agent.core.workspaces import WorkspaceService
 from agent.graph.context import AgentContext
@@ -35,8 +35,9 @@ from agent.storage import migrate
 from agent.storage.checkpoints import make_checkpointer
 from agent.storage.database import make_engine, make_session_factory
 from agent.storage.repositories import SqlUnitOfWorkFactory
+from ingestion.chroma import ChromaConnection
 from ingestion.embed import shared_embedder
-from ingestion.index import ChromaConnection, ChromaIndex
+from ingestion.index import ChromaIndex
 from ingestion.jobs import INGEST_QUEUE, DeferredIngestQueue, RqIngestQueue
 from ingestion.pipeline import IngestOptions, Ingestor
 

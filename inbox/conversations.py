@@ -6,13 +6,15 @@ id from another workspace is simply "not found".
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 
 from agent.core.contacts import ContactDetails
 from agent.core.errors import ValidationError
-from agent.core.models import Channel
+from agent.core.models import Channel, Conversation
+from agent.core.ports import WorkspaceRepository
 from inbox.presenters import CHANNEL_LABELS, conversation_json, message_json
 from web.context import container
 from web.security import current, login_required
@@ -48,25 +50,29 @@ def inbox():  # type: ignore[no-untyped-def]
     return render_template("inbox.html", templates=templates, channels=channels)
 
 
-def summaries(workspace_id: int, member_id: int, conversations: list[Any]) -> list[dict[str, Any]]:
-    """List rows with contact, last message, assignee and the member's unread count."""
-    with container().uow() as uow:
-        repo = uow.workspace(workspace_id)
-        unread = repo.unread_counts(member_id, [c.id for c in conversations])
-        members = {m.id: m for m in repo.members()}
-        rows = []
-        for conversation in conversations:
-            last = repo.messages(conversation.id, limit=1)
-            rows.append(
-                conversation_json(
-                    conversation,
-                    repo.contact(conversation.contact_id),
-                    last[-1] if last else None,
-                    assignee=members.get(conversation.assignee_id),
-                    unread=unread.get(conversation.id, 0),
-                )
-            )
-    return rows
+def summaries(
+    repo: WorkspaceRepository, member_id: int, conversations: Sequence[Conversation]
+) -> list[dict[str, Any]]:
+    """List rows with contact, last message, assignee and the member's unread count.
+
+    A constant number of queries whatever the page size: each kind of record is loaded
+    for the whole page at once, never row by row.
+    """
+    ids = [c.id for c in conversations]
+    unread = repo.unread_counts(member_id, ids)
+    contacts = repo.contacts_by_id({c.contact_id for c in conversations})
+    last = repo.latest_messages(ids)
+    assignees = repo.members_by_id({c.assignee_id for c in conversations if c.assignee_id})
+    return [
+        conversation_json(
+            conversation,
+            contacts.get(conversation.contact_id),
+            last.get(conversation.id),
+            assignee=assignees.get(conversation.assignee_id),
+            unread=unread.get(conversation.id, 0),
+        )
+        for conversation in conversations
+    ]
 
 
 @bp.get("/api/conversations")
@@ -80,13 +86,11 @@ def list_conversations():  # type: ignore[no-untyped-def]
     if channel is not None and channel not in CHANNEL_LABELS:
         abort(400, description=f"unknown channel {channel!r}")
     text = (request.args.get("q") or "")[:200]
-    with container().uow() as uow:
-        found = list(
-            uow.workspace(staff.workspace_id).search_conversations(
-                status=status, channel=channel, text=text, limit=PAGE
-            )
-        )
-    return jsonify(conversations=summaries(staff.workspace_id, staff.member.id, found))
+    with container().uow(read_only=True) as uow:
+        repo = uow.workspace(staff.workspace_id)
+        found = repo.search_conversations(status=status, channel=channel, text=text, limit=PAGE)
+        rows = summaries(repo, staff.member.id, found)
+    return jsonify(conversations=rows)
 
 
 @bp.get("/api/conversations/<int:conversation_id>")
@@ -102,7 +106,7 @@ def show(conversation_id: int):  # type: ignore[no-untyped-def]
         if messages:
             repo.mark_read(staff.member.id, conversation_id, messages[-1].id)
             uow.commit()
-    (summary,) = summaries(staff.workspace_id, staff.member.id, [conversation])
+        (summary,) = summaries(repo, staff.member.id, [conversation])
     return jsonify(
         conversation=summary,
         messages=[message_json(m, members.get(m.author_member_id)) for m in messages],

@@ -23,6 +23,7 @@ from typing import Any
 
 from agent.core.booking import BookingResult, BookingService
 from agent.core.contacts import ContactDetails, merge
+from agent.core.conversations import ConversationService, Inbound, Limits
 from agent.core.events import EventBus
 from agent.core.models import (
     TRY_IT_THREAD_PREFIX,
@@ -33,7 +34,6 @@ from agent.core.models import (
     Notification,
 )
 from agent.core.notifications import NotificationService
-from agent.core.service import ConversationService, Inbound, Limits
 from agent.core.turns import TurnOutcome, TurnRunner
 from agent.graph.context import AgentContext
 from agent.graph.runner import AgentResponder

@@ -4,107 +4,28 @@ Writes are content-addressed (a chunk's id is a hash of its source, document and
 text), so re-ingesting unchanged content embeds nothing, and a document's chunks are
 replaced as a set: whatever is no longer there disappears from the index.
 
-Search is hybrid: dense similarity (Chroma, cosine) plus BM25 for exact tokens such as
-prices, product codes and place names. The two are fused by score (cosine plus a
-normalised BM25 bonus); reciprocal-rank fusion is kept as an option because
-``benchmarks/retrieval.py`` measures both side by side. A custom Q&A that matches the
-question strongly comes first.
+Search embeds the query and gathers candidates from Chroma (dense) and BM25 (keyword);
+``ingestion.ranking`` scores and orders them.
 """
 
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
-from pathlib import Path
-from urllib.parse import urlsplit
 
-import chromadb
 import chromadb.errors
 import numpy as np
-from chromadb.config import Settings as ChromaSettings
 
 from agent.core.knowledge import Passage
-from ingestion.bm25 import BM25, tokenize
+from ingestion.chroma import ChromaConnection
 from ingestion.chunk import Chunk
 from ingestion.embed import MiniLMEmbedder, MiniLMEmbeddingFunction
+from ingestion.ranking import Corpus, rank_passages
 
-KEYWORD_WEIGHT = 0.15  # chosen with benchmarks/retrieval.py (0.1-0.25 all scored best)
-RRF_K = 60
 CANDIDATES = 20
-QA_WINS_AT = 0.72  # cosine between a question and a custom Q&A that counts as "the same question"
 _WRITE_BATCH = 500
-
-
-class ChromaConnection:
-    """A Chroma client that stays consistent when several processes share one data dir.
-
-    With a Chroma server (``url``, from CHROMA_URL) every process sees every write.
-    With embedded files, a client caches index segments in memory and would not see
-    another process's writes, so every write bumps a generation file and a reader whose
-    client predates the current generation reopens it (a ``stat`` per search).
-    """
-
-    def __init__(self, path: str = "", url: str = "") -> None:
-        self._path = Path(path) if path else None
-        self._url = url
-        self._settings = ChromaSettings(anonymized_telemetry=False)
-        self._client: chromadb.ClientAPI | None = None
-        self._generation = ""
-        self._lock = threading.RLock()
-
-    @property
-    def _generation_file(self) -> Path | None:
-        return None if self._url or self._path is None else self._path / "frontdesk.generation"
-
-    def _read_generation(self) -> str:
-        file = self._generation_file
-        try:
-            return file.read_text() if file is not None else ""
-        except FileNotFoundError:
-            return ""
-
-    def client(self) -> chromadb.ClientAPI:
-        with self._lock:
-            generation = self._read_generation()
-            if self._client is not None and generation == self._generation:
-                return self._client
-            if self._client is not None:
-                self._client.clear_system_cache()
-            self._client = self._open()
-            self._generation = generation
-            return self._client
-
-    def _open(self) -> chromadb.ClientAPI:
-        if self._url:
-            parts = urlsplit(self._url)
-            return chromadb.HttpClient(
-                host=parts.hostname or "localhost",
-                port=parts.port or (443 if parts.scheme == "https" else 8000),
-                ssl=parts.scheme == "https",
-                settings=self._settings,
-            )
-        assert self._path is not None
-        self._path.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(self._path), settings=self._settings)
-
-    def stamp(self) -> str | None:
-        """Changes whenever any process writes embedded files; None for a server."""
-        return None if self._generation_file is None else self._read_generation()
-
-    def wrote(self) -> None:
-        """Record a write by this process: others reopen, this client is already current."""
-        file = self._generation_file
-        if file is None:
-            return
-        with self._lock:
-            generation = uuid.uuid4().hex
-            tmp = file.with_suffix(".tmp")
-            tmp.write_text(generation)
-            tmp.replace(file)
-            self._generation = generation
 
 
 @dataclass
@@ -142,25 +63,11 @@ class StoredChunk:
     text: str
 
 
-@dataclass
-class _Corpus:
-    """Everything BM25 and passage building need, cached until the collection changes."""
-
-    version: str
-    stamp: str | None
-    ids: list[str]
-    texts: list[str]
-    metas: list[Mapping[str, object]]
-    bm25: BM25
-    position: dict[str, int] = field(default_factory=dict)
-    terms: list[set[str]] = field(default_factory=list)
-
-
 class ChromaIndex:
     def __init__(self, connection: ChromaConnection, embedder: MiniLMEmbedder) -> None:
         self._connection = connection
         self._embedder = embedder
-        self._corpora: dict[int, _Corpus] = {}
+        self._corpora: dict[int, Corpus] = {}
         self._handles: dict[int, tuple[int, object]] = {}
         self._lock = threading.Lock()
 
@@ -327,40 +234,9 @@ class ChromaIndex:
             got = collection.get(ids=missing, include=["embeddings"])
             for chunk_id, emb in zip(got["ids"], got["embeddings"], strict=True):
                 similarity[chunk_id] = float(np.dot(vector, np.asarray(emb, dtype=np.float32)))
-        if mode == "keyword":
-            similarity = {i: s for i, s in similarity.items() if i in sparse}
-        fuser = rank_fuse if fusion == "rrf" else fuse
-        fused = fuser(similarity, sparse, dense_weight=0.0 if mode == "keyword" else 1.0)
-        position = corpus.position
-        terms = set(tokenize(query))
-        passages = []
-        for chunk_id, score in fused.items():
-            n = position.get(chunk_id)
-            if n is None:  # written after our corpus snapshot; next search sees it
-                continue
-            meta = corpus.metas[n]
-            sim = max(0.0, min(1.0, similarity.get(chunk_id, 0.0)))
-            if meta["kind"] == "qa" and sim >= QA_WINS_AT:
-                score += 1.0  # the admin answered this very question
-            found = terms & corpus.terms[n]
-            passages.append(
-                Passage(
-                    chunk_id=chunk_id,
-                    text=corpus.texts[n],
-                    source_id=int(meta["source_id"]),
-                    kind=str(meta["kind"]),
-                    uri=str(meta["uri"]),
-                    title=str(meta["title"]),
-                    heading=str(meta["heading"]),
-                    score=score,
-                    similarity=sim,
-                    keyword=len(found) / len(terms) if terms else 0.0,
-                )
-            )
-        passages.sort(key=lambda p: (-p.score, p.chunk_id))
-        return passages[:k]
+        return rank_passages(corpus, query, similarity, sparse, mode=mode, fusion=fusion)[:k]
 
-    def _corpus(self, workspace_id: int, collection) -> _Corpus:  # type: ignore[no-untyped-def]
+    def _corpus(self, workspace_id: int, collection) -> Corpus:  # type: ignore[no-untyped-def]
         stamp = self._connection.stamp()
         cached = self._corpora.get(workspace_id)
         if cached is not None and stamp is not None and cached.stamp == stamp:
@@ -373,56 +249,12 @@ class ChromaIndex:
                 cached.stamp = stamp
                 return cached
             data = collection.get(include=["documents", "metadatas"])
-            metas = data["metadatas"] or []
-            texts = data["documents"] or []
-            searchable = [
-                f"{m['title']} {m['heading']} {t}" for m, t in zip(metas, texts, strict=True)
-            ]
-            corpus = _Corpus(
+            corpus = Corpus.build(
                 version,
                 stamp,
-                list(data["ids"]),
-                list(texts),
-                list(metas),
-                BM25(searchable),
-                position={chunk_id: n for n, chunk_id in enumerate(data["ids"])},
-                terms=[set(tokenize(t)) for t in searchable],
+                data["ids"],
+                data["documents"] or [],
+                data["metadatas"] or [],
             )
             self._corpora[workspace_id] = corpus
             return corpus
-
-
-def fuse(
-    similarity: Mapping[str, float],
-    keyword: Mapping[str, float],
-    *,
-    dense_weight: float = 1.0,
-    keyword_weight: float = KEYWORD_WEIGHT,
-) -> dict[str, float]:
-    """Cosine similarity plus a bonus for the best exact-token matches.
-
-    BM25 scores are normalised by the best one for this query, so the bonus rewards
-    "contains the rare words you typed" (a price, a code, a place name) without letting
-    common words outvote meaning.
-    """
-    best = max(keyword.values(), default=0.0) or 1.0
-    ids = set(similarity) | set(keyword)
-    return {
-        i: dense_weight * similarity.get(i, 0.0) + keyword_weight * keyword.get(i, 0.0) / best
-        for i in ids
-    }
-
-
-def rank_fuse(
-    similarity: Mapping[str, float],
-    keyword: Mapping[str, float],
-    *,
-    dense_weight: float = 1.0,
-    keyword_weight: float = 1.0,
-) -> dict[str, float]:
-    """Reciprocal-rank fusion (k=60), the usual baseline for hybrid search."""
-    fused: dict[str, float] = {}
-    for weight, scores in ((dense_weight, similarity), (keyword_weight, keyword)):
-        for rank, chunk_id in enumerate(sorted(scores, key=lambda i: (-scores[i], i))):
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank + 1)
-    return fused

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from agent.core.contacts import ContactDetails
+from agent.core.conversations import Inbound
 from agent.core.models import Mode
-from agent.core.service import Inbound
 from tests.conftest import make_workspace
 
 INSTRUCTIONS = "Mention our zebra-stripe loyalty card. Ask for the phone number before the email."

@@ -111,7 +111,7 @@ def test_nothing_imports_the_shell():
 @pytest.mark.parametrize(
     ("module", "source", "expected"),
     [
-        ("agent.core.service", "import flask", ["agent.core.service imports flask"]),
+        ("agent.core.conversations", "import flask", ["agent.core.conversations imports flask"]),
         ("agent.wiring", "from inbox import app", ["agent.wiring imports inbox"]),
         (
             "inbox.app",

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from agent.core.contacts import ContactDetails
-from agent.core.service import Inbound
+from agent.core.conversations import Inbound
 from agent.core.workspaces import NewMember
 from tests.conftest import make_workspace
 from tests.test_inbox import PASSWORD, login, web  # noqa: F401  (web is a fixture)

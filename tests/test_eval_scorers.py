@@ -17,7 +17,7 @@ from evals.scorers import (
     figure_values,
     unsupported_figures,
 )
-from evals.suite import AppointmentSpec, Expect, Final
+from evals.spec import AppointmentSpec, Expect, Final
 
 KNOWLEDGE = (
     "Drain cleaning: $149. Water heater flush: $99. A furnace tune-up takes about 90 minutes.\n"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from agent.core.errors import FrontdeskError
-from evals.suite import (
+from evals.spec import (
     AppointmentSpec,
     Expect,
     FileSource,
@@ -19,11 +19,11 @@ from evals.suite import (
     ReleaseTurn,
     SiteSource,
     StaffTurn,
-    SuiteError,
     TextSource,
     UserTurn,
-    load_suite,
 )
+from evals.strict_yaml import SuiteError
+from evals.suite import load_suite
 from tests.conftest import SITES
 
 BAYVIEW = Path(__file__).resolve().parents[1] / "evals" / "suites" / "bayview.yaml"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import event
 
-from agent.core.service import Inbound
+from agent.core.conversations import Inbound
 from agent.core.workspaces import NewMember
 from frontdesk.web import create_app
 from tests.conftest import make_workspace
@@ -245,3 +246,50 @@ def test_socket_needs_a_session_and_joins_only_own_conversations(web, bayside, a
     assert events["message"]["body"] == "<img src=x onerror=alert(1)>"  # data, rendered as text
     assert events["conversation"]["id"] == mine
     assert events["conversation"]["new_message"]["direction"] == "in"
+
+
+def test_a_page_of_the_list_costs_the_same_queries_whatever_its_size(web, bayside, app_container):
+    """No query per row: listing 30 conversations takes as many statements as listing 5."""
+    workspace, _, staff = bayside
+    client, _ = signed_in(web)
+    engine = app_container.engine
+    pages = ("", "?q=question", "?status=open", "?channel=webchat")
+
+    def add(first: int, last: int) -> None:
+        for n in range(first, last):
+            visitor = f"visitor-{n}"
+            received = visitor_says(app_container, workspace.id, f"Question {n}", visitor)
+            visitor_says(app_container, workspace.id, f"And question {n}b", visitor)
+            if n % 3 == 0:  # assigned rows, with staff activity as their newest message
+                app_container.conversations.take_over(
+                    workspace.id, received.conversation.id, staff.id
+                )
+            if n % 2 == 0:  # read markers: some rows read, the others unread
+                client.get(f"/api/conversations/{received.conversation.id}")
+
+    def cost(page: str) -> tuple[list[dict], int]:
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            response = client.get(f"/api/conversations{page}")
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        assert response.status_code == 200
+        return response.json["conversations"], len(statements)
+
+    add(0, 5)
+    small = {page: cost(page) for page in pages}
+    add(5, 30)
+    large = {page: cost(page) for page in pages}
+    for page in pages:
+        (few, few_queries), (many, many_queries) = small[page], large[page]
+        assert (len(few), len(many)) == (5, 30), page
+        assert few_queries > 0 and many_queries == few_queries, page
+    rows = large[""][0]
+    assert sorted(r["assignee"] or "" for r in rows) == [""] * 20 + ["Sam Staff"] * 10
+    assert sorted(r["unread"] for r in rows) == [0] * 15 + [2] * 15
+    assert all(r["preview"] and r["contact"] and r["last_message_id"] for r in rows)

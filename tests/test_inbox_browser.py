@@ -26,7 +26,7 @@ from playwright.sync_api import (
 
 from agent.config import Settings
 from agent.core.contacts import ContactDetails
-from agent.core.service import Inbound
+from agent.core.conversations import Inbound
 from agent.core.workspaces import NewMember
 from frontdesk.web import create_app
 from frontdesk.wiring import Container, build

@@ -9,10 +9,11 @@ import textwrap
 import pytest
 
 from ingestion.bm25 import BM25, tokenize
+from ingestion.chroma import ChromaConnection
 from ingestion.chunk import TARGET_CHARS, chunk_document, qa_chunk, text_chunks
 from ingestion.document import Document, Section, sections_from_markdown, table_text
 from ingestion.embed import shared_embedder
-from ingestion.index import ChromaConnection, ChromaIndex
+from ingestion.index import ChromaIndex
 
 PRICING = """# Pricing
 Our technicians charge flat rates, quoted before any work starts.
@@ -169,9 +170,10 @@ def test_another_process_sees_writes(index, tmp_path):
     index.replace_source(1, 1, "text", {"hours": ("Hours", text_chunks("Hours", "Open 8 to 5."))})
     assert index.search(1, "parking", 1)[0].uri == "hours"
     writer = textwrap.dedent(f"""
+        from ingestion.chroma import ChromaConnection
         from ingestion.chunk import text_chunks
         from ingestion.embed import shared_embedder
-        from ingestion.index import ChromaConnection, ChromaIndex
+        from ingestion.index import ChromaIndex
         index = ChromaIndex(ChromaConnection(path={str(tmp_path / "chroma")!r}), shared_embedder())
         index.replace_source(1, 2, "text", {{"parking": ("Parking", text_chunks(
             "Parking", "Free parking behind the shop."))}})

@@ -16,7 +16,7 @@ import pytest
 from langchain_core.messages import HumanMessage
 
 from agent.config import Settings
-from agent.core.service import Inbound
+from agent.core.conversations import Inbound
 from agent.graph.tools import TOOLS
 from frontdesk.wiring import build
 from tests.conftest import make_workspace

@@ -9,7 +9,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from agent.core.contacts import ContactDetails
-from agent.core.service import Inbound
+from agent.core.conversations import Inbound
 from agent.core.workspaces import NewMember
 from frontdesk.wiring import build
 from tests.conftest import make_workspace

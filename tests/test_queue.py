@@ -8,8 +8,8 @@ import time
 import pytest
 from rq import Retry
 
+from agent.core.conversations import Inbound
 from agent.core.models import AuthorKind
-from agent.core.service import Inbound
 from agent.core.turns import TurnOutcome, TurnRunner
 from agent.queue.dispatch import RqTurnDispatcher
 from agent.queue.locks import LockTimeout, RedisLocks

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from agent.core.contacts import ContactDetails
+from agent.core.conversations import Inbound
 from agent.core.errors import NotFound, ValidationError
 from agent.core.events import ConversationUpdated, LeadCaptured, MessageCreated
 from agent.core.models import AuthorKind, ConversationStatus, Message, Mode
-from agent.core.service import Inbound
 from tests.conftest import make_workspace
 
 

@@ -8,8 +8,8 @@ import html
 import pytest
 
 from agent.core.contacts import ContactDetails
+from agent.core.conversations import Inbound
 from agent.core.events import ConversationEvent, Event
-from agent.core.service import Inbound
 from agent.core.workspaces import NewMember
 from tests import test_inbox
 from tests.conftest import make_workspace

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from agent.core.errors import Conflict, NotFound
-from agent.core.models import Appointment, Contact, MessageTemplate
+from agent.core.models import Appointment, Contact, Conversation, Message, MessageTemplate
 from agent.storage import migrate
 from agent.storage.database import make_engine
 from agent.storage.tables import metadata
@@ -104,6 +104,47 @@ def test_repositories_are_scoped_to_one_workspace(container):
         assert repo_b.templates() == [] and len(repo_b.members()) == 1
         with pytest.raises(PermissionError):
             repo_b.add(Contact(workspace_id=a.id, source_channel="sms"))
+
+
+def test_batch_lookups_find_only_their_own_workspace(container):
+    """The inbox list's batch loads: the newest message per conversation, members by id."""
+    a, alpha_admin = make_workspace(container, "Alpha Clinic")
+    b, beta_admin = make_workspace(container, "Beta Clinic")
+    conversations = {}
+    with container.uow() as uow:
+        for workspace, bodies in ((a, ["a1", "a2", "a3"]), (b, ["b1", "b2"]), (a, [])):
+            repo = uow.workspace(workspace.id)
+            contact = Contact(workspace_id=workspace.id, source_channel="sms")
+            repo.add(contact)
+            repo.flush()
+            conversation = Conversation(workspace_id=workspace.id, contact_id=contact.id)
+            repo.add(conversation)
+            repo.flush()
+            for body in bodies:
+                repo.add(
+                    Message(
+                        workspace_id=workspace.id,
+                        conversation_id=conversation.id,
+                        direction="in",
+                        author_kind="contact",
+                        body=body,
+                    )
+                )
+                repo.flush()
+            conversations[bodies[0][0] if bodies else "empty"] = conversation.id
+        uow.commit()
+    everyone = [alpha_admin.id, beta_admin.id, 10_000]
+    with container.uow() as uow:
+        repo_a = uow.workspace(a.id)
+        newest = repo_a.latest_messages([*conversations.values(), 10_000])
+        assert {cid: m.body for cid, m in newest.items()} == {conversations["a"]: "a3"}
+        assert repo_a.latest_messages([]) == {}
+        assert list(repo_a.members_by_id(everyone)) == [alpha_admin.id]
+        assert repo_a.members_by_id([]) == {}
+        repo_b = uow.workspace(b.id)
+        newest = repo_b.latest_messages(conversations.values())
+        assert {cid: m.body for cid, m in newest.items()} == {conversations["b"]: "b2"}
+        assert list(repo_b.members_by_id(everyone)) == [beta_admin.id]
 
 
 def test_unique_rules_surface_as_conflicts(container):

@@ -18,10 +18,10 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from agent.core.contacts import ContactDetails
+from agent.core.conversations import Inbound
 from agent.core.errors import Conflict
 from agent.core.invites import InviteService
 from agent.core.notifications import NotificationService
-from agent.core.service import Inbound
 from agent.core.team import TeamService
 from agent.core.workspaces import NewMember
 from agent.mail import SmtpSender

@@ -47,7 +47,7 @@ def signed_in() -> Staff | None:
     staff = None
     member_id, workspace_id = session.get("member_id"), session.get("workspace_id")
     if isinstance(member_id, int) and isinstance(workspace_id, int):
-        with container().uow() as uow:
+        with container().uow(read_only=True) as uow:
             try:
                 staff = Staff(uow.workspace(workspace_id).member(member_id), workspace_id)
             except NotFound:

@@ -16,6 +16,7 @@ from typing import Any
 from flask import request
 from flask_socketio import ConnectionRefusedError, SocketIO, emit, join_room
 
+from agent.core.conversations import Inbound
 from agent.core.errors import NotFound, ValidationError
 from agent.core.events import ConversationUpdated, Event, EventBus, MessageCreated
 from agent.core.models import (
@@ -27,7 +28,6 @@ from agent.core.models import (
     TeamMember,
 )
 from agent.core.ports import UnitOfWorkFactory, WorkspaceRepository
-from agent.core.service import Inbound
 from agent.services import Services
 from web.counters import Counter, make_counter
 from web.rooms import INBOX_NAMESPACE, Emit, conversation_room, visitor_room

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from agent.core import calendar
+from agent.core import opening_hours
 from agent.core.errors import NotFound, ValidationError
 from agent.core.events import ConversationUpdated, EventBus
 from agent.core.models import Appointment, AppointmentStatus, Workspace
@@ -69,12 +69,12 @@ class BookingService:
         tz = ZoneInfo(workspace.timezone)
         args = (workspace.hours, tz, workspace.appointment_minutes, booked, now)
         if day is None:
-            return Availability(None, calendar.next_slots(now, count, *args))
-        slots = calendar.slots_on(day, *args)
+            return Availability(None, opening_hours.next_slots(now, count, *args))
+        slots = opening_hours.slots_on(day, *args)
         open_that_day = bool(workspace.hours.get(day.strftime("%a").lower()[:3]))
         if not slots:
             after = datetime.combine(day, datetime.min.time(), tz) + timedelta(days=1)
-            return Availability(day, calendar.next_slots(after, 3, *args), open_that_day)
+            return Availability(day, opening_hours.next_slots(after, 3, *args), open_that_day)
         return Availability(day, slots[:count], open_that_day)
 
     def book(
@@ -120,7 +120,7 @@ class BookingService:
         )
         return BookingResult(True, start, appointment.id)
 
-    def check(self, workspace_id: int, start: datetime) -> calendar.Verdict:
+    def check(self, workspace_id: int, start: datetime) -> opening_hours.Verdict:
         with self._uow() as uow:
             repo = uow.workspace(workspace_id)
             return self._check(repo.workspace(), start, self._booked(repo), self._clock())
@@ -131,9 +131,9 @@ class BookingService:
         start: datetime,
         booked: list[tuple[datetime, datetime]],
         now: datetime,
-    ) -> calendar.Verdict:
+    ) -> opening_hours.Verdict:
         tz = ZoneInfo(workspace.timezone)
-        return calendar.check(
+        return opening_hours.check(
             start.astimezone(tz), workspace.hours, tz, workspace.appointment_minutes, booked, now
         )
 

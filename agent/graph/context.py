@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agent.core.booking import BookingService
+from agent.core.conversations import ConversationService
 from agent.core.knowledge import KnowledgeSearch
 from agent.core.notifications import NotificationService
 from agent.core.ports import Clock, UnitOfWorkFactory
-from agent.core.service import ConversationService
 
 
 @dataclass(frozen=True)

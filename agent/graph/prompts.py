@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from agent.core.calendar import describe_hours, is_open
 from agent.core.models import Contact, Workspace
+from agent.core.opening_hours import describe_hours, is_open
 
 CONTEXT_START = "<frontdesk-context>"
 CONTEXT_END = "</frontdesk-context>"

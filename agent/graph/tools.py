@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 from langchain_core.tools import tool
 from langgraph.prebuilt import ToolRuntime
 
-from agent.core.calendar import describe_hours, is_open, next_opening
 from agent.core.contacts import ContactDetails
 from agent.core.errors import FrontdeskError
+from agent.core.opening_hours import describe_hours, is_open, next_opening
 from agent.core.when import combine, parse_when
 from agent.graph.context import AgentContext
 

@@ -100,6 +100,13 @@ class SqlWorkspaceRepository:
     def members(self) -> Sequence[TeamMember]:
         return self._session.scalars(self._scoped(TeamMember).order_by(TeamMember.id)).all()
 
+    def members_by_id(self, member_ids: Collection[int]) -> dict[int, TeamMember]:
+        """One query for many ids; an id from another workspace is simply absent."""
+        if not member_ids:
+            return {}
+        query = self._scoped(TeamMember).where(TeamMember.id.in_(set(member_ids)))
+        return {m.id: m for m in self._session.scalars(query)}
+
     # contacts
     def contact(self, contact_id: int) -> Contact:
         return self._one(Contact, contact_id)
@@ -244,6 +251,26 @@ class SqlWorkspaceRepository:
             return self._session.scalars(query.order_by(Message.id)).all()
         newest = self._session.scalars(query.order_by(Message.id.desc()).limit(limit)).all()
         return list(reversed(newest))
+
+    def latest_messages(self, conversation_ids: Collection[int]) -> dict[int, Message]:
+        """Each conversation's newest message, in one query (none for an empty one).
+
+        The newest ids come from the (conversation_id, workspace_id, id) index alone; only
+        those messages are read.
+        """
+        if not conversation_ids:
+            return {}
+        newest = (
+            select(func.max(Message.id).label("id"))
+            .where(
+                Message.workspace_id == self.workspace_id,
+                Message.conversation_id.in_(set(conversation_ids)),
+            )
+            .group_by(Message.conversation_id)
+            .subquery("newest")
+        )
+        query = self._scoped(Message).join(newest, Message.id == newest.c.id)
+        return {m.conversation_id: m for m in self._session.scalars(query)}
 
     def reply_to(self, message_id: int) -> Message | None:
         """The AI reply that answered this message: the first in its conversation that

@@ -115,6 +115,9 @@ contact = Table(
     Column("updated_at", UTCDateTime),
     Index("ix_contact_workspace_email", "workspace_id", "email"),
     Index("ix_contact_workspace_phone", "workspace_id", "phone"),
+    # Batch loads by id (the inbox list's page): without statistics, SQLite would rather
+    # scan one of the indexes above for the workspace than look up the ids themselves.
+    Index("ix_contact_workspace_id", "workspace_id", "id"),
 )
 
 conversation = Table(
@@ -137,6 +140,7 @@ conversation = Table(
         "workspace_id", "channel", "provider_thread_id", name="uq_conversation_thread"
     ),
     Index("ix_conversation_workspace_status", "workspace_id", "status", "last_message_at"),
+    Index("ix_conversation_workspace_recent", "workspace_id", "last_message_at", "id"),
 )
 
 message = Table(
@@ -163,7 +167,9 @@ message = Table(
     UniqueConstraint(
         "workspace_id", "channel", "provider_message_id", name="uq_message_provider_id"
     ),
-    Index("ix_message_conversation", "conversation_id", "id"),
+    # Carries workspace_id, which every repository query filters on, so SQLite (no
+    # statistics) picks it over the unique index that merely starts with workspace_id.
+    Index("ix_message_conversation_workspace", "conversation_id", "workspace_id", "id"),
     Index("ix_message_reply_to", "reply_to_id"),
 )
 

@@ -6,8 +6,8 @@ import uuid
 
 import click
 
+from agent.core.conversations import Inbound
 from agent.core.errors import FrontdeskError
-from agent.core.service import Inbound
 from frontdesk.cli.context import CliContext
 
 pass_cli = click.make_pass_decorator(CliContext)

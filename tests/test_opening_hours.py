@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent.core import calendar as cal
+from agent.core import opening_hours
 
 VANCOUVER = ZoneInfo("America/Vancouver")
 LONDON = ZoneInfo("Europe/London")
@@ -28,11 +28,11 @@ def hhmm(slots: list[datetime]) -> list[str]:
 
 
 def slots(day, booked=(), now=NOW, minutes=60, hours=HOURS, tz=VANCOUVER, **kw):
-    return cal.slots_on(day, hours, tz, minutes, list(booked), now, **kw)
+    return opening_hours.slots_on(day, hours, tz, minutes, list(booked), now, **kw)
 
 
 def check(start, booked=(), now=NOW, minutes=60, hours=HOURS, tz=VANCOUVER, **kw):
-    return cal.check(start, hours, tz, minutes, list(booked), now, **kw)
+    return opening_hours.check(start, hours, tz, minutes, list(booked), now, **kw)
 
 
 def test_a_full_free_day_steps_from_opening_to_the_last_slot_that_fits():
@@ -80,7 +80,7 @@ def test_split_ranges_and_a_midnight_close():
 
 
 def test_a_free_slot_is_ok():
-    assert check(van(TUE, 10)) == cal.Verdict(True, None, [])
+    assert check(van(TUE, 10)) == opening_hours.Verdict(True, None, [])
 
 
 def test_a_start_off_the_grid_is_accepted_when_it_fits_and_is_free():
@@ -145,17 +145,17 @@ def test_no_alternatives_when_nothing_is_open_within_two_weeks():
 
 
 def test_next_slots_across_the_weekend():
-    assert cal.next_slots(NOW, 3, HOURS, VANCOUVER, 60, [], NOW) == [
+    assert opening_hours.next_slots(NOW, 3, HOURS, VANCOUVER, 60, [], NOW) == [
         van(MON, 11),
         van(MON, 12),
         van(MON, 13),
     ]
     saturday = van(SAT, 13, 30)
-    found = cal.next_slots(saturday, 2, HOURS, VANCOUVER, 60, [], NOW)
+    found = opening_hours.next_slots(saturday, 2, HOURS, VANCOUVER, 60, [], NOW)
     assert found == [van(MON + timedelta(7), 8), van(MON + timedelta(7), 9)]
     assert found[0].utcoffset() == timedelta(hours=-7)  # after the DST change: PDT
-    assert cal.next_slots(saturday, 0, HOURS, VANCOUVER, 60, [], NOW) == []
-    assert cal.next_slots(saturday, 2, {}, VANCOUVER, 60, [], NOW) == []
+    assert opening_hours.next_slots(saturday, 0, HOURS, VANCOUVER, 60, [], NOW) == []
+    assert opening_hours.next_slots(saturday, 2, {}, VANCOUVER, 60, [], NOW) == []
 
 
 def test_spring_forward_skips_slots_that_do_not_exist():
@@ -197,7 +197,7 @@ def test_sydney_today_is_already_tuesday():
     # NOW is Tuesday 05:00 in Sydney: the first bookable slot there is 08:00 the same day
     assert hhmm(slots(TUE, tz=SYDNEY))[0] == "08:00"
     assert slots(MON, tz=SYDNEY) == []  # Monday is over in Sydney
-    assert cal.next_slots(NOW, 1, HOURS, SYDNEY, 60, [], NOW) == [van(TUE, 8, tz=SYDNEY)]
+    assert opening_hours.next_slots(NOW, 1, HOURS, SYDNEY, 60, [], NOW) == [van(TUE, 8, tz=SYDNEY)]
 
 
 @pytest.mark.parametrize(
@@ -214,19 +214,20 @@ def test_sydney_today_is_already_tuesday():
     ],
 )
 def test_is_open(moment, expected):
-    assert cal.is_open(moment, HOURS, VANCOUVER) is expected
+    assert opening_hours.is_open(moment, HOURS, VANCOUVER) is expected
 
 
 def test_next_opening_over_the_weekend():
-    assert cal.next_opening(van(SAT, 15), HOURS, VANCOUVER) == van(MON + timedelta(7), 8)
-    assert cal.next_opening(van(FRI, 19), HOURS, VANCOUVER) == van(SAT, 9)
-    assert cal.next_opening(van(TUE, 6), HOURS, VANCOUVER) == van(TUE, 8)
-    assert cal.next_opening(van(TUE, 10), HOURS, VANCOUVER) == van(TUE, 10)  # already open
-    assert cal.next_opening(van(TUE, 10), {}, VANCOUVER) is None
+    assert opening_hours.next_opening(van(SAT, 15), HOURS, VANCOUVER) == van(MON + timedelta(7), 8)
+    assert opening_hours.next_opening(van(FRI, 19), HOURS, VANCOUVER) == van(SAT, 9)
+    assert opening_hours.next_opening(van(TUE, 6), HOURS, VANCOUVER) == van(TUE, 8)
+    # already open
+    assert opening_hours.next_opening(van(TUE, 10), HOURS, VANCOUVER) == van(TUE, 10)
+    assert opening_hours.next_opening(van(TUE, 10), {}, VANCOUVER) is None
 
 
 def test_next_opening_inside_a_dst_gap_is_the_first_moment_that_exists():
-    opening = cal.next_opening(van(SUN, 0), {"sun": ["02:00-05:00"]}, VANCOUVER)
+    opening = opening_hours.next_opening(van(SUN, 0), {"sun": ["02:00-05:00"]}, VANCOUVER)
     assert opening == datetime(2026, 3, 8, 10, tzinfo=UTC)  # 03:00 PDT
 
 
@@ -234,7 +235,7 @@ def test_next_opening_inside_a_dst_gap_is_the_first_moment_that_exists():
     ("hours", "words"),
     [
         (HOURS, "Mon\u2013Fri 08:00\u201318:00, Sat 09:00\u201314:00, Sun closed"),
-        ({d: ["09:00-17:00"] for d in cal.DAYS}, "Daily 09:00\u201317:00"),
+        ({d: ["09:00-17:00"] for d in opening_hours.DAYS}, "Daily 09:00\u201317:00"),
         ({}, "Closed every day"),
         (
             {"mon": ["08:00-12:00", "13:00-17:00"], "tue": ["08:00-12:00", "13:00-17:00"]},
@@ -251,7 +252,7 @@ def test_next_opening_inside_a_dst_gap_is_the_first_moment_that_exists():
     ],
 )
 def test_describe_hours_groups_equal_consecutive_days(hours, words):
-    assert cal.describe_hours(hours) == words
+    assert opening_hours.describe_hours(hours) == words
 
 
 @pytest.mark.parametrize(
@@ -260,7 +261,7 @@ def test_describe_hours_groups_equal_consecutive_days(hours, words):
 )
 def test_bad_hours_are_refused(hours):
     with pytest.raises(ValueError):
-        cal.describe_hours(hours)
+        opening_hours.describe_hours(hours)
 
 
 def test_naive_datetimes_and_bad_slot_lengths_are_refused():

@@ -1,0 +1,116 @@
+"""What every part of the conversation service shares: its collaborators and limits, and
+the helpers that write a message into a thread and publish domain events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from agent.core.errors import ValidationError
+from agent.core.events import ConversationUpdated, Event, EventBus, MessageCreated
+from agent.core.models import (
+    AuthorKind,
+    Channel,
+    Conversation,
+    DeliveryStatus,
+    Direction,
+    Message,
+)
+from agent.core.ports import Clock, TurnDispatcher, UnitOfWorkFactory, WorkspaceRepository
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_message_chars: int = 10_000
+
+
+def _channel(value: str) -> str:
+    try:
+        return Channel(value).value
+    except ValueError:
+        choices = ", ".join(c.value for c in Channel)
+        raise ValidationError("channel", f"{value!r} is not a channel ({choices})") from None
+
+
+class ServiceBase:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        events: EventBus,
+        dispatcher: TurnDispatcher | None,
+        clock: Clock,
+        limits: Limits | None = None,
+    ) -> None:
+        self._uow = uow
+        self._events = events
+        self._dispatcher = dispatcher
+        self._clock = clock
+        self._limits = limits or Limits()
+
+    # -- helpers ---------------------------------------------------------------
+
+    def _outbound(
+        self,
+        repo: WorkspaceRepository,
+        conversation: Conversation,
+        body: str,
+        author: AuthorKind,
+        *,
+        member_id: int | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> Message:
+        now = self._clock()
+        message = Message(
+            workspace_id=conversation.workspace_id,
+            conversation_id=conversation.id,
+            direction=Direction.OUTBOUND,
+            author_kind=author,
+            author_member_id=member_id,
+            body=body,
+            channel=conversation.channel,
+            delivery_status=DeliveryStatus.QUEUED,
+            meta=meta or {},
+            created_at=now,
+        )
+        repo.add(message)
+        repo.flush()
+        conversation.last_message_at = now
+        conversation.updated_at = now
+        return message
+
+    def _activity(
+        self,
+        repo: WorkspaceRepository,
+        conversation: Conversation,
+        text: str,
+        member_id: int | None = None,
+    ) -> MessageCreated:
+        """An internal note in the thread ("Dana took over"); never sent to the customer."""
+        message = Message(
+            workspace_id=conversation.workspace_id,
+            conversation_id=conversation.id,
+            direction=Direction.INTERNAL,
+            author_kind=AuthorKind.SYSTEM,
+            author_member_id=member_id,
+            body=text,
+            channel=conversation.channel,
+            delivery_status=DeliveryStatus.SENT,
+            created_at=self._clock(),
+        )
+        repo.add(message)
+        repo.flush()
+        return self._created(message)
+
+    @staticmethod
+    def _created(message: Message) -> MessageCreated:
+        return MessageCreated(
+            message.workspace_id, message.conversation_id, message.id, str(message.author_kind)
+        )
+
+    @staticmethod
+    def _updated(conversation: Conversation, **changes: Any) -> ConversationUpdated:
+        return ConversationUpdated(conversation.workspace_id, conversation.id, changes)
+
+    def _publish(self, events: list[Event]) -> None:
+        for event in events:
+            self._events.publish(event)

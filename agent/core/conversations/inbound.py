@@ -1,0 +1,161 @@
+"""Receiving: a visitor's message is stored first, idempotently, then routed to the AI.
+
+Inbound messages are idempotent on the provider's message id, so a retried webhook never
+duplicates; a message reaches the AI only while its conversation is open and in AI mode,
+and a new inbound message reopens a closed conversation (and gives it back to the AI).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.core import validation
+from agent.core.contacts import ContactDetails
+from agent.core.conversations.base import _channel
+from agent.core.conversations.contacts import ContactsMixin
+from agent.core.errors import Conflict
+from agent.core.events import Event, MessageCreated
+from agent.core.models import (
+    AuthorKind,
+    Channel,
+    Conversation,
+    ConversationStatus,
+    DeliveryStatus,
+    Direction,
+    Message,
+    Mode,
+)
+from agent.core.ports import WorkspaceRepository
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One message from a visitor or customer, in the shape every channel produces."""
+
+    channel: str
+    body: str
+    thread_id: str | None = None  # the provider's handle for the thread (visitor id, sender...)
+    provider_message_id: str | None = None
+    conversation_id: int | None = None  # when the channel already knows it
+    sender: ContactDetails = field(default_factory=ContactDetails)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Received:
+    message: Message
+    conversation: Conversation
+    duplicate: bool
+    routed_to_ai: bool
+
+
+class InboundMixin(ContactsMixin):
+    # -- inbound ---------------------------------------------------------------
+
+    def receive(self, workspace_id: int, inbound: Inbound) -> Received:
+        channel = _channel(inbound.channel)
+        body = validation.message_body(inbound.body, self._limits.max_message_chars)
+        try:
+            received, events = self._store_inbound(workspace_id, channel, body, inbound)
+        except Conflict:
+            # A concurrent delivery of the same provider message won the race.
+            received, events = self._store_inbound(workspace_id, channel, body, inbound)
+        self._publish(events)
+        if received.routed_to_ai:
+            self._dispatch(received)
+        return received
+
+    def _store_inbound(
+        self, workspace_id: int, channel: str, body: str, inbound: Inbound
+    ) -> tuple[Received, list[Event]]:
+        now = self._clock()
+        with self._uow() as uow:
+            repo = uow.workspace(workspace_id)
+            if inbound.provider_message_id:
+                existing = repo.message_by_provider_id(channel, inbound.provider_message_id)
+                if existing is not None:
+                    conversation = repo.conversation(existing.conversation_id)
+                    routed = self._awaits_ai(repo, conversation, existing)
+                    return Received(existing, conversation, True, routed), []
+
+            conversation, events = self._conversation_for(repo, channel, inbound, now)
+            if conversation.status == ConversationStatus.CLOSED:
+                conversation.status = ConversationStatus.OPEN
+                conversation.closed_at = None
+                conversation.mode = Mode.AI
+                events.append(self._updated(conversation, status="open", mode="ai"))
+            message = Message(
+                workspace_id=workspace_id,
+                conversation_id=conversation.id,
+                direction=Direction.INBOUND,
+                author_kind=AuthorKind.CONTACT,
+                body=body,
+                channel=channel,
+                provider_message_id=inbound.provider_message_id,
+                delivery_status=DeliveryStatus.RECEIVED,
+                meta=dict(inbound.meta),
+                created_at=now,
+            )
+            repo.add(message)
+            conversation.last_message_at = now
+            conversation.updated_at = now
+            uow.commit()
+        events.append(
+            MessageCreated(workspace_id, conversation.id, message.id, AuthorKind.CONTACT.value)
+        )
+        routed = conversation.status == ConversationStatus.OPEN and conversation.mode == Mode.AI
+        return Received(message, conversation, False, routed), events
+
+    def _conversation_for(
+        self, repo: WorkspaceRepository, channel: str, inbound: Inbound, now: Any
+    ) -> tuple[Conversation, list[Event]]:
+        if inbound.conversation_id is not None:
+            return repo.conversation(inbound.conversation_id, for_update=True), []
+        if inbound.thread_id:
+            found = repo.conversation_by_thread(channel, inbound.thread_id)
+            if found is not None:
+                return found, []
+        country = repo.workspace().country
+        details = inbound.sender.normalised(country)
+        contact = self._find_or_create_contact(repo, details, channel, now)
+        conversation = Conversation(
+            workspace_id=repo.workspace_id,
+            contact_id=contact.id,
+            channel=channel,
+            provider_thread_id=inbound.thread_id,
+            created_at=now,
+            updated_at=now,
+        )
+        repo.add(conversation)
+        repo.flush()
+        events: list[Event] = [self._updated(conversation, created=True)]
+        welcome = str(repo.workspace().widget.get("initial_message") or "").strip()
+        if channel == Channel.WEBCHAT and welcome:
+            # The welcome the widget showed is the first message of the transcript.
+            message = self._outbound(
+                repo, conversation, welcome, AuthorKind.AI, meta={"welcome": True}
+            )
+            message.delivery_status = DeliveryStatus.SENT
+            events.append(self._created(message))
+        return conversation, events
+
+    @staticmethod
+    def _awaits_ai(repo: WorkspaceRepository, conversation: Conversation, message: Message) -> bool:
+        """A redelivered message is routed again only if the AI never answered it."""
+        return (
+            conversation.status == ConversationStatus.OPEN
+            and conversation.mode == Mode.AI
+            and repo.reply_to(message.id) is None
+        )
+
+    def _dispatch(self, received: Received) -> None:
+        if self._dispatcher is None:
+            log.debug("no AI receptionist configured; message %s waits", received.message.id)
+            return
+        self._dispatcher.dispatch(
+            received.conversation.workspace_id, received.conversation.id, received.message.id
+        )

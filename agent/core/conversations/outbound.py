@@ -1,0 +1,136 @@
+"""Sending: a staff reply (which takes the conversation over), a conversation staff start
+themselves, and the AI's answer (dropped if a human took over while it was thinking)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.core import validation
+from agent.core.contacts import ContactDetails
+from agent.core.conversations.base import _channel
+from agent.core.conversations.contacts import ContactsMixin
+from agent.core.conversations.handover import HandoverMixin
+from agent.core.errors import ValidationError
+from agent.core.models import (
+    AuthorKind,
+    Channel,
+    Conversation,
+    ConversationStatus,
+    Message,
+    Mode,
+)
+
+# Which contact detail addresses a person on a channel we start from the inbox.
+_OUTBOUND_ADDRESS = {
+    Channel.EMAIL: "email",
+    Channel.SMS: "phone",
+    Channel.WHATSAPP: "phone",
+    Channel.PHONE: "phone",
+}
+
+
+class OutboundMixin(HandoverMixin, ContactsMixin):
+    # -- staff actions ---------------------------------------------------------
+
+    def reply(self, workspace_id: int, conversation_id: int, member_id: int, body: str) -> Message:
+        """A staff message; replying takes the conversation over from the AI."""
+        body = validation.message_body(body, self._limits.max_message_chars)
+        with self._uow() as uow:
+            repo = uow.workspace(workspace_id)
+            member = repo.member(member_id)
+            conversation = repo.conversation(conversation_id, for_update=True)
+            events = []
+            if conversation.status == ConversationStatus.CLOSED:
+                events += self._set_status(repo, conversation, ConversationStatus.OPEN, member.name)
+            if conversation.mode == Mode.AI or conversation.assignee_id is None:
+                events += self._take_over(repo, conversation, member.id, member.name)
+            message = self._outbound(
+                repo, conversation, body, AuthorKind.STAFF, member_id=member.id
+            )
+            uow.commit()
+        self._publish([*events, self._created(message)])
+        return message
+
+    def start_conversation(
+        self,
+        workspace_id: int,
+        member_id: int,
+        channel: str,
+        body: str,
+        *,
+        contact_id: int | None = None,
+        new_contact: ContactDetails | None = None,
+    ) -> Conversation:
+        """Staff reach out first, to an existing contact or a new one."""
+        channel = _channel(channel)
+        body = validation.message_body(body, self._limits.max_message_chars)
+        address_field = _OUTBOUND_ADDRESS.get(Channel(channel))
+        if address_field is None:
+            raise ValidationError(
+                "channel", f"{channel} conversations can only be started by the customer"
+            )
+        if (contact_id is None) == (new_contact is None):
+            raise ValidationError("contact", "choose an existing contact or enter a new one")
+        now = self._clock()
+        with self._uow() as uow:
+            repo = uow.workspace(workspace_id)
+            member = repo.member(member_id)
+            if contact_id is not None:
+                contact = repo.contact(contact_id)
+            else:
+                details = new_contact.normalised(repo.workspace().country)
+                contact = self._find_or_create_contact(repo, details, channel, now)
+            address = getattr(contact, address_field)
+            if not address:
+                raise ValidationError(
+                    address_field, f"{contact.display_name} has no {address_field} for {channel}"
+                )
+            conversation = Conversation(
+                workspace_id=workspace_id,
+                contact_id=contact.id,
+                channel=channel,
+                mode=Mode.HUMAN,
+                assignee_id=member.id,
+                created_at=now,
+                updated_at=now,
+            )
+            repo.add(conversation)
+            repo.flush()
+            message = self._outbound(
+                repo, conversation, body, AuthorKind.STAFF, member_id=member.id
+            )
+            uow.commit()
+        self._publish([self._updated(conversation, created=True), self._created(message)])
+        return conversation
+
+    # -- the AI's side ---------------------------------------------------------
+
+    def post_ai_reply(
+        self,
+        workspace_id: int,
+        conversation_id: int,
+        body: str,
+        *,
+        in_reply_to: int | None = None,
+        meta: dict[str, Any] | None = None,
+        after_handoff: bool = False,
+    ) -> Message | None:
+        """Store the AI's answer, unless a human took over while it was thinking.
+
+        ``after_handoff``: the AI itself just handed over, and this reply tells the visitor
+        so; it is the one message allowed once the conversation is in human mode.
+        """
+        body = (body or "").strip()
+        if not body:
+            raise ValidationError("body", "the AI produced an empty reply")
+        with self._uow() as uow:
+            repo = uow.workspace(workspace_id)
+            conversation = repo.conversation(conversation_id, for_update=True)
+            human = conversation.mode != Mode.AI and not after_handoff
+            if human or conversation.status != ConversationStatus.OPEN:
+                return None
+            message = self._outbound(repo, conversation, body, AuthorKind.AI, meta=meta)
+            message.reply_to_id = in_reply_to
+            uow.commit()
+        self._publish([self._created(message)])
+        return message
