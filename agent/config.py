@@ -31,10 +31,15 @@ _ENV = {
     "max_message_chars": "FRONTDESK_MAX_MESSAGE_CHARS",
     "max_upload_mb": "FRONTDESK_MAX_UPLOAD_MB",
     "allow_private_urls": "FRONTDESK_ALLOW_PRIVATE_URLS",
+    "trusted_proxies": "FRONTDESK_TRUSTED_PROXIES",
     "log_level": "FRONTDESK_LOG_LEVEL",
     "smtp_url": "FRONTDESK_SMTP_URL",
     "mail_from": "FRONTDESK_MAIL_FROM",
 }
+
+
+# whole-number settings with bounds: name -> (lowest, highest)
+_RANGES = {"trusted_proxies": (0, 10)}
 
 
 def default_data_dir() -> Path:
@@ -57,6 +62,9 @@ class Settings:
     max_message_chars: int = 10_000
     max_upload_mb: int = 100
     allow_private_urls: bool = False  # only tests crawling 127.0.0.1 turn this on
+    # Reverse proxies in front of frontdesk whose X-Forwarded-For/-Proto/-Host are believed
+    # (0: none, the connection's address is the client's). Never more than really exist.
+    trusted_proxies: int = 0
     log_level: str = "INFO"
     smtp_url: str = ""  # empty: notifications are logged in the inbox but not emailed
     mail_from: str = "frontdesk@localhost"
@@ -88,6 +96,9 @@ class Settings:
         for name, value in values.items():
             kind = known[name].type
             typed[name] = _coerce(name, value, kind)
+        for name, (low, high) in _RANGES.items():
+            if name in typed and not low <= typed[name] <= high:
+                raise ValidationError(name, f"{typed[name]!r} is not between {low} and {high}")
         typed.setdefault("data_dir", default_data_dir())
         typed["data_dir"] = Path(typed["data_dir"]).expanduser().resolve()
         return cls(**typed)

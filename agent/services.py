@@ -30,6 +30,7 @@ class Services(Protocol):
     redis_url: str  # REDIS_URL or the embedded server's socket; "" when there is none
     clock: Clock
     events: EventBus
+    worker_queues: tuple[str, ...]  # the queues workers must serve, most urgent first
 
     @property
     def engine(self) -> Engine: ...

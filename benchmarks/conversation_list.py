@@ -35,7 +35,7 @@ from sqlalchemy.engine import make_url
 import inbox.conversations
 from agent.config import Settings
 from agent.core.models import Conversation
-from agent.core.ports import WorkspaceRepository
+from agent.core.ports import WorkspaceScope
 from agent.core.workspaces import NewMember
 from agent.storage import tables
 from frontdesk.web import create_app
@@ -68,7 +68,7 @@ def populate(container: Container, conversations: int) -> int:
         for n in range(3)
     ]
     with container.uow() as uow:
-        admin_id = uow.workspace(workspace.id).member_by_email(admin.email).id
+        admin_id = uow.workspace(workspace.id).team.by_email(admin.email).id
     ws, engine = workspace.id, container.engine
     start = datetime(2026, 1, 1, tzinfo=UTC)
     contact_ids = _rows(
@@ -151,18 +151,18 @@ def populate(container: Container, conversations: int) -> int:
 
 
 def per_row_summaries(
-    repo: WorkspaceRepository, member_id: int, conversations: Sequence[Conversation]
+    repo: WorkspaceScope, member_id: int, conversations: Sequence[Conversation]
 ) -> list[dict[str, Any]]:
     """The baseline: the old list assembly, a contact and a newest-message query per row."""
-    unread = repo.unread_counts(member_id, [c.id for c in conversations])
-    members = {m.id: m for m in repo.members()}
+    unread = repo.conversations.unread_counts(member_id, [c.id for c in conversations])
+    members = {m.id: m for m in repo.team.all()}
     rows = []
     for conversation in conversations:
-        last = repo.messages(conversation.id, limit=1)
+        last = repo.messages.for_conversation(conversation.id, limit=1)
         rows.append(
             conversation_json(
                 conversation,
-                repo.contact(conversation.contact_id),
+                repo.contacts.get(conversation.contact_id),
                 last[-1] if last else None,
                 assignee=members.get(conversation.assignee_id),
                 unread=unread.get(conversation.id, 0),

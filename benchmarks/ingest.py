@@ -164,7 +164,7 @@ def ingest_site(tmp: Path, base_url: str, pages: int) -> dict[str, float]:
     again_s = time.perf_counter() - start
     assert first is not None and again is not None
     with container.uow() as uow:
-        src = uow.workspace(workspace.id).knowledge_source(source.id)
+        src = uow.workspace(workspace.id).knowledge.get(source.id)
     return {
         "pages": len(first.documents_added),
         "chunks": first.chunks_added,

@@ -166,8 +166,8 @@ def in_process(data_dir: Path, visitors: int, messages: int) -> float:
         send(client, "Hello")
     with container.uow() as uow:
         repo = uow.workspace(workspace.id)
-        member_id = repo.members()[0].id
-        conversation_ids = [c.id for c in repo.search_conversations(limit=visitors)]
+        member_id = repo.team.all()[0].id
+        conversation_ids = [c.id for c in repo.conversations.search(limit=visitors)]
     for conversation_id in conversation_ids:
         container.conversations.take_over(workspace.id, conversation_id, member_id)
     began = time.perf_counter()
@@ -186,7 +186,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> None:
     admin = NewMember(name="Bench Staff", email=EMAIL, password=PASSWORD, role="admin")
     workspace = container.workspaces.create({"name": "Bench Co", "country": "US"}, admin)
     with container.uow() as uow:
-        member = uow.workspace(workspace.id).members()[0]
+        member = uow.workspace(workspace.id).team.all()[0]
 
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -221,7 +221,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> None:
         with container.uow() as uow:
             repo = uow.workspace(workspace.id)
             conversation_ids = [
-                repo.conversation_by_thread("webchat", visitor_id).id for _, visitor_id in visitors
+                repo.conversations.by_thread("webchat", visitor_id).id for _, visitor_id in visitors
             ]
         for conversation_id in conversation_ids:
             container.conversations.take_over(workspace.id, conversation_id, member.id)

@@ -37,7 +37,7 @@ def bench_service(data_dir: Path, messages: int, conversations: int) -> list[flo
     admin = NewMember(name="Bench", email="bench@bench.example", password="throughput passphrase")
     workspace = container.workspaces.create({"name": "Bench Co", "country": "US"}, admin)
     with container.uow() as uow:
-        member = uow.workspace(workspace.id).members()[0]
+        member = uow.workspace(workspace.id).team.all()[0]
     svc = container.conversations
     # Open the conversations and have staff take them over: human mode, no AI turns.
     for n in range(conversations):

@@ -51,7 +51,13 @@ def build_report(
         "ingest_s": round(result.ingest_s, 2),
         "usage": result.usage.as_report() if result.usage is not None else None,
         "cases": [
-            {"id": c.id, "passed": c.passed, "runs": c.runs, "failures": c.failures}
+            {
+                "id": c.id,
+                "passed": c.passed,
+                "runs": c.runs,
+                "failures": c.failures,
+                "turns": c.turns,  # per visitor turn: model tools, graph retrieval, sources
+            }
             for c in result.cases
         ],
     }

@@ -5,11 +5,14 @@ served on 127.0.0.1 and crawled; the clock is frozen at the suite's ``now``. Eac
 is a fresh web-chat conversation played turn by turn through ``ConversationService``
 exactly as a visitor's messages are (the agent runs inline instead of on a worker).
 Appointments a case books are cancelled after it, so cases do not see each other's.
+An exception while a case plays (a model that fails) ends that case with an "error"
+failure; the other cases still run.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import shutil
 import tempfile
 import threading
@@ -29,9 +32,10 @@ from agent.core.conversations import Inbound
 from agent.core.models import AppointmentStatus, AuthorKind
 from agent.core.workspaces import NewMember
 from agent.services import Services
-from evals.scorers import FinalObservation, TurnObservation, check_final, check_turn
+from evals.scorers import Failure, FinalObservation, TurnObservation, check_final, check_turn
 from evals.spec import (
     Case,
+    Expect,
     FileSource,
     QASource,
     ReleaseTurn,
@@ -47,6 +51,7 @@ from ingestion.jobs import DeferredIngestQueue
 from ingestion.pipeline import Ingestor
 
 Progress = Callable[[str], None]
+log = logging.getLogger(__name__)
 
 
 class EvalServices(Services, Protocol):
@@ -70,6 +75,8 @@ class CaseResult:
     passed: bool = True
     runs: int = 0
     failures: list[dict[str, Any]] = field(default_factory=list)
+    # What each visitor turn did: {"run", "turn", "tools", "retrieved", "sources"}.
+    turns: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -206,44 +213,58 @@ class SuiteRunner:
         service = container.conversations
         thread = f"eval-{case.id}-{run}-{uuid.uuid4().hex[:6]}"
         with container.uow() as uow:
-            staff_id = uow.workspace(ws).members()[0].id
+            staff_id = uow.workspace(ws).team.all()[0].id
         conversation_id: int | None = None
         latencies: list[float] = []
         checked = met = 0
-        for number, turn in enumerate(case.turns, 1):
-            if isinstance(turn, UserTurn):
-                started = time.perf_counter()
-                received = service.receive(
-                    ws,
-                    Inbound(
-                        channel=case.channel,
-                        body=turn.text,
-                        thread_id=thread,
-                        provider_message_id=f"{thread}-{number}",
-                    ),
-                )
-                latencies.append((time.perf_counter() - started) * 1000)
-                conversation_id = received.conversation.id
-                observation = self._observe(container, ws, received.message.id)
-                if turn.expect is not None:
-                    failures = check_turn(
-                        turn.expect, observation, knowledge_text=knowledge_text, user_text=turn.text
+        number: int | str = 0
+        try:
+            for number, turn in enumerate(case.turns, 1):
+                if isinstance(turn, UserTurn):
+                    started = time.perf_counter()
+                    received = service.receive(
+                        ws,
+                        Inbound(
+                            channel=case.channel,
+                            body=turn.text,
+                            thread_id=thread,
+                            provider_message_id=f"{thread}-{number}",
+                        ),
                     )
-                    if turn.expect.sources is not None:
-                        checked += 1
-                        met += not any(f.check == "sources" for f in failures)
-                    self._record(result, number, failures)
-            elif conversation_id is None:
-                raise RuntimeError(f"case {case.id}: a staff turn needs a visitor message first")
-            elif isinstance(turn, StaffTurn):
-                service.reply(ws, conversation_id, staff_id, turn.text)
-            elif isinstance(turn, ReleaseTurn):
-                service.release(ws, conversation_id, staff_id)
-        if case.final is not None and conversation_id is not None:
-            final = self._final(container, ws, conversation_id)
-            self._record(result, "final", check_final(case.final, final))
-        if conversation_id is not None:
-            self._cancel_appointments(container, ws, conversation_id)
+                    latencies.append((time.perf_counter() - started) * 1000)
+                    conversation_id = received.conversation.id
+                    observation = self._observe(container, ws, received.message.id)
+                    result.turns.append(_turn_report(run, number, observation))
+                    if turn.expect is not None or observation.fallback:
+                        failures = check_turn(
+                            turn.expect or Expect(),
+                            observation,
+                            knowledge_text=knowledge_text,
+                            user_text=turn.text,
+                        )
+                        if turn.expect is not None and turn.expect.sources is not None:
+                            checked += 1
+                            met += not any(f.check == "sources" for f in failures)
+                        self._record(result, number, failures)
+                elif conversation_id is None:
+                    raise RuntimeError(
+                        f"case {case.id}: a staff turn needs a visitor message first"
+                    )
+                elif isinstance(turn, StaffTurn):
+                    service.reply(ws, conversation_id, staff_id, turn.text)
+                elif isinstance(turn, ReleaseTurn):
+                    service.release(ws, conversation_id, staff_id)
+            number = "final"
+            if case.final is not None and conversation_id is not None:
+                final = self._final(container, ws, conversation_id)
+                self._record(result, "final", check_final(case.final, final))
+        except Exception as exc:  # a failing case (a model error) must not end the run
+            log.warning("eval case %s failed at turn %s", case.id, number, exc_info=True)
+            error = Failure("error", None, f"{type(exc).__name__}: {exc}", "raised while playing")
+            self._record(result, number, [error])
+        finally:
+            if conversation_id is not None:
+                self._cancel_appointments(container, ws, conversation_id)
         return latencies, checked, met
 
     @staticmethod
@@ -264,32 +285,34 @@ class SuiteRunner:
     def _observe(container: EvalServices, ws: int, message_id: int) -> TurnObservation:
         with container.uow() as uow:
             repo = uow.workspace(ws)
-            reply = repo.reply_to(message_id)
-            conversation = repo.conversation(repo.message(message_id).conversation_id)
+            reply = repo.messages.reply_to(message_id)
+            conversation = repo.conversations.get(repo.messages.get(message_id).conversation_id)
         if reply is None or reply.author_kind != AuthorKind.AI:
             return TurnObservation(reply=None, mode=str(conversation.mode))
         calls = reply.meta.get("tool_calls", [])
         return TurnObservation(
             reply=reply.body,
-            tools=[c["name"] for c in calls],
+            tools=[c["name"] for c in calls if not c.get("auto")],  # the model's own calls
             citations=list(reply.meta.get("citations", [])),
             mode=str(conversation.mode),
+            retrieved=any(c.get("auto") and c["name"] == "search_knowledge" for c in calls),
+            fallback=bool(reply.meta.get("fallback")),
         )
 
     def _final(self, container: EvalServices, ws: int, conversation_id: int) -> FinalObservation:
         tz = self.suite.tz
         with container.uow() as uow:
             repo = uow.workspace(ws)
-            conversation = repo.conversation(conversation_id)
-            contact = repo.contact(conversation.contact_id)
+            conversation = repo.conversations.get(conversation_id)
+            contact = repo.contacts.get(conversation.contact_id)
             appointments = [
                 a.start.astimezone(tz).replace(tzinfo=None)
-                for a in repo.appointments(conversation_id=conversation_id)
+                for a in repo.appointments.list(conversation_id=conversation_id)
                 if a.status == AppointmentStatus.BOOKED
             ]
             leads = sum(
                 1
-                for n in repo.notifications()
+                for n in repo.notifications.all()
                 if n.kind == "new_lead" and n.conversation_id == conversation_id
             )
         fields = ("first_name", "last_name", "email", "phone", "address")
@@ -302,9 +325,19 @@ class SuiteRunner:
     @staticmethod
     def _cancel_appointments(container: EvalServices, ws: int, conversation_id: int) -> None:
         with container.uow() as uow:
-            for appointment in uow.workspace(ws).appointments(conversation_id=conversation_id):
+            for appointment in uow.workspace(ws).appointments.list(conversation_id=conversation_id):
                 appointment.status = AppointmentStatus.CANCELLED
             uow.commit()
+
+
+def _turn_report(run: int, number: int, obs: TurnObservation) -> dict[str, Any]:
+    return {
+        "run": run + 1,
+        "turn": number,
+        "tools": list(obs.tools),
+        "retrieved": obs.retrieved,  # the graph's own search, apart from the model's tools
+        "sources": [c.get("uri") or c.get("source") for c in obs.citations],
+    }
 
 
 @contextmanager

@@ -5,11 +5,17 @@ suite author can read exactly what each expectation means (evals/README.md says 
 
 * text is compared after NFKC, casefold, curly quotes made straight and whitespace runs
   collapsed; a silent turn's reply is "";
-* any / all / none: substring checks on the reply;
-* tools: every listed tool was called this turn; no_tools: none of them was;
-* sources: some citation's uri (query and fragment dropped; ".../" also ends in
-  "index.html"), its URL path, its source, or the source's file name ends with one of the
-  strings (compared percent-decoded and case-insensitively);
+* any / all / none: substring checks on the reply; an expected string that starts (ends)
+  with a digit matches only where the reply has no further digit before (after) it, so
+  "9" is not found in "250-555-0199" nor "$50" in "$500";
+* tools: every listed tool was called by the model this turn (the graph's own retrieval
+  before the model is not a call); no_tools: none of them was;
+* an error fallback reply (the agent failed) is an "error" failure of the turn, and
+  neither an answer nor an abstention;
+* sources: some citation (a passage the reply quoted or cited, not merely one retrieved)
+  has a uri (query and fragment dropped; ".../" also ends in "index.html"), URL path,
+  source, or source file name that ends with one of the strings (compared percent-decoded
+  and case-insensitively);
 * language: lingua (model shipped in the wheel) restricted to suite.LANGUAGES, run on the
   reply minus URLs, e-mail addresses and numbers; no letters left means no language;
 * mode: equal; silent: true means no reply or a blank one, false a non-blank reply;
@@ -101,9 +107,11 @@ class Failure:
 @dataclass(frozen=True)
 class TurnObservation:
     reply: str | None  # None when the agent sent nothing
-    tools: list[str] = field(default_factory=list)
+    tools: list[str] = field(default_factory=list)  # called by the model, in order
     citations: list[dict] = field(default_factory=list)  # each {"source": ..., "uri": ...}
     mode: str = "ai"
+    retrieved: bool = False  # the graph searched the knowledge before the model ran
+    fallback: bool = False  # the reply is the agent's error fallback, not the model's
 
 
 @dataclass(frozen=True)
@@ -131,11 +139,13 @@ def check_turn(
     reply = obs.reply or ""
     text = normalize(reply)
     out: list[Failure] = []
-    if expect.any is not None and not any(normalize(s) in text for s in expect.any):
+    if obs.fallback:
+        out.append(Failure("error", None, reply, "the agent failed and sent its fallback reply"))
+    if expect.any is not None and not any(contains(text, s) for s in expect.any):
         out.append(Failure("any", expect.any, reply))
-    if expect.all is not None and (missing := [s for s in expect.all if normalize(s) not in text]):
+    if expect.all is not None and (missing := [s for s in expect.all if not contains(text, s)]):
         out.append(Failure("all", expect.all, reply, f"missing: {', '.join(missing)}"))
-    if expect.none is not None and (found := [s for s in expect.none if normalize(s) in text]):
+    if expect.none is not None and (found := [s for s in expect.none if contains(text, s)]):
         out.append(Failure("none", expect.none, reply, f"found: {', '.join(found)}"))
     if expect.tools is not None and (missing := [t for t in expect.tools if t not in obs.tools]):
         out.append(Failure("tools", expect.tools, list(obs.tools), f"not called: {missing}"))
@@ -151,10 +161,29 @@ def check_turn(
     if expect.silent is not None and (not text) != expect.silent:
         out.append(Failure("silent", expect.silent, obs.reply))
     if expect.abstain is not None:
-        why = abstain_problem(reply, expect.abstain, knowledge_text + "\n" + user_text)
+        why = (
+            "the error fallback is neither an answer nor an abstention"
+            if obs.fallback
+            else abstain_problem(reply, expect.abstain, knowledge_text + "\n" + user_text)
+        )
         if why:
             out.append(Failure("abstain", expect.abstain, reply, why))
     return out
+
+
+def contains(text: str, expected: str) -> bool:
+    """``expected`` occurs in the normalized ``text``; when it starts (ends) with a digit,
+    only where no further digit comes right before (after) it."""
+    want = normalize(expected)
+    start = text.find(want)
+    while start >= 0:
+        end = start + len(want)
+        digit_before = want[:1].isdigit() and start > 0 and text[start - 1].isdigit()
+        digit_after = want[-1:].isdigit() and end < len(text) and text[end].isdigit()
+        if not (digit_before or digit_after):
+            return True
+        start = text.find(want, start + 1)
+    return False
 
 
 def sources_met(wanted: list[str], citations: list[dict]) -> bool:

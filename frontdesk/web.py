@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
-import socketio as socketio_pkg
 from flask import Flask, jsonify, render_template, request
 from flask_socketio import SocketIO
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from agent.core.errors import FrontdeskError, NotFound
+from agent.core.events import Event, MemberAccessChanged
 from agent.services import Services
 from inbox import appointments, auth, contacts, conversations, health, realtime, team
 from inbox import settings as settings_pages
@@ -87,13 +88,15 @@ def create_app(
     ]
     _error_pages(app)
     # Events emitted by workers reach browsers through the Redis message queue.
-    manager = (
-        socketio_pkg.RedisManager(container.redis_url, channel=SOCKETIO_CHANNEL)
-        if container.redis_url
-        else None
-    )
+    manager = rooms.client_manager(container.redis_url, SOCKETIO_CHANNEL)
     socketio = SocketIO(app, async_mode="threading", client_manager=manager)
     realtime.register_handlers(socketio, container.uow)
+
+    def access_changed(event: Event) -> None:  # removed, new role, signed out
+        assert isinstance(event, MemberAccessChanged)
+        rooms.end_member_sockets(socketio, event.member_id)
+
+    container.events.subscribe(MemberAccessChanged, access_changed)
     staff_emit = rooms.socketio_emitter(socketio, rooms.INBOX_NAMESPACE)
     realtime.StaffBroadcaster(container.uow, staff_emit).attach(container.events)
     limiter = widget_realtime.message_limiter(
@@ -102,6 +105,12 @@ def create_app(
     widget_realtime.register_handlers(socketio, container, limiter)
     widget_emit = rooms.socketio_emitter(socketio, rooms.WIDGET_NAMESPACE)
     widget_realtime.WidgetBroadcaster(container.uow, widget_emit).attach(container.events)
+    if settings.trusted_proxies:
+        # Outermost, around the Socket.IO middleware too, so the sign-in throttle and the
+        # widget's limits count each client's address, not the proxy's.
+        hops = settings.trusted_proxies
+        fixed = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = fixed  # type: ignore[method-assign]
     return app, socketio
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 
 import redis
 from langchain_core.language_models import BaseChatModel
@@ -20,6 +20,7 @@ from agent.core.events import Event, EventBus, LeadCaptured, ProfileChanged
 from agent.core.knowledge import IngestQueue, KnowledgeService
 from agent.core.notifications import NotificationService
 from agent.core.ports import Clock, Responder, TurnDispatcher
+from agent.core.redelivery import TurnSweeper
 from agent.core.turns import TurnRunner
 from agent.core.workspaces import WorkspaceService
 from agent.graph.context import AgentContext
@@ -37,6 +38,7 @@ from agent.storage.database import make_engine, make_session_factory
 from agent.storage.repositories import SqlUnitOfWorkFactory
 from ingestion.chroma import ChromaConnection
 from ingestion.embed import shared_embedder
+from ingestion.fetch import unsafe_address
 from ingestion.index import ChromaIndex
 from ingestion.jobs import INGEST_QUEUE, DeferredIngestQueue, RqIngestQueue
 from ingestion.pipeline import IngestOptions, Ingestor
@@ -60,6 +62,7 @@ class Container:
     dispatcher_override: TurnDispatcher | None = None
     ingest_queue_override: IngestQueue | None = None
     events: EventBus = field(default_factory=EventBus)
+    worker_queues: tuple[str, ...] = WORKER_QUEUES
 
     def __post_init__(self) -> None:
         self.events.subscribe(ProfileChanged, self._profile_changed)
@@ -124,7 +127,8 @@ class Container:
 
     @cached_property
     def knowledge(self) -> KnowledgeService:
-        return KnowledgeService(self.uow, self.clock, self.ingest_queue)
+        url_check = partial(unsafe_address, allow_private=self.settings.allow_private_urls)
+        return KnowledgeService(self.uow, self.clock, self.ingest_queue, url_check=url_check)
 
     @cached_property
     def index(self) -> ChromaIndex:
@@ -140,12 +144,17 @@ class Container:
             allow_private_urls=self.settings.allow_private_urls,
             max_upload_bytes=self.settings.max_upload_mb * 1024 * 1024,
         )
-        locks = RedisLocks(self.redis, ttl=3600, wait=3600) if self.redis_url else None
+        locks = RedisLocks(self.redis, ttl=60, wait=3600) if self.redis_url else None
         return Ingestor(self.uow, self.index, self.clock, options, locks=locks, events=self.events)
 
     @cached_property
     def turns(self) -> TurnRunner:
         return TurnRunner(self.uow, self.turn_locks, self.responder)
+
+    @cached_property
+    def sweeper(self) -> TurnSweeper:
+        """Dispatches again the turns a dead worker lost (see agent.core.redelivery)."""
+        return TurnSweeper(self.uow, self.dispatcher, self.turn_locks, self.clock)
 
     @cached_property
     def turn_locks(self) -> RedisLocks | LocalLocks:

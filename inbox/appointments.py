@@ -76,8 +76,8 @@ def index():  # type: ignore[no-untyped-def]
     with container().uow() as uow:
         repo = uow.workspace(staff.workspace_id)
         timezone = repo.workspace().timezone
-        found = repo.appointments_around(now, past=past, limit=LIMIT)
-        contacts = repo.contacts_by_id({a.contact_id for a in found if a.contact_id})
+        found = repo.appointments.around(now, past=past, limit=LIMIT)
+        contacts = repo.contacts.by_ids({a.contact_id for a in found if a.contact_id})
     rows = appointment_rows(found, contacts, ZoneInfo(timezone), now)
     return render_template(
         "appointments/index.html",
@@ -94,8 +94,8 @@ def cancel(appointment_id: int):  # type: ignore[no-untyped-def]
     staff = current()
     with container().uow() as uow:
         repo = uow.workspace(staff.workspace_id)
-        appointment = repo.appointment(appointment_id)  # NotFound (404) unless it is ours
-        contacts = repo.contacts_by_id([appointment.contact_id] if appointment.contact_id else [])
+        appointment = repo.appointments.get(appointment_id)  # NotFound (404) unless it is ours
+        contacts = repo.contacts.by_ids([appointment.contact_id] if appointment.contact_id else [])
         timezone = repo.workspace().timezone
     contact = contacts.get(appointment.contact_id or 0)
     who = contact_name(contact) if contact else "no contact"

@@ -1,9 +1,14 @@
-"""Signing in and out."""
+"""Signing in and out. Signing out ends the member's sessions on every device (every copy
+of the session cookie stops working) and disconnects their live sockets."""
 
 from __future__ import annotations
 
+import contextlib
+
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
 
+from agent.core.errors import NotFound
+from agent.core.team import TeamService
 from web.context import container
 from web.counters import Counter
 from web.security import sign_in, signed_in
@@ -88,5 +93,10 @@ def login():  # type: ignore[no-untyped-def]
 def logout():  # type: ignore[no-untyped-def]
     from flask import session
 
+    staff = signed_in()
+    if staff is not None:
+        c = container()
+        with contextlib.suppress(NotFound):  # removed meanwhile: signed out already
+            TeamService(c.uow, c.clock, c.events).sign_out(staff.workspace_id, staff.member.id or 0)
     session.clear()
     return redirect(url_for("auth.login"))

@@ -16,7 +16,7 @@ from agent.core.contacts import ContactDetails
 from agent.core.errors import ValidationError
 from agent.core.events import ConversationUpdated
 from agent.core.models import Contact
-from agent.core.ports import WorkspaceRepository
+from agent.core.ports import WorkspaceScope
 from inbox.appointments import appointment_rows, local_time
 from inbox.presenters import CHANNEL_LABELS, contact_name
 from web.context import container
@@ -42,10 +42,10 @@ def index():  # type: ignore[no-untyped-def]
     with container().uow() as uow:
         repo = uow.workspace(staff.workspace_id)
         timezone = ZoneInfo(repo.workspace().timezone)
-        total = repo.count_contacts(text)
+        total = repo.contacts.count(text)
         pages = max(1, ceil(total / PAGE))
         page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
-        found = repo.search_contacts(text, limit=PAGE, offset=(page - 1) * PAGE)
+        found = repo.contacts.search(text, limit=PAGE, offset=(page - 1) * PAGE)
     rows = [
         {
             "id": c.id,
@@ -89,7 +89,7 @@ def update_contact(
     """
     with container().uow() as uow:
         repo = uow.workspace(workspace_id)
-        contact = repo.contact(contact_id)  # NotFound (404) before anything else
+        contact = repo.contacts.get(contact_id)  # NotFound (404) before anything else
         cleaned, errors = _validated(values, repo.workspace().country)
         errors = errors or _taken(repo, contact, cleaned)
         if errors:
@@ -100,7 +100,7 @@ def update_contact(
         for name, value in changes.items():
             setattr(contact, name, value)
         contact.updated_at = container().clock()
-        conversations = [c.id for c in repo.contact_conversations(contact_id)]
+        conversations = [c.id for c in repo.conversations.for_contact(contact_id)]
         uow.commit()
     for conversation_id in conversations:  # open inboxes show the new name at once
         container().events.publish(
@@ -122,13 +122,13 @@ def _validated(values: dict[str, str], country: str) -> tuple[dict[str, str], di
     return cleaned, errors
 
 
-def _taken(repo: WorkspaceRepository, contact: Contact, cleaned: dict[str, str]) -> dict[str, str]:
+def _taken(repo: WorkspaceScope, contact: Contact, cleaned: dict[str, str]) -> dict[str, str]:
     """An email or phone already on another contact would make lookups ambiguous."""
     errors = {}
     for name in ("email", "phone"):
         value = cleaned[name]
         if value and value != getattr(contact, name):
-            other = repo.find_contact(**{name: value})
+            other = repo.contacts.find(**{name: value})
             if other is not None and other.id != contact.id:
                 errors[name] = (
                     f"{value} already belongs to {contact_name(other)} (contact #{other.id})"
@@ -143,10 +143,10 @@ def _detail(
     now = container().clock()
     with container().uow() as uow:
         repo = uow.workspace(staff.workspace_id)
-        contact = repo.contact(contact_id)
+        contact = repo.contacts.get(contact_id)
         workspace = repo.workspace()
-        conversations = repo.contact_conversations(contact_id)
-        appointments = repo.contact_appointments(contact_id)
+        conversations = repo.conversations.for_contact(contact_id)
+        appointments = repo.appointments.for_contact(contact_id)
     timezone = ZoneInfo(workspace.timezone)
     return render_template(
         "contacts/show.html",

@@ -14,7 +14,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from agent.core.contacts import ContactDetails
 from agent.core.errors import ValidationError
 from agent.core.models import Channel, Conversation
-from agent.core.ports import WorkspaceRepository
+from agent.core.ports import WorkspaceScope
 from inbox.presenters import CHANNEL_LABELS, conversation_json, message_json
 from web.context import container
 from web.security import current, login_required
@@ -35,7 +35,8 @@ def inbox():  # type: ignore[no-untyped-def]
     staff = current()
     with container().uow() as uow:
         templates = [
-            {"name": t.name, "body": t.body} for t in uow.workspace(staff.workspace_id).templates()
+            {"name": t.name, "body": t.body}
+            for t in uow.workspace(staff.workspace_id).templates.all()
         ]
     connected = connected_channels()
     channels = [
@@ -51,7 +52,7 @@ def inbox():  # type: ignore[no-untyped-def]
 
 
 def summaries(
-    repo: WorkspaceRepository, member_id: int, conversations: Sequence[Conversation]
+    repo: WorkspaceScope, member_id: int, conversations: Sequence[Conversation]
 ) -> list[dict[str, Any]]:
     """List rows with contact, last message, assignee and the member's unread count.
 
@@ -59,10 +60,10 @@ def summaries(
     for the whole page at once, never row by row.
     """
     ids = [c.id for c in conversations]
-    unread = repo.unread_counts(member_id, ids)
-    contacts = repo.contacts_by_id({c.contact_id for c in conversations})
-    last = repo.latest_messages(ids)
-    assignees = repo.members_by_id({c.assignee_id for c in conversations if c.assignee_id})
+    unread = repo.conversations.unread_counts(member_id, ids)
+    contacts = repo.contacts.by_ids({c.contact_id for c in conversations})
+    last = repo.messages.latest(ids)
+    assignees = repo.team.by_ids({c.assignee_id for c in conversations if c.assignee_id})
     return [
         conversation_json(
             conversation,
@@ -88,7 +89,7 @@ def list_conversations():  # type: ignore[no-untyped-def]
     text = (request.args.get("q") or "")[:200]
     with container().uow(read_only=True) as uow:
         repo = uow.workspace(staff.workspace_id)
-        found = repo.search_conversations(status=status, channel=channel, text=text, limit=PAGE)
+        found = repo.conversations.search(status=status, channel=channel, text=text, limit=PAGE)
         rows = summaries(repo, staff.member.id, found)
     return jsonify(conversations=rows)
 
@@ -99,12 +100,12 @@ def show(conversation_id: int):  # type: ignore[no-untyped-def]
     staff = current()
     with container().uow() as uow:
         repo = uow.workspace(staff.workspace_id)
-        conversation = repo.conversation(conversation_id)
-        messages = list(repo.messages(conversation_id))
-        members = {m.id: m for m in repo.members()}
-        appointments = repo.appointments(conversation_id=conversation_id)
+        conversation = repo.conversations.get(conversation_id)
+        messages = list(repo.messages.for_conversation(conversation_id))
+        members = {m.id: m for m in repo.team.all()}
+        appointments = repo.appointments.list(conversation_id=conversation_id)
         if messages:
-            repo.mark_read(staff.member.id, conversation_id, messages[-1].id)
+            repo.conversations.mark_read(staff.member.id, conversation_id, messages[-1].id)
             uow.commit()
         (summary,) = summaries(repo, staff.member.id, [conversation])
     return jsonify(
@@ -125,7 +126,9 @@ def mark_read(conversation_id: int):  # type: ignore[no-untyped-def]
     if not isinstance(message_id, int):
         abort(400, description="message_id must be a number")
     with container().uow() as uow:
-        uow.workspace(staff.workspace_id).mark_read(staff.member.id, conversation_id, message_id)
+        uow.workspace(staff.workspace_id).conversations.mark_read(
+            staff.member.id, conversation_id, message_id
+        )
         uow.commit()
     return jsonify(ok=True)
 

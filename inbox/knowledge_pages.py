@@ -8,7 +8,6 @@ box shows what retrieval would hand the AI for a question.
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 from flask import (
@@ -24,11 +23,8 @@ from flask import (
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from agent.core.errors import FrontdeskError, ValidationError
-from agent.core.knowledge import website_url
 from agent.core.models import KnowledgeSource
 from inbox.knowledge_presenters import INTERVALS, interval_text, source_json
-from ingestion.document import IngestError
-from ingestion.fetch import SafeFetcher, UnsafeURL
 from ingestion.sniff import SUPPORTED
 from ingestion.uploads import add_upload
 from web.context import container
@@ -98,10 +94,10 @@ def index():  # type: ignore[no-untyped-def]
 def add_website():  # type: ignore[no-untyped-def]
     workspace_id = current().workspace_id
     try:
-        url = public_website(request.form.get("url", ""))
+        # The service refuses what the crawler would: private addresses in any spelling.
         source = container().knowledge.add_website(
             workspace_id,
-            url,
+            request.form.get("url", ""),
             refresh_hours=interval_from(request.form),
             max_pages=_whole(request.form.get("max_pages") or "500", "max_pages"),
         )
@@ -222,7 +218,7 @@ def remove(source_id: int):  # type: ignore[no-untyped-def]
 
 def _source(workspace_id: int, source_id: int) -> KnowledgeSource:
     with container().uow() as uow:
-        return uow.workspace(workspace_id).knowledge_source(source_id)
+        return uow.workspace(workspace_id).knowledge.get(source_id)
 
 
 # -- JSON: the rows (after a reconnect) and what the AI would retrieve -----------------------
@@ -273,28 +269,3 @@ def _whole(raw: str, field: str) -> int:
         return int(raw.strip())
     except ValueError:
         raise ValidationError(field, f"{raw!r} is not a whole number") from None
-
-
-def public_website(url: str) -> str:
-    """Refuse at once what the crawler would refuse later: an address that is not public.
-
-    Only IP literals and ``localhost`` names are checked here, without DNS: the crawl
-    resolves and vets every host (and redirect) again when it fetches.
-    """
-    url = website_url(url)
-    fetcher = SafeFetcher(
-        allow_private=container().settings.allow_private_urls, resolver=_local_names_only
-    )
-    try:
-        fetcher.vet(url)
-    except UnsafeURL as exc:
-        raise ValidationError("url", str(exc)) from None
-    except IngestError:
-        pass  # a public-looking host name: the crawl resolves and vets it
-    return url
-
-
-def _local_names_only(host: str, port: int, *args: object) -> list[tuple]:
-    if host == "localhost" or host.endswith(".localhost"):
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
-    raise OSError(f"{host} is resolved when it is crawled")

@@ -1,7 +1,10 @@
 """Live updates for staff: domain events out to Socket.IO rooms, and the /inbox namespace.
 
-A staff browser joins its workspace room on connect and a conversation room only after a
-permission check (rooms and emitters: ``web.rooms``).
+A staff browser joins its member room, its workspace room and (admins) the workspace's
+admins room on connect, and a conversation room only after a permission check (rooms and
+emitters: ``web.rooms``). Every event checks again that the member still has the session
+and the role the socket connected with; revoking access (removal, a new role, signing
+out) disconnects the member's sockets at once (``web.rooms.end_member_sockets``).
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request, session
-from flask_socketio import SocketIO, join_room, leave_room
+from flask_socketio import SocketIO, disconnect, join_room, leave_room
 
 from agent.core.errors import NotFound
 from agent.core.events import (
@@ -21,7 +24,7 @@ from agent.core.events import (
     LeadCaptured,
     MessageCreated,
 )
-from agent.core.models import Channel, Message
+from agent.core.models import Channel, Message, Role
 from agent.core.ports import UnitOfWorkFactory
 from inbox.knowledge_presenters import source_json
 from inbox.presenters import contact_name, conversation_json, message_json
@@ -29,12 +32,17 @@ from web.rooms import (
     INBOX_NAMESPACE,
     WIDGET_NAMESPACE,
     Emit,
+    admins_room,
     conversation_room,
+    member_room,
     visitor_room,
     workspace_room,
 )
+from web.security import session_member
+from web.sockets import answers, connects
 
 NAMESPACE = INBOX_NAMESPACE
+ROLE_KEY = "socket_role"  # the member's role when the socket connected
 
 
 class StaffBroadcaster:
@@ -54,16 +62,16 @@ class StaffBroadcaster:
         assert isinstance(event, ConversationEvent)
         with self._uow(read_only=True) as uow:
             repo = uow.workspace(event.workspace_id)
-            conversation = repo.conversation(event.conversation_id)
-            contact = repo.contact(conversation.contact_id)
-            assignee = repo.member(conversation.assignee_id) if conversation.assignee_id else None
+            conversation = repo.conversations.get(event.conversation_id)
+            contact = repo.contacts.get(conversation.contact_id)
+            assignee = repo.team.get(conversation.assignee_id) if conversation.assignee_id else None
             message = None
             if isinstance(event, MessageCreated):  # the new message is also the newest one
-                last: Message | None = repo.message(event.message_id)
-                author = repo.member(last.author_member_id) if last.author_member_id else None
+                last: Message | None = repo.messages.get(event.message_id)
+                author = repo.team.get(last.author_member_id) if last.author_member_id else None
                 message = message_json(last, author)
             else:
-                last = next(iter(repo.messages(conversation.id, limit=1)), None)
+                last = next(iter(repo.messages.for_conversation(conversation.id, limit=1)), None)
             summary = conversation_json(conversation, contact, last, assignee=assignee)
         if message is not None:
             self._emit("message", message, conversation_room(event.conversation_id))
@@ -73,7 +81,7 @@ class StaffBroadcaster:
     def on_lead(self, event: Event) -> None:
         assert isinstance(event, LeadCaptured)
         with self._uow(read_only=True) as uow:
-            contact = uow.workspace(event.workspace_id).contact(event.contact_id)
+            contact = uow.workspace(event.workspace_id).contacts.get(event.contact_id)
             name = contact_name(contact)
         self._emit(
             "lead",
@@ -87,65 +95,84 @@ class StaffBroadcaster:
         with self._uow(read_only=True) as uow:
             repo = uow.workspace(event.workspace_id)
             try:
-                source = repo.knowledge_source(event.source_id)
+                source = repo.knowledge.get(event.source_id)
                 data = source_json(source, repo.workspace().timezone)
             except NotFound:
                 data = {"id": event.source_id, "removed": True}
-        self._emit("knowledge", data, workspace_room(event.workspace_id))
+        self._emit("knowledge", data, admins_room(event.workspace_id))  # staff get 403
+
+
+def _conversation_id(data: Any) -> int | None:
+    """The conversation an event names: an id a database could hold, else None."""
+    value = data.get("conversation_id") if isinstance(data, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+        return None
+    return value
 
 
 def register_handlers(socketio: SocketIO, uow: UnitOfWorkFactory) -> None:
     """The /inbox namespace: authenticated connects, permission-checked joins, typing."""
 
     def staff() -> tuple[int, int] | None:
-        member_id, workspace_id = session.get("member_id"), session.get("workspace_id")
-        if not isinstance(member_id, int) or not isinstance(workspace_id, int):
+        """(member id, workspace id) while the member keeps the session and role the socket
+        connected with; otherwise the socket is disconnected and the answer is None."""
+        member = session_member(uow)
+        if member is None or member.role != session.get(ROLE_KEY):
+            disconnect()  # removed, signed out or given a new role since it connected
             return None
-        with uow(read_only=True) as work:
-            try:
-                work.workspace(workspace_id).member(member_id)
-            except NotFound:
-                return None
-        return member_id, workspace_id
+        return member.id or 0, member.workspace_id
 
     @socketio.on("connect", namespace=NAMESPACE)
+    @connects("The inbox could not connect. Please reload the page.")
     def connect(auth: Any = None) -> bool:
-        who = staff()
-        if who is None:
+        member_id = session.get("member_id")
+        if isinstance(member_id, int):
+            # First, so a revocation committed after the check below still finds this socket.
+            join_room(member_room(member_id))
+        member = session_member(uow)
+        if member is None:
             return False  # refused: the browser sees connect_error
-        join_room(workspace_room(who[1]))
+        session[ROLE_KEY] = str(member.role)  # this socket's copy of the session only
+        join_room(workspace_room(member.workspace_id))
+        if member.role == Role.ADMIN:
+            join_room(admins_room(member.workspace_id))
         return True
 
     @socketio.on("join", namespace=NAMESPACE)
+    @answers("The conversation could not be opened. Please reload the page.")
     def join(data: Any) -> dict[str, Any]:
         who = staff()
-        conversation_id = data.get("conversation_id") if isinstance(data, dict) else None
-        if who is None or not isinstance(conversation_id, int):
+        conversation_id = _conversation_id(data)
+        if who is None or conversation_id is None:
             return {"ok": False, "error": "not allowed"}
         with uow(read_only=True) as work:
             try:
-                work.workspace(who[1]).conversation(conversation_id)
+                work.workspace(who[1]).conversations.get(conversation_id)
             except NotFound:
                 return {"ok": False, "error": "not allowed"}
         join_room(conversation_room(conversation_id))
         return {"ok": True}
 
     @socketio.on("leave", namespace=NAMESPACE)
-    def leave(data: Any) -> None:
-        conversation_id = data.get("conversation_id") if isinstance(data, dict) else None
-        if isinstance(conversation_id, int):
+    @answers("The conversation could not be left. Please reload the page.")
+    def leave(data: Any) -> dict[str, Any] | None:
+        if staff() is None:
+            return {"ok": False, "error": "not allowed"}
+        conversation_id = _conversation_id(data)
+        if conversation_id is not None:
             leave_room(conversation_room(conversation_id))
 
     @socketio.on("typing", namespace=NAMESPACE)
+    @answers("Typing could not be shown.")
     def typing(data: Any) -> None:
         who = staff()
-        conversation_id = data.get("conversation_id") if isinstance(data, dict) else None
-        if who is None or not isinstance(conversation_id, int):
+        conversation_id = _conversation_id(data)
+        if who is None or conversation_id is None:
             return
         with uow(read_only=True) as work:
             try:
-                conversation = work.workspace(who[1]).conversation(conversation_id)
-                name = work.workspace(who[1]).member(who[0]).name
+                conversation = work.workspace(who[1]).conversations.get(conversation_id)
+                name = work.workspace(who[1]).team.get(who[0]).name
             except NotFound:
                 return
         payload = {"conversation_id": conversation_id, "who": name, "kind": "staff"}

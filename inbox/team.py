@@ -39,7 +39,7 @@ def _errors(exc: FrontdeskError) -> dict[str, str]:
 
 
 def _team() -> TeamService:
-    return TeamService(container().uow, container().clock)
+    return TeamService(container().uow, container().clock, container().events)
 
 
 def _templates() -> TemplateService:
@@ -73,7 +73,7 @@ def index():  # type: ignore[no-untyped-def]
 def _team_page(form: Any, errors: dict[str, str], status: int = 200) -> tuple[str, int]:
     staff = current()
     with container().uow() as uow:
-        members = list(uow.workspace(staff.workspace_id).members())
+        members = list(uow.workspace(staff.workspace_id).team.all())
     page = render_template(
         "team/team.html",
         members=members,

@@ -50,9 +50,9 @@ class SandboxConversations(ConversationService):
     ) -> tuple[Contact, bool]:
         with self._uow() as uow:
             repo = uow.workspace(workspace_id)
-            conversation = repo.conversation(conversation_id, for_update=True)
+            conversation = repo.conversations.get(conversation_id, for_update=True)
             details = details.normalised(repo.workspace().country)
-            contact = repo.contact(conversation.contact_id)
+            contact = repo.contacts.get(conversation.contact_id)
             merge(contact, details)
             now = self._clock()
             contact.updated_at = now
@@ -98,7 +98,7 @@ class DryRunBooking(BookingService):
     ) -> BookingResult:
         with self._uow() as uow:
             repo = uow.workspace(workspace_id)
-            contact = repo.contact(repo.conversation(conversation_id).contact_id)
+            contact = repo.contacts.get(repo.conversations.get(conversation_id).contact_id)
         if not contact.is_lead:
             return BookingResult(False, start, reason="missing_contact")
         verdict = self.check(workspace_id, start)
@@ -160,7 +160,7 @@ class TryIt:
     def conversation(self, workspace_id: int, member_id: int) -> Conversation | None:
         thread = self.thread_id(workspace_id, member_id)
         with self._container.uow() as uow:
-            return uow.workspace(workspace_id).conversation_by_thread(Channel.WEBCHAT, thread)
+            return uow.workspace(workspace_id).conversations.by_thread(Channel.WEBCHAT, thread)
 
     def transcript(
         self, workspace_id: int, member_id: int
@@ -169,7 +169,9 @@ class TryIt:
         if conversation is None:
             return None, []
         with self._container.uow() as uow:
-            return conversation, list(uow.workspace(workspace_id).messages(conversation.id))
+            return conversation, list(
+                uow.workspace(workspace_id).messages.for_conversation(conversation.id)
+            )
 
     def send(self, workspace_id: int, member_id: int, body: str) -> TryItTurn:
         """Store the admin's message as a visitor's, then run the AI turn for it now."""
@@ -182,8 +184,8 @@ class TryIt:
             outcome = self._runner.run(workspace_id, received.conversation.id, received.message.id)
         with self._container.uow() as uow:
             repo = uow.workspace(workspace_id)
-            reply = repo.reply_to(received.message.id)
-            conversation = repo.conversation(received.conversation.id)
+            reply = repo.messages.reply_to(received.message.id)
+            conversation = repo.conversations.get(received.conversation.id)
         return TryItTurn(outcome, conversation, reply)
 
     def reset(self, workspace_id: int, member_id: int) -> bool:
@@ -196,8 +198,8 @@ class TryIt:
             self._container.uow() as uow,
         ):
             repo = uow.workspace(workspace_id)
-            conversation = repo.conversation(found.id)
-            contact = repo.contact(conversation.contact_id)
+            conversation = repo.conversations.get(found.id)
+            contact = repo.contacts.get(conversation.contact_id)
             repo.delete(conversation)  # messages and read markers go with it (FK cascade)
             repo.flush()
             repo.delete(contact)  # only ever this chat's own contact (see SandboxConversations)

@@ -275,7 +275,8 @@ class SafeFetcher:
             reason = describe_address(literal)
             if reason and (literal in METADATA_IPS or not self.allow_private):
                 raise refuse(f"points to {reason}")
-            return [target.host]
+            # 2130706433 connects to 127.0.0.1 itself, never via a resolver's reading of it
+            return [str(literal) if literal.version == 4 else target.host]
         try:
             answers = self.resolver(target.host, target.port, socket.AF_UNSPEC, socket.SOCK_STREAM)
         except (OSError, UnicodeError) as exc:
@@ -293,10 +294,47 @@ class SafeFetcher:
         return addresses
 
 
-def _ip_literal(host: str) -> IP | None:
+def unsafe_address(url: str, *, allow_private: bool = False) -> str | None:
+    """Why the crawler would refuse ``url`` for its address alone, in its words, or None.
+
+    For checking a URL when it is added, without DNS: IP literals in every spelling,
+    ``localhost`` names and cloud-metadata hosts are judged by the same code a fetch
+    uses; any other host name passes here and is resolved and vetted when it is crawled.
+    """
+    fetcher = SafeFetcher(allow_private=allow_private, resolver=_local_names_only)
     try:
-        return ipaddress.ip_address(host.split("%", 1)[0])
+        fetcher.vet(url)
+    except UnsafeURL as exc:
+        return str(exc)
+    except IngestError:
+        pass  # a public-looking host name (or no usable host): the crawl says what it finds
+    return None
+
+
+def _local_names_only(host: str, port: int, *args: object) -> list[tuple]:
+    if host == "localhost" or host.endswith(".localhost"):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+    raise OSError(f"{host} is resolved when it is crawled")
+
+
+# The short IPv4 spellings inet_aton reads (and so getaddrinfo and browsers): 2130706433,
+# 0x7f000001, 127.1 and 0177.0.0.1 are all 127.0.0.1. Only digits, hex and dots get that
+# far: glibc's inet_aton also accepts "1.2.3.4 anything".
+_NUMERIC_HOST = re.compile(r"(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}", re.IGNORECASE)
+
+
+def _ip_literal(host: str) -> IP | None:
+    """The address ``host`` spells, in any form a connection would read it; None for names."""
+    host = host.split("%", 1)[0]
+    try:
+        return ipaddress.ip_address(host)
     except ValueError:
+        pass
+    if not _NUMERIC_HOST.fullmatch(host):
+        return None
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:  # 08.1, 4294967296, 1.2.3.4.5: not an address (a host name that fails)
         return None
 
 

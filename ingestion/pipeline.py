@@ -192,7 +192,7 @@ class Ingestor:
 
     def _update(self, workspace_id: int, source_id: int, **changes: object) -> KnowledgeSource:
         with self._uow() as uow:
-            source = uow.workspace(workspace_id).knowledge_source(source_id)
+            source = uow.workspace(workspace_id).knowledge.get(source_id)
             for key, value in changes.items():
                 setattr(source, key, value)
             source.updated_at = self._clock()

@@ -10,11 +10,14 @@ message an admin can act on.
 
 from __future__ import annotations
 
+import copy
 import json
+import lzma
 import mmap
 import re
 import unicodedata
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from ingestion.document import IngestError
@@ -25,6 +28,19 @@ MAX_RATIO = 200  # uncompressed / compressed, for members over RATIO_MIN_BYTES
 RATIO_MIN_BYTES = 1024 * 1024
 MAX_ENTRIES = 10_000
 MAX_NAME_CHARS = 150
+_READ = 1024 * 1024  # members are measured by inflating them, this much at a time
+_HEAD = 65536  # what the nesting, macro and entity checks look at
+ZIP_BOMB = "{} expands to {}; refusing a possible zip bomb"
+# What inflating a damaged member raises (a corrupt stream deep inside one, a bad CRC...)
+_UNPACK_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    NotImplementedError,
+    OSError,
+    EOFError,
+    ValueError,
+)
 
 SUPPORTED = (
     "PDF, Word (.docx), PowerPoint (.pptx), Excel (.xlsx), CSV, text, Markdown, HTML, JSON, "
@@ -191,11 +207,9 @@ def _office_kind(path: Path, name: str) -> tuple[str | None, str | None]:
         infos = archive.infolist()
         if len(infos) > MAX_ENTRIES:
             raise IngestError(f"{name} contains {len(infos):,} files; refusing a possible zip bomb")
-        total = sum(info.file_size for info in infos)
+        total = sum(info.file_size for info in infos)  # what the headers claim (see _measure)
         if total > MAX_UNZIPPED_BYTES:
-            raise IngestError(
-                f"{name} expands to {human_size(total)}; refusing a possible zip bomb"
-            )
+            raise IngestError(ZIP_BOMB.format(name, human_size(total)))
         for info in infos:
             member = info.filename.replace("\\", "/")
             if member.startswith("/") or ".." in member.split("/") or member[1:2] == ":":
@@ -218,23 +232,55 @@ def _office_kind(path: Path, name: str) -> tuple[str | None, str | None]:
             if "mimetype" in names and "content.xml" in names:
                 return None, "an OpenDocument file (save it as .docx, .xlsx or .pptx)"
             return None, "a zip archive"
+        budget = MAX_UNZIPPED_BYTES
         for info in infos:
-            _peek_member(archive, info, name)
+            head, size = _measure(archive, info, name, budget)
+            budget -= size
+            _peek_member(info, head, name)
     return kind, None
 
 
-def _peek_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None:
-    """Refuse nested archives (outside Office's own embeddings folder, whose charts carry
-    an .xlsx that no parser here ever opens) and XML parts that declare entities."""
-    if info.is_dir() or info.file_size == 0:
-        return
+def _measure(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, budget: int
+) -> tuple[bytes, int]:
+    """Inflate one member to its real end, counting: (its first bytes, its real size).
+
+    A zip's declared sizes are only claims, and zipfile believes them: it stops reading a
+    member at its declared size, so a bomb whose headers say "0 bytes" passes a check of
+    the headers and then hands a parser a truncated part. Here the declared size is set
+    aside (zipfile reads a copy to the end of its compressed data) and the output is
+    counted, so no more than ``budget`` bytes (what the whole file may still expand to,
+    plus one read) are inflated.
+    """
+    unbounded = copy.copy(info)
+    unbounded.file_size = 1 << 62  # zipfile's read limit; the count below stops first
+    head, size = b"", 0
     try:
-        with archive.open(info) as member:
-            head = member.read(65536)
+        with archive.open(unbounded) as member:
+            while chunk := member.read(_READ):
+                if len(head) < _HEAD:
+                    head += chunk[: _HEAD - len(head)]
+                size += len(chunk)
+                if size > budget:
+                    over = human_size(MAX_UNZIPPED_BYTES)
+                    raise IngestError(ZIP_BOMB.format(name, f"more than {over}"))
+                if size > RATIO_MIN_BYTES and size > MAX_RATIO * max(info.compress_size, 1):
+                    raise IngestError(
+                        f"{name} contains a part that expands more than {MAX_RATIO} times; "
+                        "refusing a possible zip bomb"
+                    )
     except RuntimeError as exc:  # zipfile: "File ... is encrypted, password required"
         raise IngestError(PASSWORD_PROTECTED.format(name)) from exc
-    except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError) as exc:
+    except _UNPACK_ERRORS as exc:
         raise IngestError(f"{name} is damaged or uses an unsupported compression") from exc
+    if size != info.file_size:  # the header lied (and the CRC was forged to match)
+        raise IngestError(f"{name} is damaged: its contents cannot be unpacked")
+    return head, size
+
+
+def _peek_member(info: zipfile.ZipInfo, head: bytes, name: str) -> None:
+    """Refuse nested archives (outside Office's own embeddings folder, whose charts carry
+    an .xlsx that no parser here ever opens) and XML parts that declare entities."""
     embedded = "/embeddings/" in f"/{info.filename}"
     if info.filename.lower().endswith("vbaproject.bin"):
         raise IngestError(f"{name} contains macros; save it without macros and upload it again")

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from sqlalchemy.engine import make_url
 
 from agent.config import Settings
 from agent.core.clock import FixedClock
+from agent.core.models import AuthorKind
 from agent.storage import migrate
 from agent.storage.database import make_engine
 from agent.storage.tables import metadata
@@ -204,7 +206,7 @@ def make_workspace(container: Container, name: str = "Bayside Dental", **profile
     values = {"name": name, "timezone": "America/Vancouver", "country": "CA", **profile}
     workspace = container.workspaces.create(values, admin)
     with container.uow() as uow:
-        member = uow.workspace(workspace.id).members()[0]
+        member = uow.workspace(workspace.id).team.all()[0]
     return workspace, member
 
 
@@ -228,3 +230,53 @@ def bayview_url() -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
     server.server_close()
+
+
+class EchoResponder:
+    """Answers through the real service, recording how many turns ran at once. Like the
+    agent, it reads the whole conversation and answers the newest visitor message."""
+
+    def __init__(self, delay: float = 0.0, fail: bool = False) -> None:
+        self.service = None
+        self.uow = None
+        self.delay = delay
+        self.fail = fail
+        self.active = 0
+        self.max_active_per_conversation: dict[int, int] = {}
+        self.calls = 0
+        self._lock = threading.Lock()
+        self._active: dict[int, int] = {}
+
+    def respond(self, workspace_id: int, conversation_id: int, message_id: int) -> None:
+        with self._lock:
+            self.calls += 1
+            self._active[conversation_id] = self._active.get(conversation_id, 0) + 1
+            self.max_active_per_conversation[conversation_id] = max(
+                self.max_active_per_conversation.get(conversation_id, 0),
+                self._active[conversation_id],
+            )
+        try:
+            if self.fail:
+                raise RuntimeError("the model is unreachable")
+            with self.uow() as uow:
+                thread = uow.workspace(workspace_id).messages.for_conversation(conversation_id)
+            newest = max(m.id for m in thread if m.author_kind == AuthorKind.CONTACT)
+            time.sleep(self.delay)
+            self.service.post_ai_reply(
+                workspace_id, conversation_id, f"echo {newest}", in_reply_to=newest
+            )
+        finally:
+            with self._lock:
+                self._active[conversation_id] -= 1
+
+
+@pytest.fixture
+def queued(settings, clock, redis_conn, redis_url):
+    """A container whose turns go through real rq and Redis, answered by an EchoResponder."""
+    responder = EchoResponder()
+    container = build(
+        settings.ensure_data_dir(), redis_url=redis_url, clock=clock, responder_override=responder
+    )
+    responder.service, responder.uow = container.conversations, container.uow
+    yield container, responder
+    container.engine.dispose()

@@ -30,16 +30,20 @@ class Reply:
 
 
 def receptionist(messages: list[dict[str, Any]]) -> Reply:
-    """The default script: search for parking, capture a name and number, echo tool results."""
+    """The default script: search for parking, capture a name and number, echo tool results
+    (citing the passage it quotes by id, as the system prompt asks)."""
     last = messages[-1]
     if last["role"] == "tool":
         result = json.loads(last["content"])
         if not result.get("ok"):
             return Reply(f"Sorry, that didn't work: {result.get('error')}. Could you check it?")
         if "passages" in result:
-            texts = [p["text"] for p in result["passages"]]
-            best = next((t for t in texts if "park" in t.lower()), texts[0] if texts else "")
-            return Reply(f"Good news: {best}" if best else "I don't know, sorry.")
+            passages = result["passages"]
+            best = next((p for p in passages if "park" in p["text"].lower()), None)
+            best = best or (passages[0] if passages else None)
+            if best is None:
+                return Reply("I don't know, sorry.")
+            return Reply(f"Good news: {best['text']} [{best['id']}]")  # cited as the prompt asks
         if "contact" in result:
             contact = result["contact"]
             return Reply(f"Thanks {contact['first_name']}, we will call you on {contact['phone']}.")

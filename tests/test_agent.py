@@ -46,8 +46,8 @@ def say(container, workspace, text, thread="v1"):
     )
     with container.uow() as uow:
         repo = uow.workspace(workspace.id)
-        reply = repo.reply_to(received.message.id)
-        conversation = repo.conversation(received.conversation.id)
+        reply = repo.messages.reply_to(received.message.id)
+        conversation = repo.conversations.get(received.conversation.id)
     return reply, conversation
 
 
@@ -101,7 +101,7 @@ def test_handoff_stops_the_agent_until_released(container, agent_ws):
     silent, _ = say(container, workspace, "hello? anyone there?")
     assert silent is None
     with container.uow() as uow:
-        kinds = [n.kind for n in uow.workspace(workspace.id).notifications()]
+        kinds = [n.kind for n in uow.workspace(workspace.id).notifications.all()]
     assert "handoff" in kinds
     container.conversations.release(workspace.id, conversation.id, staff.id)
     back, conversation = say(container, workspace, "do you see children?")
@@ -117,8 +117,8 @@ def test_contact_details_merge_over_turns_and_notify_once(container, agent_ws):
     _, conversation = say(container, workspace, "and ana@silva.example for email")
     with container.uow() as uow:
         repo = uow.workspace(workspace.id)
-        contact = repo.contact(conversation.contact_id)
-        leads = [n for n in repo.notifications() if n.kind == "new_lead"]
+        contact = repo.contacts.get(conversation.contact_id)
+        leads = [n for n in repo.notifications.all() if n.kind == "new_lead"]
     assert (contact.first_name, contact.last_name) == ("Ana", "Silva")
     assert (contact.phone, contact.email) == ("+16045550177", "ana@silva.example")
     assert len(leads) == 1
@@ -131,7 +131,9 @@ def test_booking_remembers_the_slot_across_turns(container, agent_ws, clock):
     second, conversation = say(container, workspace, "Lee Wong, 604-555-0133")
     assert "book_appointment" in tools(second) and "booked" in second.body
     with container.uow() as uow:
-        (appointment,) = uow.workspace(workspace.id).appointments(conversation_id=conversation.id)
+        (appointment,) = uow.workspace(workspace.id).appointments.list(
+            conversation_id=conversation.id
+        )
     assert appointment.start.isoformat() == "2026-03-05T18:00:00+00:00"  # 10:00 PST
 
 
@@ -171,7 +173,7 @@ def test_closed_days_and_past_times_are_refused_with_alternatives(container, age
     assert "Monday, March 9" in sunday.body  # the next open day's slots are offered
     past, conv = say(container, workspace, "then today at 8am", thread="v1")
     with container.uow() as uow:
-        assert uow.workspace(workspace.id).appointments(conversation_id=conv.id) == []
+        assert uow.workspace(workspace.id).appointments.list(conversation_id=conv.id) == []
     assert "8:00 am" in past.body and "Sorry" in past.body
 
 
@@ -209,8 +211,8 @@ def test_messages_sent_together_get_one_answer(app_container, dispatcher):
     assert app_container.turns.run(*second) == "already_answered"
     with app_container.uow() as uow:
         repo = uow.workspace(workspace.id)
-        replies = [m for m in repo.messages(first[1]) if m.author_kind == "ai"]
-        assert repo.reply_to(first[2]) == repo.reply_to(second[2]) == replies[-1]
+        replies = [m for m in repo.messages.for_conversation(first[1]) if m.author_kind == "ai"]
+        assert repo.messages.reply_to(first[2]) == repo.messages.reply_to(second[2]) == replies[-1]
     assert len(replies) == 2  # the welcome, and one answer
     assert "age three" in replies[-1].body and replies[-1].reply_to_id == second[2]
 
@@ -247,7 +249,7 @@ def test_two_visitors_cannot_book_the_same_slot_at_once(container, agent_ws, mon
         t.join()
     assert sorted(r.booked for r in results.values()) == [False, True]
     with container.uow() as uow:
-        assert len(uow.workspace(workspace.id).appointments()) == 1
+        assert len(uow.workspace(workspace.id).appointments.list()) == 1
 
 
 def test_a_takeover_during_the_turn_silences_the_ai_handoff(container, agent_ws):
@@ -266,7 +268,7 @@ def test_a_takeover_during_the_turn_silences_the_ai_handoff(container, agent_ws)
     container.responder.respond(workspace.id, cid, received.message.id)
     with container.uow() as uow:
         repo = uow.workspace(workspace.id)
-        kinds = [n.kind for n in repo.notifications()]
-        last = list(repo.messages(cid))[-1]
+        kinds = [n.kind for n in repo.notifications.all()]
+        last = list(repo.messages.for_conversation(cid))[-1]
     assert "handoff" not in kinds
     assert last.author_kind == "contact" and last.body == "I want to talk to a person"

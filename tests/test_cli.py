@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from agent.config import Settings
 from frontdesk.cli import main
 from frontdesk.wiring import build
+from tests.test_crawl import DISGUISED_LOOPBACK
 
 COMMANDS = ["init", "demo", "up", "worker", "db", "db upgrade", "db current", "jobs", "jobs failed"]
 COMMANDS += ["eval", "eval run", "eval init", "knowledge", "chat"]
@@ -117,7 +118,7 @@ def test_demo_creates_a_useful_workspace_once(run, tmp_path):
     assert ws.name == "Spoke & Sprocket Cycle Repairs" and ws.links and ws.hours["tue"]
     container = build(Settings.from_values({"data_dir": tmp_path / "data"}))
     with container.uow() as uow:
-        sources = uow.workspace(ws.id).knowledge_sources()
+        sources = uow.workspace(ws.id).knowledge.all()
     container.engine.dispose()
     kinds = [s.kind for s in sources]
     assert kinds.count("qa") >= 5 and kinds.count("file") >= 6 and "profile" in kinds
@@ -126,6 +127,34 @@ def test_demo_creates_a_useful_workspace_once(run, tmp_path):
     again = run("demo", "--if-empty")
     assert again.exit_code == 0 and "already exists" in again.output
     assert len(workspaces(tmp_path)) == 1
+
+
+@pytest.mark.parametrize("allowed", [False, True], ids=["public-only", "private-allowed"])
+def test_knowledge_add_refuses_private_addresses_in_disguise(
+    run, tmp_path, monkeypatch, redis_url, redis_conn, allowed
+):
+    """2130706433, 0x7f000001, 127.1... are 127.0.0.1: refused when added, with the
+    crawler's words, unless FRONTDESK_ALLOW_PRIVATE_URLS is on (tests only)."""
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    if allowed:
+        monkeypatch.setenv("FRONTDESK_ALLOW_PRIVATE_URLS", "1")
+    admin = ["--admin-email", "a@acme.example", "--admin-password", "a long enough passphrase"]
+    assert run("init", "--workspace", "Acme", *admin).exit_code == 0
+    for url in DISGUISED_LOOPBACK:
+        result = run("knowledge", "add", url)
+        if allowed:
+            assert result.exit_code == 0, result.output
+            continue
+        assert result.exit_code == 1, result.output
+        crawler = f"{url} points to a loopback address; frontdesk only fetches public websites"
+        assert crawler in result.output and "Traceback" not in result.output
+    container = build(Settings.from_values({"data_dir": tmp_path / "data"}))
+    try:
+        (ws,) = container.workspaces.all()
+        added = [s.uri for s in container.knowledge.sources(ws.id) if s.kind == "website"]
+    finally:
+        container.engine.dispose()
+    assert added == (DISGUISED_LOOPBACK if allowed else [])
 
 
 def test_db_upgrade_and_current(run):
@@ -153,9 +182,24 @@ def _get(url: str) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
+def _worker_pids(up: int) -> list[int]:
+    """The worker processes `up` (pid ``up``) runs: its children that are workers."""
+    found = subprocess.run(["pgrep", "-f", "frontdesk.cli worker"], capture_output=True, text=True)
+    pids = []
+    for pid in map(int, found.stdout.split()):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == up:  # the parent pid field
+            pids.append(pid)
+    return pids
+
+
 def test_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path):
-    """`frontdesk up` on embedded defaults: web, worker and Redis start; Ctrl-C stops them
-    all, even when another signal follows at once."""
+    """`frontdesk up` on embedded defaults: web, workers and Redis start; a worker killed
+    with SIGKILL is reaped and replaced; Ctrl-C stops them all, even when another signal
+    follows at once."""
     port = _free_port()
     data = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
@@ -179,12 +223,26 @@ def test_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path):
                 pass
             time.sleep(0.2)
         assert status == 200, proc.stdout.read() if proc.poll() is not None else "timed out"
-        assert json.loads(body) == {"status": "ok", "checks": {"database": "ok", "queue": "ok"}}
+        assert json.loads(body) == {
+            "status": "ok",
+            "checks": {"database": "ok", "queue": "ok", "workers": "ok"},
+            "workers": {"turns": 1, "default": 1, "ingest": 1},
+        }
         assert (data / "redis" / "redis.sock").exists()
-        workers = subprocess.run(
-            ["pgrep", "-f", "frontdesk.cli worker"], capture_output=True, text=True
-        )
-        assert workers.stdout.strip()
+        # A worker killed outright is replaced, and health shows the gap meanwhile.
+        victim = _worker_pids(proc.pid)[0]
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (
+            victim in _worker_pids(proc.pid) or len(_worker_pids(proc.pid)) < 2
+        ):
+            time.sleep(0.2)
+        assert victim not in _worker_pids(proc.pid) and len(_worker_pids(proc.pid)) == 2
+        assert not Path(f"/proc/{victim}").exists()  # reaped, not a zombie
+        while time.monotonic() < deadline and _get(f"http://127.0.0.1:{port}/healthz")[0] != 200:
+            time.sleep(0.2)
+        assert _get(f"http://127.0.0.1:{port}/healthz")[0] == 200
+        workers = _worker_pids(proc.pid)
         proc.send_signal(signal.SIGINT)
         seen = []
         while not seen or "Stopping workers" not in seen[-1]:
@@ -200,7 +258,7 @@ def test_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path):
     assert f"frontdesk is up: open http://127.0.0.1:{port}/" in output
     assert "frontdesk stopped." in output
     assert not (data / "redis" / "redis.sock").exists()
-    for pid in workers.stdout.split():
+    for pid in workers:
         stat = Path(f"/proc/{pid}/stat")
         assert not stat.exists() or stat.read_text().split()[2] == "Z"  # gone, or a zombie
 

@@ -70,7 +70,7 @@ def contact_ids(page: str) -> list[int]:
 
 def appointment_status(container, workspace_id, appointment_id) -> str:
     with container.uow() as uow:
-        return str(uow.workspace(workspace_id).appointment(appointment_id).status)
+        return str(uow.workspace(workspace_id).appointments.get(appointment_id).status)
 
 
 def test_pages_need_a_signed_in_member(web, clinic, app_container):  # noqa: F811
@@ -215,7 +215,7 @@ def test_staff_edit_a_contact(client, clinic, app_container):
     page = client.get(f"/contacts/{contact_id}").get_data(as_text=True)
     assert "Saved: first name, last name, email, phone, address." in page
     with app_container.uow() as uow:
-        contact = uow.workspace(clinic.id).contact(contact_id)
+        contact = uow.workspace(clinic.id).contacts.get(contact_id)
     assert (contact.first_name, contact.last_name) == ("Jane", "Doe")
     assert (contact.email, contact.phone) == ("jane.doe@example.com", "+16045550199")
     assert contact.address == "12 Harbour Rd"
@@ -249,7 +249,7 @@ def test_invalid_details_are_explained_and_nothing_changes(client, clinic, app_c
     assert re.search(r'id="error-phone">Phone: .*12.* is not a valid phone number for CA', page)
     assert 'value="Janet"' in page and 'value="not-an-email"' in page  # what was typed stays
     with app_container.uow() as uow:
-        contact = uow.workspace(clinic.id).contact(contact_id)
+        contact = uow.workspace(clinic.id).contacts.get(contact_id)
     assert (contact.first_name, contact.email, contact.phone) == ("Jane", "j@example.com", "")
 
     too_long = client.post(
@@ -260,7 +260,7 @@ def test_invalid_details_are_explained_and_nothing_changes(client, clinic, app_c
     forged = client.post(f"/contacts/{contact_id}", data={**form, "csrf_token": "forged"})
     assert forged.status_code == 400
     with app_container.uow() as uow:
-        assert uow.workspace(clinic.id).contact(contact_id).first_name == "Jane"
+        assert uow.workspace(clinic.id).contacts.get(contact_id).first_name == "Jane"
 
 
 def test_an_email_or_phone_of_another_contact_is_refused(client, clinic, app_container):
@@ -280,7 +280,7 @@ def test_an_email_or_phone_of_another_contact_is_refused(client, clinic, app_con
         as_text=True
     )
     with app_container.uow() as uow:
-        assert uow.workspace(clinic.id).contact(jane).phone == ""
+        assert uow.workspace(clinic.id).contacts.get(jane).phone == ""
 
 
 def test_hostile_names_are_escaped_everywhere(client, clinic, app_container):
@@ -393,7 +393,7 @@ def test_another_workspace_is_not_found(client, clinic, app_container):
     assert "Secret" not in client.get("/contacts?q=secret").get_data(as_text=True)
     assert "No upcoming appointments." in client.get("/appointments").get_data(as_text=True)
     with app_container.uow() as uow:
-        assert uow.workspace(other.id).contact(theirs).first_name == "Secret"
+        assert uow.workspace(other.id).contacts.get(theirs).first_name == "Secret"
     assert appointment_status(app_container, other.id, appointment_id) == "booked"
 
 

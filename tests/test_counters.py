@@ -6,6 +6,7 @@ own Redis (7 here): the counters must work on both, so both are tested.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 import redis
 
 from agent.queue.redis_server import EmbeddedRedis
-from web.counters import MemoryCounter, RedisCounter
+from web.counters import FailOpenCounter, MemoryCounter, RedisCounter, make_counter
 
 
 @pytest.fixture(scope="module")
@@ -58,3 +59,29 @@ def test_the_window_starts_at_the_first_hit_and_is_not_extended(request, server)
 
 def test_the_embedded_server_is_the_version_the_counter_must_support(embedded_redis) -> None:
     assert embedded_redis.info("server")["redis_version"].startswith("6.")
+
+
+def test_an_unreachable_redis_counts_nothing_and_refuses_nothing(tmp_path, caplog) -> None:
+    """A real client on a socket no server listens on: the counter fails open, and says
+    so in the log once a minute, not once a request."""
+    dead = redis.Redis.from_url(f"unix://{tmp_path / 'no-redis.sock'}")
+    with pytest.raises(redis.ConnectionError):
+        RedisCounter(dead, prefix="test:").hit("ip:1", 60)  # what callers used to get
+    clock = [1000.0]
+    counter = FailOpenCounter(
+        RedisCounter(dead, prefix="test:"), "test limits", now=lambda: clock[0]
+    )
+    with caplog.at_level(logging.WARNING, logger="web.counters"):
+        assert [counter.hit("ip:1", 60) for _ in range(3)] == [0, 0, 0]
+        assert counter.count("ip:1") == 0
+        counter.reset("ip:1")
+        clock[0] += 59
+        counter.hit("ip:1", 60)
+        assert len(caplog.records) == 1
+        clock[0] += 2
+        counter.count("ip:1")
+    assert len(caplog.records) == 2
+    assert "Redis is unreachable" in caplog.records[0].getMessage()
+    assert "test limits are off" in caplog.records[0].getMessage()
+    made = make_counter("unix:///nonexistent", lambda: dead, "test:")
+    assert made.hit("visitor", 60) == 0 and made.count("visitor") == 0  # what the app uses

@@ -164,6 +164,35 @@ def test_private_ip_literal_has_a_clear_message(connects: list) -> None:
     assert connects == []
 
 
+DISGUISED_LOOPBACK = [
+    "http://2130706433/",
+    "http://0x7f000001/",
+    "http://127.1/",
+    "http://0177.0.0.1/",
+    "http://0x7F.0.0.1:8000/admin",
+    "http://[::ffff:127.0.0.1]/",
+]
+
+
+@pytest.mark.parametrize("url", DISGUISED_LOOPBACK)
+def test_disguised_ip_literals_are_recognised_without_dns(url: str, connects: list) -> None:
+    """Every spelling inet_aton (and so getaddrinfo and browsers) reads as 127.0.0.1."""
+    resolve = resolver_for(PUBLIC_IP)  # if the host were looked up, it would look public
+    with pytest.raises(UnsafeURL) as caught:
+        SafeFetcher(resolver=resolve).get(url)
+    assert str(caught.value) == (
+        f"{url} points to a loopback address; frontdesk only fetches public websites"
+    )
+    assert resolve.calls == [] and connects == []  # type: ignore[attr-defined]
+
+
+def test_numeric_ipv4_spellings_connect_to_the_address_they_mean(connects: list) -> None:
+    fetcher = SafeFetcher(allow_private=True, resolver=resolver_for(PUBLIC_IP), timeout=1)
+    assert fetcher.vet("http://2130706433:9/") == ["127.0.0.1"]
+    assert fetcher.vet("http://0x0a.1:9/") == ["10.0.0.1"]
+    assert fetcher.vet("http://1.2.3.4.5/") == [PUBLIC_IP]  # not an address: a (bad) name
+
+
 @pytest.mark.parametrize(
     ("answer", "kind"),
     [

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import event
@@ -10,6 +12,8 @@ from sqlalchemy import event
 from agent.core.conversations import Inbound
 from agent.core.workspaces import NewMember
 from frontdesk.web import create_app
+from frontdesk.wiring import build
+from ingestion.jobs import DeferredIngestQueue
 from tests.conftest import make_workspace
 
 PASSWORD = "a long enough passphrase"
@@ -87,6 +91,74 @@ def test_wrong_password_is_refused_and_repeated_failures_are_throttled(web, bays
         assert "do not match" in response.get_data(as_text=True)
     response, _ = login(client, "sam@bayside.example")  # even the right one, for a while
     assert response.status_code == 429 and "Too many" in response.get_data(as_text=True)
+
+
+def forwarded_login(client, forwarded_for: str, password: str = PASSWORD) -> int:
+    """A sign-in through a reverse proxy that says who the client is; the status code."""
+    form = {"email": "sam@bayside.example", "password": password, "csrf_token": csrf(client)}
+    headers = {"X-Forwarded-For": forwarded_for, "X-Forwarded-Proto": "https"}
+    return client.post("/login", data=form, headers=headers).status_code
+
+
+def test_without_trusted_proxies_x_forwarded_for_is_ignored(web, bayside):
+    """A client cannot dodge the throttle by making up a new address for every attempt."""
+    client = web[0].test_client()
+    for n in range(5):
+        assert forwarded_login(client, f"198.51.100.{n}", "wrong password") == 401
+    assert forwarded_login(client, "198.51.100.99") == 429
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_throttle(settings, clock, dispatcher):
+    container = build(
+        replace(settings, trusted_proxies=1).ensure_data_dir(),
+        clock=clock,
+        dispatcher_override=dispatcher,
+    )
+    try:
+        make_workspace(container)
+        container.workspaces.add_member(
+            container.workspaces.all()[0].id,
+            NewMember("Sam Staff", "sam@bayside.example", PASSWORD),
+        )
+        app, _ = create_app(container, testing=True)
+        proxy = app.test_client()  # every request comes from the proxy's one address
+        for _ in range(5):
+            assert forwarded_login(proxy, "203.0.113.7", "wrong password") == 401
+        assert forwarded_login(proxy, "203.0.113.7") == 429
+        # What the client itself wrote is ignored: only the proxy's last entry is trusted.
+        assert forwarded_login(proxy, "198.51.100.1, 203.0.113.7") == 429
+        assert forwarded_login(app.test_client(), "203.0.113.8") == 302  # another client
+    finally:
+        container.engine.dispose()
+
+
+def test_sign_in_still_works_while_redis_is_down(settings, clock, dispatcher, tmp_path, caplog):
+    """The throttle's counter is unreachable (a real client, no server): sign-in works,
+    unthrottled, and the log says why, once."""
+    container = build(
+        settings.ensure_data_dir(),
+        clock=clock,
+        dispatcher_override=dispatcher,
+        ingest_queue_override=DeferredIngestQueue(),
+        redis_url=f"unix://{tmp_path / 'redis-is-down.sock'}",
+    )
+    try:
+        workspace, _ = make_workspace(container)
+        container.workspaces.add_member(
+            workspace.id, NewMember("Sam Staff", "sam@bayside.example", PASSWORD)
+        )
+        client = create_app(container, testing=True)[0].test_client()
+        with caplog.at_level(logging.WARNING, logger="web.counters"):
+            response, _ = login(client, "sam@bayside.example", "wrong password")
+            assert response.status_code == 401
+            assert "do not match" in response.get_data(as_text=True)
+            response, _ = login(client, "sam@bayside.example")
+            assert response.status_code == 302 and response.headers["Location"] == "/"
+            assert "Sam Staff" in client.get("/").get_data(as_text=True)
+        (warning,) = [r for r in caplog.records if r.name == "web.counters"]
+        assert "Redis is unreachable" in warning.getMessage()
+    finally:
+        container.engine.dispose()
 
 
 def test_login_redirect_stays_on_this_site(web, bayside):
@@ -201,7 +273,7 @@ def test_staff_of_one_workspace_never_see_another(web, bayside, app_container):
         )
         assert response.status_code == 404
     with app_container.uow() as uow:
-        conversation = uow.workspace(other.id).conversation(theirs)
+        conversation = uow.workspace(other.id).conversations.get(theirs)
         assert conversation.mode == "ai" and conversation.status == "open"
 
 

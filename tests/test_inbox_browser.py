@@ -27,6 +27,7 @@ from playwright.sync_api import (
 from agent.config import Settings
 from agent.core.contacts import ContactDetails
 from agent.core.conversations import Inbound
+from agent.core.team import TeamService
 from agent.core.workspaces import NewMember
 from frontdesk.web import create_app
 from frontdesk.wiring import Container, build
@@ -183,7 +184,7 @@ def test_staff_work_a_live_conversation_from_arrival_to_reopen(
     expect(row).to_have_attribute("data-status", "open")
 
     with inbox.container.uow() as uow:
-        conversation = uow.workspace(inbox.workspace_id).conversation(cid)
+        conversation = uow.workspace(inbox.workspace_id).conversations.get(cid)
     assert (conversation.status, conversation.mode) == ("open", "ai")
     assert seen.dialogs == [] and seen.console_errors == []
 
@@ -250,7 +251,7 @@ def test_hostile_visitor_text_stays_inert_text(page: Page, inbox: Inbox, seen: S
     cid = inbox.visitor_says(HOSTILE, first_name=HOSTILE)
     with inbox.container.uow() as uow:  # the payload really is the contact's name
         repo = uow.workspace(inbox.workspace_id)
-        assert repo.contact(repo.conversation(cid).contact_id).first_name == HOSTILE
+        assert repo.contacts.get(repo.conversations.get(cid).contact_id).first_name == HOSTILE
 
     row = page.locator(f'#conversation-list > li[data-id="{cid}"]')
     expect(row.locator(".name")).to_have_text(HOSTILE)
@@ -330,3 +331,21 @@ def test_a_late_answer_for_an_old_filter_does_not_replace_the_list(
     page.evaluate("() => fetch('/api/conversations').then((response) => response.json())")
     expect(rows).to_have_count(2)
     expect(page.locator('.tabs [data-status=""]')).to_have_attribute("aria-selected", "true")
+
+
+def test_a_removed_member_s_open_inbox_goes_to_the_sign_in_page(page: Page, inbox: Inbox) -> None:
+    """Revoked access ends the page's live socket at once; the page reloads, signed out."""
+    cid = inbox.visitor_says("Do you whiten teeth?")
+    sign_in(page, STAFF, rows=1)
+    page.locator(f'#conversation-list > li[data-id="{cid}"] button').click()
+    expect(page.locator("#messages > li").last.locator(".body")).to_have_text(
+        "Do you whiten teeth?"
+    )
+    with inbox.container.uow() as uow:
+        team = uow.workspace(inbox.workspace_id).team
+        admin, sam = team.by_email(ADMIN), team.by_email(STAFF)
+    service = TeamService(inbox.container.uow, inbox.container.clock, inbox.container.events)
+    service.remove(inbox.workspace_id, admin.id, sam.id)  # as the team page does
+    expect(page).to_have_url(re.compile(r"/login\?next=/$"))
+    inbox.visitor_says("My card number is 4111 1111 1111 1111")
+    expect(page.get_by_text("4111")).to_have_count(0)

@@ -7,6 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from agent.core.errors import ValidationError
 from agent.core.models import SourceStatus
 from frontdesk.cli import main
 from frontdesk.wiring import build
@@ -28,7 +29,7 @@ def test_website_is_crawled_by_a_worker_and_searchable(
     assert container.queue("ingest").count == 2  # the profile and the site
     container.worker(["ingest"]).work(burst=True)
     with container.uow() as uow:
-        source = uow.workspace(workspace.id).knowledge_source(site.id)
+        source = uow.workspace(workspace.id).knowledge.get(site.id)
     assert source.status == SourceStatus.READY, source.error
     assert source.last_refreshed_at == clock()
     assert source.config["last_run"]["pages_added"] >= 7
@@ -40,7 +41,7 @@ def test_website_is_crawled_by_a_worker_and_searchable(
     container.knowledge.refresh(workspace.id, site.id)
     container.worker(["ingest"]).work(burst=True)
     with container.uow() as uow:
-        last = uow.workspace(workspace.id).knowledge_source(site.id).config["last_run"]
+        last = uow.workspace(workspace.id).knowledge.get(site.id).config["last_run"]
     assert last["chunks_added"] == 0 and last["pages_changed"] == 0
     container.engine.dispose()
 
@@ -48,12 +49,20 @@ def test_website_is_crawled_by_a_worker_and_searchable(
 def test_private_addresses_are_refused_by_default(
     settings, clock, redis_conn, redis_url, bayview_url
 ):
-    container = build(settings.ensure_data_dir(), redis_url=redis_url, clock=clock)
+    from dataclasses import replace
+
+    settings = settings.ensure_data_dir()
+    container = build(settings, redis_url=redis_url, clock=clock)
     workspace, _ = make_workspace(container)
-    site = container.knowledge.add_website(workspace.id, bayview_url)
+    with pytest.raises(ValidationError, match="points to a loopback address"):
+        container.knowledge.add_website(workspace.id, bayview_url)  # refused when added
+    # One added while private addresses were allowed is refused when it is crawled.
+    allowed = build(replace(settings, allow_private_urls=True), redis_url=redis_url, clock=clock)
+    site = allowed.knowledge.add_website(workspace.id, bayview_url)
+    allowed.engine.dispose()
     container.worker(["ingest"]).work(burst=True)
     with container.uow() as uow:
-        source = uow.workspace(workspace.id).knowledge_source(site.id)
+        source = uow.workspace(workspace.id).knowledge.get(site.id)
     assert source.status == SourceStatus.FAILED
     assert "loopback" in source.error or "private" in source.error
     assert container.index.search(workspace.id, "drain", 5) == [] or all(

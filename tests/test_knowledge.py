@@ -38,7 +38,7 @@ def drain(container, deferred):
 
 def source(container, workspace_id, source_id):
     with container.uow() as uow:
-        return uow.workspace(workspace_id).knowledge_source(source_id)
+        return uow.workspace(workspace_id).knowledge.get(source_id)
 
 
 def test_profile_is_knowledge_and_follows_profile_changes(kc, deferred):
@@ -116,7 +116,7 @@ def test_refresh_schedule(kc, deferred, clock):
     deferred.pending.clear()
     assert kc.knowledge.due_for_refresh() == []  # queued, not due
     with kc.uow() as uow:
-        s = uow.workspace(workspace.id).knowledge_source(site.id)
+        s = uow.workspace(workspace.id).knowledge.get(site.id)
         s.status, s.last_refreshed_at = SourceStatus.READY, clock()
         uow.commit()
     assert kc.knowledge.due_for_refresh(clock() + timedelta(hours=23)) == []
@@ -145,7 +145,7 @@ def test_requeue_after_a_crash(kc, deferred):
     drain(kc, deferred)
     text = kc.knowledge.add_text(workspace.id, "Parking", "Free parking behind the clinic.")
     with kc.uow() as uow:
-        uow.workspace(workspace.id).knowledge_source(text.id).status = SourceStatus.RUNNING
+        uow.workspace(workspace.id).knowledge.get(text.id).status = SourceStatus.RUNNING
         uow.commit()
     deferred.pending.clear()
     assert kc.knowledge.requeue_pending() == 1

@@ -10,6 +10,7 @@ import io
 import re
 import time
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -23,8 +24,10 @@ from ingestion.document import IngestError
 from ingestion.jobs import DeferredIngestQueue
 from ingestion.uploads import add_upload
 from tests.conftest import RecordingDispatcher, make_workspace
+from tests.test_crawl import DISGUISED_LOOPBACK
 from tests.test_inbox import PASSWORD, login
 from tests.test_knowledge import drain
+from tests.test_parse import lying_zip
 from web.context import EXTENSION
 
 PAGE = "/settings/knowledge"
@@ -183,6 +186,18 @@ def test_unsafe_websites_are_refused_and_nothing_stored(admin, kc, bayside, defe
     assert list(sources(kc, bayside.id)) == ["Business profile"] and deferred.pending == []
 
 
+@pytest.mark.parametrize("url", DISGUISED_LOOPBACK)
+def test_private_addresses_in_disguise_are_refused_when_added(admin, kc, bayside, deferred, url):
+    """2130706433, 0x7f000001, 127.1... are 127.0.0.1: refused now, as the crawl would."""
+    client, token = admin
+    response = client.post(f"{PAGE}/website", data={"url": url, "csrf_token": token})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    crawler = f"{url} points to a loopback address; frontdesk only fetches public websites"
+    assert f"Website address: {crawler}" in page
+    assert list(sources(kc, bayside.id)) == ["Business profile"] and deferred.pending == []
+
+
 def test_private_addresses_are_allowed_where_the_settings_allow_them(settings, clock, deferred):
     container = _container(replace(settings, allow_private_urls=True), clock, deferred)
     try:
@@ -194,6 +209,11 @@ def test_private_addresses_are_allowed_where_the_settings_allow_them(settings, c
         )
         assert response.status_code == 302
         assert "127.0.0.1" in sources(container, workspace.id)
+        for url in DISGUISED_LOOPBACK:
+            added = client.post(f"{PAGE}/website", data={"url": url, "csrf_token": token})
+            assert added.status_code == 302, url
+        hosts = {urlsplit(url).hostname for url in DISGUISED_LOOPBACK}
+        assert hosts <= set(sources(container, workspace.id))
     finally:
         container.engine.dispose()
 
@@ -290,6 +310,24 @@ def test_unsupported_uploads_are_refused_and_nothing_stored(
         content_type="multipart/form-data",
     )
     assert response.status_code == 400 and message in response.get_data(as_text=True)
+    assert list(sources(kc, bayside.id)) == ["Business profile"] and deferred.pending == []
+    assert uploaded_files(kc, bayside.id) == []
+
+
+def test_a_zip_bomb_lying_about_its_size_is_refused_and_nothing_stored(
+    admin, kc, bayside, deferred, tmp_path
+):
+    """Its header claims 0 bytes; it really inflates to 400 MB: measured, not believed."""
+    bomb = lying_zip(tmp_path / "price list.docx", "word/document.xml", 400 * 1024 * 1024)
+    client, token = admin
+    response = client.post(
+        f"{PAGE}/file",
+        data={"file": (io.BytesIO(bomb.read_bytes()), bomb.name), "csrf_token": token},
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400, page
+    assert "price list.docx expands to more than 300 MB; refusing a possible zip bomb" in page
     assert list(sources(kc, bayside.id)) == ["Business profile"] and deferred.pending == []
     assert uploaded_files(kc, bayside.id) == []
 
@@ -459,7 +497,7 @@ def test_live_status_reaches_the_workspace_and_no_other(web, kc, bayside, deferr
     assert removed == [{"id": qa.id, "removed": True}]
     assert outsider.get_received("/inbox") == []
     with pytest.raises(NotFound), kc.uow() as uow:
-        uow.workspace(bayside.id).knowledge_source(qa.id)
+        uow.workspace(bayside.id).knowledge.get(qa.id)
 
 
 def test_a_crawl_reports_page_progress_live_at_a_few_updates_a_second(

@@ -69,8 +69,8 @@ def visitor_says(container, workspace_id, body):
     received = container.conversations.receive(workspace_id, inbound)
     with container.uow() as uow:
         repo = uow.workspace(workspace_id)
-        reply = repo.reply_to(received.message.id)
-        contact = repo.contact(repo.conversation(received.conversation.id).contact_id)
+        reply = repo.messages.reply_to(received.message.id)
+        contact = repo.contacts.get(repo.conversations.get(received.conversation.id).contact_id)
     assert reply is not None, "the AI turn posted no reply"
     return reply, contact
 
@@ -144,7 +144,7 @@ def test_contact_capture_stores_e164_and_notifies_a_new_lead(fd, ws, llm):
     assert captured["result"]["ok"] is True and captured["result"]["new_lead"] is True
     assert (contact.first_name, contact.phone) == ("Sam", "+12505550100")
     with fd.uow() as uow:
-        leads = [n for n in uow.workspace(ws).notifications() if n.kind == "new_lead"]
+        leads = [n for n in uow.workspace(ws).notifications.all() if n.kind == "new_lead"]
     assert len(leads) == 1 and leads[0].contact_id == contact.id
 
     name, args, result = tool_exchange(llm.requests[-1])
@@ -166,7 +166,7 @@ def test_invalid_tool_arguments_go_back_to_the_model_and_the_turn_completes(fd, 
     assert captured["result"] == outcome
     assert contact.phone == "" and contact.first_name == ""  # nothing half-saved
     with fd.uow() as uow:
-        assert not [n for n in uow.workspace(ws).notifications() if n.kind == "new_lead"]
+        assert not [n for n in uow.workspace(ws).notifications.all() if n.kind == "new_lead"]
 
 
 # -- token streaming -----------------------------------------------------------------------

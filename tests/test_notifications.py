@@ -52,7 +52,7 @@ def test_new_lead_is_emailed_once_to_members_who_want_it(settings, clock, dispat
         NewMember(name="Q", email="quiet@bayside.example", password="silent partner 77"),
     )
     with container.uow() as uow:
-        uow.workspace(workspace.id).member(quiet.id).notify = "off"
+        uow.workspace(workspace.id).team.get(quiet.id).notify = "off"
         uow.commit()
     conv = container.conversations.receive(
         workspace.id, Inbound(channel="webchat", body="hi", thread_id="v")
@@ -67,7 +67,7 @@ def test_new_lead_is_emailed_once_to_members_who_want_it(settings, clock, dispat
     text = envelope.content.decode()
     assert "Subject: New lead: Priya" in text and "+12505550110" in text
     with container.uow() as uow:
-        (note,) = uow.workspace(workspace.id).notifications()
+        (note,) = uow.workspace(workspace.id).notifications.all()
     assert note.kind == "new_lead" and note.status == "sent" and note.sent_at is not None
     container.engine.dispose()
 
@@ -87,6 +87,6 @@ def test_a_mail_server_outage_is_recorded_not_raised(settings, clock, dispatcher
     )
     assert lead and contact.email == "sam@patel.example"
     with container.uow() as uow:
-        (note,) = uow.workspace(workspace.id).notifications()
+        (note,) = uow.workspace(workspace.id).notifications.all()
     assert note.status == "failed" and "Connection" in note.error
     container.engine.dispose()

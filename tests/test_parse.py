@@ -10,7 +10,9 @@ import io
 import json
 import re
 import socket
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 
 import docx
@@ -455,6 +457,58 @@ def test_zip_bomb_is_refused_before_any_parser_runs(
         r"dense\.docx contains a part that expands \d{3,4} times; refusing a possible zip bomb",
         refused(dense),
     )
+
+
+def lying_zip(path: Path, member: str, size: int, declared: int = 0) -> Path:
+    """A zip whose ``member`` inflates to ``size`` zero bytes but whose headers (local and
+    central) claim ``declared`` bytes, with the CRC of that many: zipfile, trusting the
+    header, stops after ``declared`` bytes and finds nothing wrong."""
+    chunk = bytes(MB)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open(member, "w") as handle:
+            for _ in range(size // MB):
+                handle.write(chunk)
+            handle.write(bytes(size % MB))
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        local = archive.getinfo(member).header_offset
+    crc = zlib.crc32(bytes(declared))
+    assert data[local : local + 4] == b"PK\x03\x04"
+    struct.pack_into("<I", data, local + 14, crc)  # local header: CRC-32, then sizes
+    struct.pack_into("<I", data, local + 22, declared)
+    entry = data.find(b"PK\x01\x02")
+    while entry != -1:  # central directory: CRC-32 at 16, uncompressed size at 24
+        (length,) = struct.unpack_from("<H", data, entry + 28)
+        if data[entry + 46 : entry + 46 + length] == member.encode():
+            struct.pack_into("<I", data, entry + 16, crc)
+            struct.pack_into("<I", data, entry + 24, declared)
+        entry = data.find(b"PK\x01\x02", entry + 46)
+    path.write_bytes(bytes(data))
+    with zipfile.ZipFile(path) as archive:  # what the header claims, and zipfile believes
+        assert archive.getinfo(member).file_size == declared
+        assert archive.read(member) == bytes(declared)
+    return path
+
+
+@pytest.mark.parametrize("declared", [0, 1000])
+def test_zip_bomb_lying_about_its_size_is_refused_before_any_parser_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, declared: int
+) -> None:
+    def must_not_run(*args: object) -> None:
+        raise AssertionError("a parser opened a zip bomb")
+
+    for kind in ("docx", "xlsx"):
+        monkeypatch.setitem(parse_module._PARSERS, kind, must_not_run)
+    bomb = lying_zip(tmp_path / "slides.docx", "word/document.xml", 400 * MB, declared)
+    assert bomb.stat().st_size < 5 * MB
+    assert refused(bomb) == "slides.docx expands to more than 300 MB; refusing a possible zip bomb"
+    dense = lying_zip(tmp_path / "dense.xlsx", "xl/workbook.xml", 50 * MB, declared)
+    assert refused(dense) == (
+        "dense.xlsx contains a part that expands more than 200 times; refusing a possible zip bomb"
+    )
+    small = lying_zip(tmp_path / "small.docx", "word/document.xml", 200_000, declared)
+    assert refused(small).startswith("small.docx is damaged")
 
 
 def test_zip_with_unsafe_paths_or_nested_archives_is_refused(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from rq import Retry
@@ -18,55 +17,6 @@ from frontdesk.wiring import build
 from tests.conftest import make_workspace
 
 
-class EchoResponder:
-    """Answers through the real service, recording how many turns ran at once. Like the
-    agent, it reads the whole conversation and answers the newest visitor message."""
-
-    def __init__(self, delay: float = 0.0, fail: bool = False) -> None:
-        self.service = None
-        self.uow = None
-        self.delay = delay
-        self.fail = fail
-        self.active = 0
-        self.max_active_per_conversation: dict[int, int] = {}
-        self.calls = 0
-        self._lock = threading.Lock()
-        self._active: dict[int, int] = {}
-
-    def respond(self, workspace_id: int, conversation_id: int, message_id: int) -> None:
-        with self._lock:
-            self.calls += 1
-            self._active[conversation_id] = self._active.get(conversation_id, 0) + 1
-            self.max_active_per_conversation[conversation_id] = max(
-                self.max_active_per_conversation.get(conversation_id, 0),
-                self._active[conversation_id],
-            )
-        try:
-            if self.fail:
-                raise RuntimeError("the model is unreachable")
-            with self.uow() as uow:
-                thread = uow.workspace(workspace_id).messages(conversation_id)
-            newest = max(m.id for m in thread if m.author_kind == AuthorKind.CONTACT)
-            time.sleep(self.delay)
-            self.service.post_ai_reply(
-                workspace_id, conversation_id, f"echo {newest}", in_reply_to=newest
-            )
-        finally:
-            with self._lock:
-                self._active[conversation_id] -= 1
-
-
-@pytest.fixture
-def queued(settings, clock, redis_conn, redis_url):
-    responder = EchoResponder()
-    container = build(
-        settings.ensure_data_dir(), redis_url=redis_url, clock=clock, responder_override=responder
-    )
-    responder.service, responder.uow = container.conversations, container.uow
-    yield container, responder
-    container.engine.dispose()
-
-
 def visitor(body, thread="v1", pmid=None):
     return Inbound(channel="webchat", body=body, thread_id=thread, provider_message_id=pmid)
 
@@ -79,7 +29,7 @@ def test_visitor_message_is_answered_by_a_worker(queued):
     assert container.queue("turns").count == 1
     container.worker().work(burst=True)
     with container.uow() as uow:
-        thread = uow.workspace(workspace.id).messages(received.conversation.id)
+        thread = uow.workspace(workspace.id).messages.for_conversation(received.conversation.id)
     assert [(m.author_kind, m.body) for m in thread][1:] == [
         (AuthorKind.CONTACT, "hello"),
         (AuthorKind.AI, f"echo {received.message.id}"),
@@ -139,12 +89,12 @@ def test_one_turn_at_a_time_per_conversation(queued, redis_url):
             newest = max(msg for c, msg in ids if c == conv)
             replies = [
                 m.body
-                for m in repo.messages(conv)
+                for m in repo.messages.for_conversation(conv)
                 if m.author_kind == AuthorKind.AI and not m.meta.get("welcome")
             ]
             assert replies == [f"echo {newest}"]
         for _conv, msg in ids:
-            assert repo.reply_to(msg) is not None
+            assert repo.messages.reply_to(msg) is not None
 
 
 def test_lock_timeout_is_an_error_not_a_silent_skip(redis_conn):

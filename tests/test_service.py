@@ -41,12 +41,12 @@ def count_messages(container) -> int:
 
 def messages(container, workspace_id, conversation_id):
     with container.uow() as uow:
-        return list(uow.workspace(workspace_id).messages(conversation_id))
+        return list(uow.workspace(workspace_id).messages.for_conversation(conversation_id))
 
 
 def conversation(container, workspace_id, conversation_id):
     with container.uow() as uow:
-        return uow.workspace(workspace_id).conversation(conversation_id)
+        return uow.workspace(workspace_id).conversations.get(conversation_id)
 
 
 def test_inbound_is_persisted_and_routed_to_the_ai(app_container, ws, dispatcher, events):
@@ -163,7 +163,7 @@ def test_staff_reply_implies_takeover(app_container, ws, events):
     assert reply.author_kind == AuthorKind.STAFF and reply.author_member_id == dana.id
     assert reply.delivery_status == "queued"
     with app_container.uow() as uow:
-        conv = uow.workspace(workspace.id).conversation(conv_id)
+        conv = uow.workspace(workspace.id).conversations.get(conv_id)
     assert conv.mode == Mode.HUMAN and conv.assignee_id == dana.id
     assert any(
         isinstance(e, ConversationUpdated) and e.changes.get("mode") == "human" for e in events
@@ -213,7 +213,7 @@ def test_start_outbound_conversation_with_new_and_existing_contacts(app_containe
     )
     assert conv.mode == Mode.HUMAN and conv.channel == "sms"
     with app_container.uow() as uow:
-        contact = uow.workspace(workspace.id).contact(conv.contact_id)
+        contact = uow.workspace(workspace.id).contacts.get(conv.contact_id)
     assert contact.phone == "+16045550142"
     # The same person again: no duplicate contact.
     again = app_container.conversations.start_conversation(
@@ -292,7 +292,7 @@ def test_invalid_contact_details_store_nothing(app_container, ws, details, field
     assert info.value.field == field
     with app_container.uow() as uow:
         repo = uow.workspace(workspace.id)
-        contact = repo.contact(repo.conversation(conv_id).contact_id)
+        contact = repo.contacts.get(repo.conversations.get(conv_id).contact_id)
     assert (contact.email, contact.phone) == ("", "")
 
 
@@ -304,7 +304,7 @@ def test_oversize_message_is_rejected_and_nothing_stored(app_container, ws, disp
         app_container.conversations.receive(workspace.id, visitor("   "))
     assert count_messages(app_container) == 0 and dispatcher.turns == []
     with app_container.uow() as uow:
-        assert uow.workspace(workspace.id).conversations() == []
+        assert uow.workspace(workspace.id).conversations.list() == []
 
 
 def test_message_limit_is_configurable(settings, clock, dispatcher):
@@ -360,10 +360,10 @@ def test_workspace_isolation(app_container, ws):
             action()
     with app_container.uow() as uow:
         repo_b = uow.workspace(workspace_b.id)
-        assert repo_b.conversations() == []
+        assert repo_b.conversations.list() == []
         with pytest.raises(NotFound):
-            repo_b.conversation(conv_a)
-        conv = uow.workspace(workspace_a.id).conversation(conv_a)
+            repo_b.conversations.get(conv_a)
+        conv = uow.workspace(workspace_a.id).conversations.get(conv_a)
     assert conv.mode == Mode.AI and conv.status == ConversationStatus.OPEN
     stored = messages(app_container, workspace_a.id, conv_a)
     assert [m.author_kind for m in stored] == [

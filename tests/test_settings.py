@@ -69,3 +69,21 @@ def test_bad_values_are_explained(tmp_path):
         Settings.load(
             {"FRONTDESK_DATA_DIR": str(tmp_path), "FRONTDESK_ALLOW_PRIVATE_URLS": "maybe"}
         )
+
+
+def test_trusted_proxies_from_the_environment_or_the_config_file(tmp_path):
+    assert Settings.load({"FRONTDESK_DATA_DIR": str(tmp_path)}).trusted_proxies == 0
+    env = {"FRONTDESK_DATA_DIR": str(tmp_path), "FRONTDESK_TRUSTED_PROXIES": "1"}
+    assert Settings.load(env).trusted_proxies == 1
+    config = tmp_path / "frontdesk.toml"
+    config.write_text("[frontdesk]\ntrusted_proxies = 2\n")
+    assert Settings.load({**env, "FRONTDESK_CONFIG": str(config)}).trusted_proxies == 1
+    del env["FRONTDESK_TRUSTED_PROXIES"]
+    assert Settings.load({**env, "FRONTDESK_CONFIG": str(config)}).trusted_proxies == 2
+
+
+@pytest.mark.parametrize("value", ["-1", "yes", "100"])
+def test_bad_trusted_proxies_are_refused_with_the_settings_name(tmp_path, value):
+    env = {"FRONTDESK_DATA_DIR": str(tmp_path), "FRONTDESK_TRUSTED_PROXIES": value}
+    with pytest.raises(ValidationError, match="trusted_proxies"):
+        Settings.load(env)

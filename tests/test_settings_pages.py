@@ -351,8 +351,8 @@ def test_try_it_chats_stay_out_of_the_inbox_and_notify_nobody(web, bayside, app_
     ]
     with app_container.uow() as uow:
         repo = uow.workspace(workspace.id)
-        assert repo.notifications() == []
-        ana = repo.contact(real.conversation.contact_id)
+        assert repo.notifications.all() == []
+        ana = repo.contacts.get(real.conversation.contact_id)
     assert (ana.first_name, ana.email) == ("Ana", "ana@silva.example")
     conversations = {e.conversation_id for e in seen if isinstance(e, ConversationEvent)}
     assert conversations == {real.conversation.id}  # nothing broadcast about the test chat
@@ -370,7 +370,7 @@ def test_try_it_bookings_take_no_real_slot(web, bayside, app_container):
     labels = [t["label"] for t in second["tools"]]
     assert "Booking checked (test chat: nothing was booked)" in labels
     with app_container.uow() as uow:
-        assert uow.workspace(workspace.id).appointments() == []
+        assert uow.workspace(workspace.id).appointments.list() == []
 
 
 def test_reset_forgets_the_test_chat(web, bayside, app_container):
@@ -379,12 +379,12 @@ def test_reset_forgets_the_test_chat(web, bayside, app_container):
     headers = {"X-CSRF-Token": token}
     try_it(client, token, "My name is Kim Lee")
     with app_container.uow() as uow:
-        contacts_before = len(uow.workspace(workspace.id).contacts())
+        contacts_before = len(uow.workspace(workspace.id).contacts.recent())
     reset = client.post("/settings/try-it/reset", headers=headers)
     assert reset.json == {"ok": True, "reset": True}
     assert client.get("/settings/try-it/messages").json == {"messages": [], "mode": "ai"}
     with app_container.uow() as uow:
-        assert len(uow.workspace(workspace.id).contacts()) == contacts_before - 1
+        assert len(uow.workspace(workspace.id).contacts.recent()) == contacts_before - 1
     # A fresh chat: the agent no longer knows the name it was told.
     reply = try_it(client, token, "Can someone call me back?")["reply"]
     assert "your name" in reply["body"]
@@ -489,4 +489,4 @@ def test_try_it_panel_renders_replies_as_text_with_safe_links(browser, live_sett
     expect(messages).to_have_count(1)
     assert dialogs == [] and errors == []
     with container.uow() as uow:
-        assert uow.workspace(workspace.id).search_conversations() == []
+        assert uow.workspace(workspace.id).conversations.search() == []

@@ -59,6 +59,52 @@ def test_migrations_match_the_models(empty_database):
     assert diff == []
 
 
+def test_session_versions_migrate_up_and_down_keeping_the_team(empty_database):
+    """0004 gives existing members session version 0 (nobody is signed out by the upgrade),
+    and its downgrade drops the column and nothing else."""
+    from alembic import command
+
+    engine = make_engine(empty_database)
+    config = migrate.alembic_config(engine.url.render_as_string(hide_password=False))
+
+    def run(step, revision: str) -> None:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            step(config, revision)
+
+    def team() -> list[tuple]:
+        with engine.connect() as connection:
+            return list(connection.execute(text("SELECT id, email FROM team_member")))
+
+    migrate.upgrade(engine, "0003")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO workspace (name, timezone, country, address, phone, email, hours, "
+                "services, appointment_minutes, links, instructions, widget, widget_key) VALUES "
+                "('Bayside', 'UTC', 'CA', '', '', '', '{}', '[]', 60, '{}', '', '{}', 'k1')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO team_member (workspace_id, name, email, role, password_hash, "
+                "avatar_url, notify) VALUES (1, 'Dana', 'dana@bayside.example', 'admin', 'x', "
+                "'', 'instant')"
+            )
+        )
+    run(command.upgrade, "0004")
+    with engine.connect() as connection:
+        versions = connection.execute(text("SELECT session_version FROM team_member"))
+        assert list(versions.scalars()) == [0]
+    run(command.downgrade, "0003")
+    columns = {c["name"] for c in inspect(engine).get_columns("team_member")}
+    assert "session_version" not in columns and "notify" in columns
+    assert team() == [(1, "dana@bayside.example")]
+    migrate.upgrade(engine)
+    assert migrate.is_current(engine) and team() == [(1, "dana@bayside.example")]
+    engine.dispose()
+
+
 def test_times_round_trip_as_aware_utc(container):
     workspace, _ = make_workspace(container)
     vancouver = timezone(timedelta(hours=-8))
@@ -70,7 +116,7 @@ def test_times_round_trip_as_aware_utc(container):
         )
         uow.commit()
     with container.uow() as uow:
-        (stored,) = uow.workspace(workspace.id).appointments()
+        (stored,) = uow.workspace(workspace.id).appointments.list()
     assert stored.start == datetime(2026, 3, 3, 15, 0, tzinfo=UTC)
     assert stored.start.tzinfo is not None
 
@@ -99,11 +145,14 @@ def test_repositories_are_scoped_to_one_workspace(container):
     with container.uow() as uow:
         repo_b = uow.workspace(b.id)
         with pytest.raises(NotFound):
-            repo_b.contact(contact.id)
-        assert repo_b.find_contact(email="ann@x.example") is None
-        assert repo_b.templates() == [] and len(repo_b.members()) == 1
+            repo_b.contacts.get(contact.id)
+        assert repo_b.contacts.find(email="ann@x.example") is None
+        assert repo_b.contacts.search("ann") == [] and repo_b.contacts.count("ann") == 0
+        assert repo_b.templates.all() == [] and len(repo_b.team.all()) == 1
         with pytest.raises(PermissionError):
             repo_b.add(Contact(workspace_id=a.id, source_channel="sms"))
+        with pytest.raises(PermissionError):
+            repo_b.delete(contact)
 
 
 def test_batch_lookups_find_only_their_own_workspace(container):
@@ -136,15 +185,15 @@ def test_batch_lookups_find_only_their_own_workspace(container):
     everyone = [alpha_admin.id, beta_admin.id, 10_000]
     with container.uow() as uow:
         repo_a = uow.workspace(a.id)
-        newest = repo_a.latest_messages([*conversations.values(), 10_000])
+        newest = repo_a.messages.latest([*conversations.values(), 10_000])
         assert {cid: m.body for cid, m in newest.items()} == {conversations["a"]: "a3"}
-        assert repo_a.latest_messages([]) == {}
-        assert list(repo_a.members_by_id(everyone)) == [alpha_admin.id]
-        assert repo_a.members_by_id([]) == {}
+        assert repo_a.messages.latest([]) == {}
+        assert list(repo_a.team.by_ids(everyone)) == [alpha_admin.id]
+        assert repo_a.team.by_ids([]) == {}
         repo_b = uow.workspace(b.id)
-        newest = repo_b.latest_messages(conversations.values())
+        newest = repo_b.messages.latest(conversations.values())
         assert {cid: m.body for cid, m in newest.items()} == {conversations["b"]: "b2"}
-        assert list(repo_b.members_by_id(everyone)) == [beta_admin.id]
+        assert list(repo_b.team.by_ids(everyone)) == [beta_admin.id]
 
 
 def test_unique_rules_surface_as_conflicts(container):
@@ -156,4 +205,4 @@ def test_unique_rules_surface_as_conflicts(container):
         with pytest.raises(Conflict):
             uow.commit()
     with container.uow() as uow:
-        assert uow.workspace(workspace.id).templates() == []
+        assert uow.workspace(workspace.id).templates.all() == []

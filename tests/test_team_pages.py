@@ -83,7 +83,7 @@ def _admin(app, address: str = "dana@bayside-dental.example"):
 
 def _member(container, workspace_id: int, email_address: str):
     with container.uow() as uow:
-        return uow.workspace(workspace_id).member_by_email(email_address)
+        return uow.workspace(workspace_id).team.by_email(email_address)
 
 
 def _text(envelope) -> tuple[str, str]:
@@ -302,7 +302,7 @@ def test_tampered_forged_and_cross_workspace_tokens_are_refused(site, app_contai
 
 def _log(container, workspace_id: int):
     with container.uow() as uow:
-        return list(uow.workspace(workspace_id).notifications())
+        return list(uow.workspace(workspace_id).notifications.all())
 
 
 def test_inviting_a_member_or_a_bad_address_is_refused_clearly(site):
@@ -477,7 +477,7 @@ def test_template_crud_with_validation_and_escaping(site, app_container):
 
 def _templates(container, workspace_id: int):
     with container.uow() as uow:
-        return list(uow.workspace(workspace_id).templates())
+        return list(uow.workspace(workspace_id).templates.all())
 
 
 def test_another_workspaces_template_is_404(site, app_container):
@@ -516,7 +516,7 @@ def _preferences(container, workspace_id: int) -> dict[str, str]:
             NewMember(name.title(), f"{name}@bayside.example", "a long enough passphrase"),
         )
         with container.uow() as uow:
-            uow.workspace(workspace_id).member(member.id).notify = notify
+            uow.workspace(workspace_id).team.get(member.id).notify = notify
             uow.commit()
     return {name: f"{name}@bayside.example" for name in people}
 
@@ -564,7 +564,7 @@ def test_instant_digest_and_off_preferences_over_real_smtp(mail_container, mailb
     assert all(people["otto"] not in e.rcpt_tos for e in inbox.messages)
 
     with mail_container.uow() as uow:
-        log = uow.workspace(workspace.id).notifications()
+        log = uow.workspace(workspace.id).notifications.all()
     digests = [n for n in log if n.kind == "digest"]
     assert [(n.recipient, n.status) for n in digests] == [(people["dee"], "sent")]
     # The day after: nothing happened on the 3rd, so no digest at all.
@@ -584,7 +584,7 @@ def test_a_failed_digest_is_retried_and_recorded_once(mail_container, mailbox, c
     assert mail_container.notifications.send_digests(next_morning + timedelta(minutes=5)) == 1
     assert [e.rcpt_tos for e in inbox.messages] == [[people["dee"]]]
     with mail_container.uow() as uow:
-        digests = [n for n in uow.workspace(workspace.id).notifications() if n.kind == "digest"]
+        digests = [n for n in uow.workspace(workspace.id).notifications.all() if n.kind == "digest"]
     assert [(n.recipient, n.status, n.error) for n in digests] == [(people["dee"], "sent", "")]
 
 

@@ -35,6 +35,7 @@ from frontdesk.wiring import Container, build
 from tests.browser import LiveServer, SocketBlock, drop_connections
 from tests.conftest import RecordingDispatcher, make_workspace
 from tests.test_settings_pages import drain_ingestion
+from widget import routes as widget_routes
 from widget.origins import REFUSED
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -104,16 +105,16 @@ class Widget:
         """(author kind, body) of the only conversation's chat messages, as stored."""
         with self.container.uow() as uow:
             repo = uow.workspace(self.workspace.id)
-            (conversation,) = repo.search_conversations()
+            (conversation,) = repo.conversations.search()
             return [
                 (str(m.author_kind), m.body)
-                for m in repo.messages(conversation.id)
+                for m in repo.messages.for_conversation(conversation.id)
                 if m.author_kind != AuthorKind.SYSTEM
             ]
 
     def conversation_id(self) -> int:
         with self.container.uow() as uow:
-            (conversation,) = uow.workspace(self.workspace.id).search_conversations()
+            (conversation,) = uow.workspace(self.workspace.id).conversations.search()
         return conversation.id
 
 
@@ -602,3 +603,97 @@ def test_a_site_not_on_the_allow_list_gets_nothing(page: Page, widget: Widget, s
         assert refused.value.code == 403
     finally:
         other.stop()
+
+
+# -- messages the server refuses or does not answer -------------------------------------
+
+FAILED = "Your message could not be sent. Please try again."
+NO_ANSWER = "Your message could not be sent: the chat did not answer. Please try again."
+
+
+def visitor_bodies(widget: Widget) -> list[str]:
+    return [body for kind, body in widget.messages() if kind == "contact"]
+
+
+def test_a_refused_message_shows_as_failed_and_the_next_ones_still_go(
+    page: Page, widget: Widget, seen: Seen, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = widget.container.conversations
+    receive = service.receive
+    refused = {"How do I pay my bill?"}
+
+    def failing(workspace_id: int, inbound: object) -> object:
+        if inbound.body in refused:  # type: ignore[attr-defined]
+            raise RuntimeError("the database went away")
+        return receive(workspace_id, inbound)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "receive", failing)
+    page.goto(widget.site.page("/", "<h1>Bayside</h1>", widget.snippet))
+    frame = open_launcher(page)
+    body, items = frame.locator("#body"), frame.locator("#messages > li")
+    body.fill("How do I pay my bill?")
+    body.press("Enter")
+    failed = frame.locator("#messages > li.failed")
+    expect(failed).to_have_count(1)
+    expect(failed).to_contain_text("How do I pay my bill?")
+    expect(failed.get_by_role("button", name="Retry")).to_be_visible()
+    expect(frame.locator("#notice")).to_have_text(FAILED)
+    body.fill("Do you see children?")
+    body.press("Enter")
+    expect(items.filter(has_text="age three")).to_have_count(1)  # the next one goes on
+    # Half an emoji, as JavaScript's slice leaves it: stored (as U+FFFD) and acknowledged.
+    frame.evaluate("document.getElementById('body').value = 'Cut ' + '\U0001f600'.slice(0, 1)")
+    body.press("Enter")
+    eventually(page, lambda: visitor_bodies(widget), ["Do you see children?", "Cut \ufffd"])
+    expect(frame.locator("#messages > li.pending")).to_have_count(0)
+    expect(failed).to_have_count(1)
+
+    refused.clear()  # the server is well again: Retry sends the failed message
+    failed.get_by_role("button", name="Retry").click()
+    expect(failed).to_have_count(0)
+    expect(items.filter(has_text="our portal")).to_have_count(1)
+    expect(frame.locator("#messages > li.pending")).to_have_count(0)
+    expect(frame.locator("#notice")).to_be_hidden()
+    expected = ["Do you see children?", "Cut \ufffd", "How do I pay my bill?"]
+    eventually(page, lambda: visitor_bodies(widget), expected)
+    texts = items.all_inner_texts()  # in the order stored: the retried one comes last
+    order = [next(i for i, t in enumerate(texts) if t.startswith(b[:4])) for b in expected]
+    assert order == sorted(order), texts
+    assert seen.dialogs == [] and seen.errors == []
+
+
+def test_an_unanswered_message_shows_as_failed_without_holding_up_the_next(
+    page: Page, widget: Widget, seen: Seen, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(widget_routes, "ANSWER_TIMEOUT", 3)  # seconds, instead of 30
+    service = widget.container.conversations
+    receive = service.receive
+    release = threading.Event()
+
+    def stuck(workspace_id: int, inbound: object) -> object:
+        if inbound.body == "How do I pay my bill?":  # type: ignore[attr-defined]
+            release.wait(30)  # a server that hangs on this one message
+        return receive(workspace_id, inbound)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "receive", stuck)
+    page.goto(widget.site.page("/", "<h1>Bayside</h1>", widget.snippet))
+    frame = open_launcher(page)
+    body, items = frame.locator("#body"), frame.locator("#messages > li")
+    body.fill("How do I pay my bill?")
+    body.press("Enter")
+    body.fill("Do you see children?")
+    body.press("Enter")
+    failed = frame.locator("#messages > li.failed")
+    expect(failed).to_have_count(1)
+    expect(failed).to_contain_text("How do I pay my bill?")
+    expect(failed.get_by_role("button", name="Retry")).to_be_visible()
+    expect(frame.locator("#notice")).to_have_text(NO_ANSWER)
+    expect(items.filter(has_text="age three")).to_have_count(1)  # not held up behind it
+    assert visitor_bodies(widget) == ["Do you see children?"]
+
+    release.set()  # the server gets to it after all: stored, and no longer shown as failed
+    expect(failed).to_have_count(0)
+    expect(items.filter(has_text="our portal")).to_have_count(1)
+    expect(frame.locator("#notice")).to_be_hidden()
+    assert visitor_bodies(widget) == ["Do you see children?", "How do I pay my bill?"]
+    assert seen.dialogs == [] and seen.errors == []

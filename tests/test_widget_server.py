@@ -7,8 +7,10 @@ python-socketio client where the Redis message queue is involved), real SQLite.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
+from dataclasses import replace
 
 import pytest
 import socketio as socketio_pkg
@@ -18,6 +20,7 @@ from agent.core.errors import ValidationError
 from agent.core.workspaces import clean_widget
 from frontdesk.web import SOCKETIO_CHANNEL, attach_worker_broadcaster, create_app
 from frontdesk.wiring import build
+from ingestion.jobs import DeferredIngestQueue
 from tests.browser import LiveServer
 from tests.conftest import make_workspace
 from tests.test_inbox import login
@@ -262,8 +265,12 @@ def test_credentials_of_one_workspace_do_not_open_another(web, bayside, app_cont
 def stored(container, workspace_id: int, visitor_id: str) -> list[str]:
     with container.uow() as uow:
         repo = uow.workspace(workspace_id)
-        conversation = repo.conversation_by_thread("webchat", visitor_id)
-        return [m.body for m in repo.messages(conversation.id)] if conversation else []
+        conversation = repo.conversations.by_thread("webchat", visitor_id)
+        return (
+            [m.body for m in repo.messages.for_conversation(conversation.id)]
+            if conversation
+            else []
+        )
 
 
 def test_a_resent_message_is_stored_once(web, bayside, app_container):
@@ -332,13 +339,13 @@ def test_a_message_for_the_ai_shows_it_typing(web, bayside, dispatcher):
 def test_staff_reply_reaches_the_visitor_without_internal_notes(web, bayside, app_container):
     workspace, admin = bayside
     with app_container.uow() as uow:
-        uow.workspace(workspace.id).member(admin.id).avatar_url = "https://cdn.example/dana.png"
+        uow.workspace(workspace.id).team.get(admin.id).avatar_url = "https://cdn.example/dana.png"
         uow.commit()
     client = visitor(web, frame_data(web[0], workspace.widget_key)["frame_token"])
     events(client)
     cid = send(client, "I need a person", "human-0000001")["message"]["id"]
     with app_container.uow() as uow:
-        cid = uow.workspace(workspace.id).message(cid).conversation_id
+        cid = uow.workspace(workspace.id).messages.get(cid).conversation_id
     events(client)
 
     app_container.conversations.take_over(workspace.id, cid, admin.id)
@@ -356,7 +363,7 @@ def test_staff_reply_reaches_the_visitor_without_internal_notes(web, bayside, ap
     assert messages[0]["role"] == "staff" and messages[0]["author_name"] == "Dana Admin"
     assert messages[0]["author_avatar"] == "https://cdn.example/dana.png"
     with app_container.uow() as uow:
-        assert uow.workspace(workspace.id).message(reply.id).delivery_status == "sent"
+        assert uow.workspace(workspace.id).messages.get(reply.id).delivery_status == "sent"
 
     history = client.emit("history", {"after_id": 0}, namespace=NS, callback=True)
     assert "Dana Admin took over the conversation" not in [m["body"] for m in history["messages"]]
@@ -374,7 +381,7 @@ def test_a_visitor_never_receives_another_workspaces_events(web, bayside, app_co
     events(theirs)
     sent = send(theirs, "Is my cat ready?", "harbour-00001")
     with app_container.uow() as uow:
-        cid = uow.workspace(harbour.id).message(sent["message"]["id"]).conversation_id
+        cid = uow.workspace(harbour.id).messages.get(sent["message"]["id"]).conversation_id
     app_container.conversations.reply(harbour.id, cid, vet.id, "Yes, come by!")
     assert [n for n, _ in events(theirs)] != []
     assert events(mine) == []
@@ -387,8 +394,8 @@ def test_typing_flows_between_visitor_and_staff(web, bayside, app_container):
     sent = send(client, "hello", "typing-0000001")
     with app_container.uow() as uow:
         repo = uow.workspace(workspace.id)
-        cid = repo.message(sent["message"]["id"]).conversation_id
-        contact_id = repo.conversation(cid).contact_id
+        cid = repo.messages.get(sent["message"]["id"]).conversation_id
+        contact_id = repo.conversations.get(cid).contact_id
     staff = staff_socket(web, admin.email)
     assert staff.emit("join", {"conversation_id": cid}, namespace="/inbox", callback=True)["ok"]
     staff.get_received("/inbox")
@@ -438,7 +445,9 @@ def test_worker_emits_reach_a_live_visitor_through_redis(
                 "message", {"body": "Hello?", "client_id": "redis-000001"}, namespace=NS
             )
             with worker.uow() as uow:
-                cid = uow.workspace(workspace.id).message(sent["message"]["id"]).conversation_id
+                cid = (
+                    uow.workspace(workspace.id).messages.get(sent["message"]["id"]).conversation_id
+                )
             worker.conversations.reply(workspace.id, cid, admin.id, "From the worker")
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline and not any(
@@ -470,3 +479,70 @@ def test_frontdesk_own_pages_may_always_show_the_chat(web, app_container):
     frame = client.get(f"/widget/v1/{key}/frame?host=http://localhost")
     assert frame.status_code == 200
     assert frame.headers["Content-Security-Policy"].endswith("frame-ancestors http://localhost")
+
+
+def test_behind_a_trusted_proxy_the_per_ip_limit_counts_each_visitor_address(
+    sqlite_settings, clock, dispatcher
+):
+    """Socket.IO requests pass through the proxy fix too (it wraps the Socket.IO middleware)."""
+    container = build(
+        replace(sqlite_settings, trusted_proxies=1), clock=clock, dispatcher_override=dispatcher
+    )
+    workspace, _ = make_workspace(container)
+    app, _ = create_app(container, testing=True, widget_limits=RateLimits(per_ip=1))
+    token = frame_token(sqlite_settings.secret_key, workspace.id, SITE)
+    results = []
+    with LiveServer(app) as server:
+        for n, address in enumerate(["203.0.113.1", "203.0.113.2", "203.0.113.1"]):
+            client = socketio_pkg.Client()
+            client.connect(
+                server.url,
+                namespaces=[NS],
+                auth={"frame_token": token},
+                headers={"X-Forwarded-For": address},
+                wait_timeout=15,
+            )
+            try:
+                message = {"body": f"hello {n}", "client_id": f"proxied-{n:04d}"}
+                results.append(client.call("message", message, namespace=NS))
+            finally:
+                client.disconnect()
+    container.engine.dispose()
+    assert [r["ok"] for r in results] == [True, True, False]  # one message per address
+    assert results[2]["error"] == TOO_FAST
+
+
+def test_while_redis_is_down_visitors_connect_and_their_messages_go_through(
+    sqlite_settings, clock, dispatcher, tmp_path, caplog
+):
+    """Redis is configured but not running (a real client, no server): the rate-limit
+    counter is not reached, so messages are not counted, but not refused either."""
+    container = build(
+        sqlite_settings,
+        clock=clock,
+        dispatcher_override=dispatcher,
+        ingest_queue_override=DeferredIngestQueue(),
+        redis_url=f"unix://{tmp_path / 'redis-is-down.sock'}",
+    )
+    workspace, _ = make_workspace(container)
+    app, _ = create_app(container, testing=True)
+    token = frame_token(sqlite_settings.secret_key, workspace.id, SITE)
+    identity: list[dict] = []
+    client = socketio_pkg.Client()
+    client.on("identity", identity.append, namespace=NS)
+    with caplog.at_level(logging.WARNING, logger="web.counters"), LiveServer(app) as server:
+        client.connect(server.url, namespaces=[NS], auth={"frame_token": token}, wait_timeout=15)
+        try:
+            sent = [
+                client.call(
+                    "message", {"body": f"Open today? ({n})", "client_id": f"down-{n:04d}"}, NS
+                )
+                for n in range(3)
+            ]
+        finally:
+            client.disconnect()
+    assert [m["ok"] for m in sent] == [True, True, True], sent
+    assert stored(container, workspace.id, identity[0]["visitor_id"])[-1] == "Open today? (2)"
+    (warning,) = [r for r in caplog.records if r.name == "web.counters"]
+    assert "Redis is unreachable" in warning.getMessage()
+    container.engine.dispose()

@@ -1,15 +1,22 @@
 """Fixed-window counters for rate limits and sign-in throttling.
 
 In Redis when there is one (shared by every web process behind the load balancer),
-in memory otherwise (tests, single-process runs).
+in memory otherwise (tests, single-process runs). While Redis cannot be reached the
+counters fail open: nothing is counted and nothing refused (a warning is logged), so
+staff can still sign in and visitors still chat, only without these limits.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
+
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
 
 
 class Counter(Protocol):
@@ -64,6 +71,66 @@ class RedisCounter:
         self._redis.delete(self._prefix + key)
 
 
+class FailOpenCounter:
+    """A shared counter that lets everything through while its store is unreachable.
+
+    A hit counts 0 and a count reads 0 when Redis fails (down, refusing connections,
+    timing out): the limits are protections, not the service. Each outage is logged as a
+    warning at most once per ``quiet`` seconds, not once per request.
+    """
+
+    def __init__(
+        self,
+        inner: Counter,
+        name: str,
+        *,
+        quiet: float = 60,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._inner = inner
+        self._name = name
+        self._quiet = quiet
+        self._now = now
+        self._warned_at: float | None = None
+        self._lock = threading.Lock()
+
+    def _unreachable(self, error: RedisError) -> None:
+        with self._lock:
+            now = self._now()
+            if self._warned_at is not None and now - self._warned_at < self._quiet:
+                return
+            self._warned_at = now
+        log.warning(
+            "Redis is unreachable (%s): %s are off until it is back (nothing is counted, "
+            "nothing refused)",
+            error,
+            self._name,
+        )
+
+    def hit(self, key: str, window: int) -> int:
+        try:
+            return self._inner.hit(key, window)
+        except RedisError as error:
+            self._unreachable(error)
+            return 0
+
+    def count(self, key: str) -> int:
+        try:
+            return self._inner.count(key)
+        except RedisError as error:
+            self._unreachable(error)
+            return 0
+
+    def reset(self, key: str) -> None:
+        try:
+            self._inner.reset(key)
+        except RedisError as error:
+            self._unreachable(error)
+
+
 def make_counter(redis_url: str, redis: Callable[[], Any], prefix: str) -> Counter:
-    """Redis-backed when the process has Redis (``redis`` is called only then)."""
-    return RedisCounter(redis(), prefix=prefix) if redis_url else MemoryCounter()
+    """Redis-backed when the process has Redis (``redis`` is called only then), failing
+    open while it is unreachable; in memory otherwise."""
+    if not redis_url:
+        return MemoryCounter()
+    return FailOpenCounter(RedisCounter(redis(), prefix=prefix), f"the limits on {prefix}*")

@@ -1,17 +1,20 @@
 """Socket.IO namespaces, rooms and emitters, shared by the inbox and the widget.
 
-Rooms: ``workspace-<id>`` (the conversation list, lead alerts, knowledge sources) and
-``conversation-<id>`` (the open thread, typing) on the staff's ``/inbox`` namespace;
-``visitor-<workspace id>-<visitor id>`` (one web chat visitor's tabs) on ``/widget``. Web
-and worker processes both publish through the Redis message queue, so any web process
-can deliver any event.
+Rooms on the staff's ``/inbox`` namespace: ``workspace-<id>`` (the conversation list,
+lead alerts), ``admins-<workspace id>`` (knowledge sources: admins only),
+``conversation-<id>`` (the open thread, typing) and ``member-<id>`` (every socket of one
+team member, so their access can be revoked); ``visitor-<workspace id>-<visitor id>`` (one
+web chat visitor's tabs) on ``/widget``. Web and worker processes both publish through the
+Redis message queue, so any web process can deliver any event.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
+import socketio as socketio_pkg
 from flask_socketio import SocketIO
 
 INBOX_NAMESPACE = "/inbox"
@@ -23,8 +26,21 @@ def workspace_room(workspace_id: int) -> str:
     return f"workspace-{workspace_id}"
 
 
+def admins_room(workspace_id: int) -> str:
+    """The workspace's admins' sockets: what staff may not see (knowledge sources)."""
+    return f"admins-{workspace_id}"
+
+
 def conversation_room(conversation_id: int) -> str:
     return f"conversation-{conversation_id}"
+
+
+MEMBER_ROOM_PREFIX = "member-"
+
+
+def member_room(member_id: int) -> str:
+    """Every /inbox socket of one team member (joined on connect, before any other room)."""
+    return f"{MEMBER_ROOM_PREFIX}{member_id}"
 
 
 def visitor_room(workspace_id: int, visitor_id: str) -> str:
@@ -41,11 +57,71 @@ def socketio_emitter(socketio: SocketIO, namespace: str) -> Emit:
 
 def queue_emitter(redis_url: str, channel: str, namespace: str) -> Emit:
     """For worker processes: publish through Redis without serving any client."""
-    import socketio as socketio_pkg
-
     manager = socketio_pkg.RedisManager(redis_url, channel=channel, write_only=True)
 
     def emit(event: str, data: dict[str, Any], room: str) -> None:
         manager.emit(event, data, namespace=namespace, room=room)
 
     return emit
+
+
+# -- revoking access -------------------------------------------------------------------
+
+CONNECT_GRACE = 10.0  # seconds a socket still in its connect handler may take to finish
+
+
+def end_member_sockets(socketio: SocketIO, member_id: int) -> None:
+    """Disconnect every /inbox socket of the member, in every web process, at once.
+
+    Closing the member's room does it: on the managers ``client_manager`` makes, closing a
+    member room disconnects its sockets, and with Redis ``close_room`` reaches every web
+    process through the message queue. A browser still allowed reconnects, and joins the
+    rooms its access allows now.
+    """
+    socketio.server.close_room(member_room(member_id), namespace=INBOX_NAMESPACE)
+
+
+class _RevocableManager(socketio_pkg.Manager):
+    """A client manager on which closing a member room disconnects its sockets.
+
+    Each process closes a room among its own sockets (the message queue relays
+    ``close_room`` to all of them), so each disconnects its own. A socket still in its
+    connect handler (which joins the member room first, then checks the session) cannot be
+    disconnected yet: it is disconnected as soon as its connection completes.
+    """
+
+    def basic_close_room(self, room: str, namespace: str) -> None:
+        if namespace == INBOX_NAMESPACE and str(room).startswith(MEMBER_ROOM_PREFIX):
+            for sid, _eio_sid in list(self.get_participants(namespace, room)):
+                self._end_socket(sid, namespace)
+        super().basic_close_room(room, namespace)
+
+    def _end_socket(self, sid: str, namespace: str) -> None:
+        if self.is_connected(sid, namespace):
+            self.server.disconnect(sid, namespace=namespace, ignore_queue=True)
+        elif False:
+            self.server.start_background_task(self._end_once_connected, sid, namespace)
+
+    def _end_once_connected(self, sid: str, namespace: str) -> None:
+        deadline = time.monotonic() + CONNECT_GRACE
+        while time.monotonic() < deadline:
+            try:
+                if self.is_connected(sid, namespace):
+                    self.server.disconnect(sid, namespace=namespace, ignore_queue=True)
+                    return
+                if not self.is_pre_connected(sid, namespace):
+                    return  # refused, or gone
+            except KeyError:  # the connection's state changed under us: look again
+                pass
+            self.server.sleep(0.02)
+
+
+class _RevocableRedisManager(_RevocableManager, socketio_pkg.RedisManager):
+    """The same, for web processes sharing the Redis message queue."""
+
+
+def client_manager(redis_url: str, channel: str) -> socketio_pkg.Manager:
+    """The web process's Socket.IO client manager: through Redis when there is one."""
+    if redis_url:
+        return _RevocableRedisManager(redis_url, channel=channel)
+    return _RevocableManager()

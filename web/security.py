@@ -1,8 +1,10 @@
 """Who is signed in, what they may do, and the protections every request gets.
 
-Sessions are Flask's signed cookies holding the member and workspace ids; the member is
-re-read from the database on every request, so a deleted member is signed out at once.
-Unsafe methods need the session's CSRF token (form field or X-CSRF-Token header).
+Sessions are Flask's signed cookies holding the member and workspace ids and the member's
+session version at sign-in; the member is re-read from the database on every request, so a
+deleted member, or one who signed out (which bumps the version), is signed out at once,
+whatever copy of the cookie is used. Unsafe methods need the session's CSRF token (form
+field or X-CSRF-Token header).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from flask import Flask, abort, current_app, g, redirect, request, session, url_
 
 from agent.core.errors import NotFound
 from agent.core.models import Role, TeamMember
+from agent.core.ports import UnitOfWorkFactory
 from web.context import container
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -40,18 +43,33 @@ class Staff:
         return self.member.role == Role.ADMIN
 
 
+def session_member(uow: UnitOfWorkFactory) -> TeamMember | None:
+    """The member the session (the request's, or a Socket.IO connection's copy) belongs to,
+    read from the database now; None when it holds none, or an ended one."""
+    member_id, workspace_id = session.get("member_id"), session.get("workspace_id")
+    # Cookies from before session versions existed carry none: they count as version 0.
+    version = session.get("session_version", 0)
+    if not all(isinstance(value, int) for value in (member_id, workspace_id, version)):
+        return None
+    with uow(read_only=True) as work:
+        try:
+            member = work.workspace(workspace_id).team.get(member_id)
+        except NotFound:
+            return None  # removed
+    return member if member.session_version == version else None  # else: signed out
+
+
 def signed_in() -> Staff | None:
     """The member for this session (cached on ``g``), or None."""
     if "staff" in g:
         return g.staff
     staff = None
-    member_id, workspace_id = session.get("member_id"), session.get("workspace_id")
-    if isinstance(member_id, int) and isinstance(workspace_id, int):
-        with container().uow(read_only=True) as uow:
-            try:
-                staff = Staff(uow.workspace(workspace_id).member(member_id), workspace_id)
-            except NotFound:
-                session.clear()
+    if "member_id" in session:
+        member = session_member(container().uow)
+        if member is None:
+            session.clear()
+        else:
+            staff = Staff(member, member.workspace_id)
     g.staff = staff
     return staff
 
@@ -60,6 +78,7 @@ def sign_in(member: TeamMember) -> None:
     session.clear()  # a fresh session: nothing from before the login carries over
     session["member_id"] = member.id
     session["workspace_id"] = member.workspace_id
+    session["session_version"] = member.session_version
     session["csrf"] = secrets.token_urlsafe(32)
     session.permanent = True
 

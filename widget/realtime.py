@@ -27,11 +27,12 @@ from agent.core.models import (
     Direction,
     TeamMember,
 )
-from agent.core.ports import UnitOfWorkFactory, WorkspaceRepository
+from agent.core.ports import UnitOfWorkFactory, WorkspaceScope
 from agent.services import Services
 from web.counters import Counter, make_counter
 from web.rooms import INBOX_NAMESPACE, Emit, conversation_room, visitor_room
 from web.rooms import WIDGET_NAMESPACE as NAMESPACE
+from web.sockets import answers, connects
 from widget.identity import new_visitor_id, read_frame_token, visitor_token, visitor_valid
 from widget.origins import REFUSED, allowed_origins, origin_allowed
 from widget.presenters import visitor_facing, widget_conversation, widget_message
@@ -41,6 +42,8 @@ EXPIRED = "This chat has expired. Please reload the page."
 TOO_FAST = "You're sending messages too quickly. Please wait a minute and try again."
 EMPTY = "Please type a message first."
 BROKEN = "Your message could not be sent. Please reload the page and try again."
+FAILED = "Your message could not be sent. Please try again."
+UNAVAILABLE = "The chat is unavailable right now. Please try again later."
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _CONVERSATION_CHANGES = frozenset({"created", "mode", "status", "assignee_id"})
 
@@ -89,8 +92,8 @@ class Visitor:
         return visitor_room(self.workspace_id, self.visitor_id)
 
 
-def _authors(repo: WorkspaceRepository) -> dict[int, TeamMember]:
-    return {member.id: member for member in repo.members() if member.id is not None}
+def _authors(repo: WorkspaceScope) -> dict[int, TeamMember]:
+    return {member.id: member for member in repo.team.all() if member.id is not None}
 
 
 def _visitor_thread(conversation: Conversation) -> str | None:
@@ -119,18 +122,18 @@ class WidgetBroadcaster:
         assert isinstance(event, MessageCreated)
         with self._uow(read_only=True) as uow:
             repo = uow.workspace(event.workspace_id)
-            thread = _visitor_thread(repo.conversation(event.conversation_id))
-            message = repo.message(event.message_id)
+            thread = _visitor_thread(repo.conversations.get(event.conversation_id))
+            message = repo.messages.get(event.message_id)
             if thread is None or not visitor_facing(message):
                 return
-            author = repo.member(message.author_member_id) if message.author_member_id else None
+            author = repo.team.get(message.author_member_id) if message.author_member_id else None
             data = widget_message(message, author, repo.workspace().name)
             queued = message.direction == Direction.OUTBOUND and (
                 message.delivery_status == DeliveryStatus.QUEUED
             )
         if queued:
             with self._uow() as uow:
-                uow.workspace(event.workspace_id).message(
+                uow.workspace(event.workspace_id).messages.get(
                     event.message_id
                 ).delivery_status = DeliveryStatus.SENT
                 uow.commit()
@@ -142,11 +145,11 @@ class WidgetBroadcaster:
             return
         with self._uow(read_only=True) as uow:
             repo = uow.workspace(event.workspace_id)
-            conversation = repo.conversation(event.conversation_id)
+            conversation = repo.conversations.get(event.conversation_id)
             thread = _visitor_thread(conversation)
             if thread is None:
                 return
-            assignee = repo.member(conversation.assignee_id) if conversation.assignee_id else None
+            assignee = repo.team.get(conversation.assignee_id) if conversation.assignee_id else None
             data = widget_conversation(conversation, assignee)
         self._emit("conversation", data, visitor_room(event.workspace_id, thread))
 
@@ -173,6 +176,7 @@ def register_handlers(socketio: SocketIO, container: Services, limiter: MessageL
         visitors.pop(request.sid, None)  # type: ignore[attr-defined]
 
     @socketio.on("connect", namespace=NAMESPACE)
+    @connects(UNAVAILABLE)
     def connect(auth: Any = None) -> bool:
         auth = auth if isinstance(auth, dict) else {}
         grant = read_frame_token(secret, auth.get("frame_token"))
@@ -190,7 +194,7 @@ def register_handlers(socketio: SocketIO, container: Services, limiter: MessageL
                 workspace = repo.workspace()
             except NotFound:
                 raise ConnectionRefusedError(EXPIRED) from None
-            conversation = repo.conversation_by_thread(Channel.WEBCHAT, visitor_id)
+            conversation = repo.conversations.by_thread(Channel.WEBCHAT, visitor_id)
         base = snippet_base(container.settings.public_url, request.host_url)
         if not origin_allowed(grant.origin, allowed_origins(workspace.widget or {}, base)):
             raise ConnectionRefusedError(REFUSED)
@@ -210,6 +214,7 @@ def register_handlers(socketio: SocketIO, container: Services, limiter: MessageL
         return True
 
     @socketio.on("history", namespace=NAMESPACE)
+    @answers("The conversation could not be loaded. Please try again.")
     def history(data: Any) -> dict[str, Any]:
         visitor = current()
         after_id = data.get("after_id", 0) if isinstance(data, dict) else 0
@@ -217,19 +222,20 @@ def register_handlers(socketio: SocketIO, container: Services, limiter: MessageL
             after_id = 0
         with uow(read_only=True) as work:
             repo = work.workspace(visitor.workspace_id)
-            conversation = repo.conversation_by_thread(Channel.WEBCHAT, visitor.visitor_id)
+            conversation = repo.conversations.by_thread(Channel.WEBCHAT, visitor.visitor_id)
             if conversation is None:
                 return {"ok": True, "messages": [], "conversation": None}
             authors = _authors(repo)
             messages = [
                 widget_message(m, authors.get(m.author_member_id or 0), visitor.business_name)
-                for m in repo.messages(conversation.id)
+                for m in repo.messages.for_conversation(conversation.id)
                 if m.id is not None and m.id > after_id and visitor_facing(m)
             ]
             summary = widget_conversation(conversation, authors.get(conversation.assignee_id or 0))
         return {"ok": True, "messages": messages, "conversation": summary}
 
     @socketio.on("message", namespace=NAMESPACE)
+    @answers(FAILED)
     def message(data: Any) -> dict[str, Any]:
         visitor = current()
         data = data if isinstance(data, dict) else {}
@@ -241,7 +247,7 @@ def register_handlers(socketio: SocketIO, container: Services, limiter: MessageL
         # Scoped to the visitor: another visitor's client id can never fetch this message.
         provider_id = f"{visitor.visitor_id}:{client_id}"
         with uow(read_only=True) as work:
-            stored = work.workspace(visitor.workspace_id).message_by_provider_id(
+            stored = work.workspace(visitor.workspace_id).messages.by_provider_id(
                 Channel.WEBCHAT, provider_id
             )
         if stored is not None:  # a resend after a reconnect: already here, not counted again
@@ -282,13 +288,16 @@ def register_handlers(socketio: SocketIO, container: Services, limiter: MessageL
         }
 
     @socketio.on("typing", namespace=NAMESPACE)
-    def typing(data: Any = None) -> None:
+    @answers("Typing could not be shown.")
+    def typing(data: Any) -> None:
         visitor = current()
         if visitor.conversation_id is None:
             return
         with uow(read_only=True) as work:
             repo = work.workspace(visitor.workspace_id)
-            who = repo.contact(repo.conversation(visitor.conversation_id).contact_id).display_name
+            who = repo.contacts.get(
+                repo.conversations.get(visitor.conversation_id).contact_id
+            ).display_name
         socketio.emit(
             "typing",
             {"conversation_id": visitor.conversation_id, "who": who, "kind": "visitor"},
@@ -300,4 +309,4 @@ def register_handlers(socketio: SocketIO, container: Services, limiter: MessageL
 def _awaits_reply(uow: UnitOfWorkFactory, visitor: Visitor, message_id: int | None) -> bool:
     """Queued for the AI and not answered yet (an inline AI has already replied)."""
     with uow(read_only=True) as work:
-        return work.workspace(visitor.workspace_id).reply_to(message_id or 0) is None
+        return work.workspace(visitor.workspace_id).messages.reply_to(message_id or 0) is None

@@ -30,6 +30,9 @@ FRAME_CSP = (
     "connect-src 'self'; base-uri 'none'; form-action 'none'; object-src 'none'; "
     "frame-ancestors {host}"
 )
+# Seconds the frame waits for the server to acknowledge a message before showing it as
+# failed, with a Retry button (the messages after it go on meanwhile).
+ANSWER_TIMEOUT = 30
 
 
 def _workspace(key: str) -> Workspace:
@@ -100,6 +103,7 @@ def frame(key: str):  # type: ignore[no-untyped-def]
         frame_token=frame_token(secret, workspace.id or 0, host),
         mode=mode,
         host=host,
+        answer_timeout=ANSWER_TIMEOUT,
     )
     headers = {"Content-Security-Policy": FRAME_CSP.format(host=host), "Cache-Control": "no-store"}
     return page, 200, headers

@@ -14,7 +14,7 @@ from agent.core import opening_hours
 from agent.core.errors import NotFound, ValidationError
 from agent.core.events import ConversationUpdated, EventBus
 from agent.core.models import Appointment, AppointmentStatus, Workspace
-from agent.core.ports import Clock, UnitOfWorkFactory, WorkspaceRepository
+from agent.core.ports import Clock, UnitOfWorkFactory, WorkspaceScope
 
 REASONS = {
     "past": "that time has already passed",
@@ -52,9 +52,11 @@ class BookingService:
         self._events = events
 
     @staticmethod
-    def _booked(repo: WorkspaceRepository) -> list[tuple[datetime, datetime]]:
+    def _booked(repo: WorkspaceScope) -> list[tuple[datetime, datetime]]:
         return [
-            (a.start, a.end) for a in repo.appointments() if a.status == AppointmentStatus.BOOKED
+            (a.start, a.end)
+            for a in repo.appointments.list()
+            if a.status == AppointmentStatus.BOOKED
         ]
 
     def availability(
@@ -88,13 +90,13 @@ class BookingService:
             repo = uow.workspace(workspace_id)
             # One booking at a time per workspace, so two visitors can't both take a slot.
             workspace = repo.workspace(for_update=True)
-            conversation = repo.conversation(conversation_id, for_update=True)
-            contact = repo.contact(conversation.contact_id)
+            conversation = repo.conversations.get(conversation_id, for_update=True)
+            contact = repo.contacts.get(conversation.contact_id)
             if not contact.is_lead:
                 return BookingResult(False, start, reason="missing_contact")
             existing = [
                 a
-                for a in repo.appointments(conversation_id=conversation_id)
+                for a in repo.appointments.list(conversation_id=conversation_id)
                 if a.status == AppointmentStatus.BOOKED and a.start == start
             ]
             if existing:  # asked twice: one appointment
@@ -140,7 +142,7 @@ class BookingService:
     def cancel(self, workspace_id: int, appointment_id: int) -> Appointment:
         with self._uow() as uow:
             repo = uow.workspace(workspace_id)
-            found = [a for a in repo.appointments() if a.id == appointment_id]
+            found = [a for a in repo.appointments.list() if a.id == appointment_id]
             if not found:
                 raise NotFound("appointment", appointment_id)
             found[0].status = AppointmentStatus.CANCELLED

@@ -24,13 +24,17 @@ class ContactDetails:
             self,
             first_name=validation.name(self.first_name, "first_name", 100),
             last_name=validation.name(self.last_name, "last_name", 100),
-            email=validation.email(self.email) if self.email.strip() else "",
-            phone=validation.phone(self.phone, country) if self.phone.strip() else "",
+            email=validation.email(self.email) if _given(self.email, "email") else "",
+            phone=validation.phone(self.phone, country) if _given(self.phone, "phone") else "",
             address=validation.name(self.address, "address", 500),
         )
 
     def is_empty(self) -> bool:
         return not any(getattr(self, f.name) for f in fields(self))
+
+
+def _given(value: str, field: str) -> bool:
+    return bool(validation.as_text(value, field).strip())
 
 
 def merge(contact: Contact, details: ContactDetails) -> dict[str, str]:

@@ -56,6 +56,14 @@ class KnowledgeSourceUpdated(Event):
     progress_total: int = 0
 
 
+@dataclass(frozen=True)
+class MemberAccessChanged(Event):
+    """A member was removed, changed role or signed out: their live connections must end
+    (they reconnect, if still allowed, with what they may see now)."""
+
+    member_id: int
+
+
 Handler = Callable[[Event], None]
 
 

@@ -21,7 +21,7 @@ from agent.core import validation
 from agent.core.errors import Conflict, FrontdeskError, NotFound, ValidationError
 from agent.core.models import Notification, NotificationStatus, Role, TeamMember
 from agent.core.notifications import EmailSender
-from agent.core.ports import Clock, UnitOfWorkFactory, WorkspaceRepository
+from agent.core.ports import Clock, UnitOfWorkFactory, WorkspaceScope
 from agent.core.workspaces import NewMember, WorkspaceService
 
 log = logging.getLogger(__name__)
@@ -72,8 +72,8 @@ def _signer(clock: Clock) -> type[TimestampSigner]:
     return ClockTimestampSigner
 
 
-def _log_entry(repo: WorkspaceRepository, invite_id: int) -> Notification | None:
-    return next((n for n in repo.notifications() if n.id == invite_id), None)
+def _log_entry(repo: WorkspaceScope, invite_id: int) -> Notification | None:
+    return next((n for n in repo.notifications.all() if n.id == invite_id), None)
 
 
 class InviteService:
@@ -115,12 +115,12 @@ class InviteService:
         now = self._clock()
         with self._uow() as uow:
             repo = uow.workspace(workspace_id)
-            workspace, inviter = repo.workspace(), repo.member(inviter_id)
+            workspace, inviter = repo.workspace(), repo.team.get(inviter_id)
             if inviter.role != Role.ADMIN:
                 raise Conflict("Only admins can invite people.")
-            if repo.member_by_email(email) is not None:
+            if repo.team.by_email(email) is not None:
                 raise Conflict(f"{email} is already a member of {workspace.name}.")
-            for older in repo.notifications():
+            for older in repo.notifications.all():
                 if older.kind == PENDING and older.recipient == email:
                     older.kind = WITHDRAWN  # only the newest link for an address works
             entry = Notification(
@@ -168,7 +168,7 @@ class InviteService:
         """Invites not yet accepted, withdrawn or expired, newest first."""
         oldest = self._clock() - timedelta(seconds=self._max_age)
         with self._uow() as uow:
-            entries = uow.workspace(workspace_id).notifications()
+            entries = uow.workspace(workspace_id).notifications.all()
         return sorted(
             (n for n in entries if n.kind == PENDING and n.created_at and n.created_at > oldest),
             key=lambda n: n.id or 0,
@@ -215,7 +215,7 @@ class InviteService:
             entry = _log_entry(repo, payload["i"])
             if entry is None or entry.recipient != payload["e"]:
                 raise _invalid()
-            if entry.kind == ACCEPTED or repo.member_by_email(payload["e"]) is not None:
+            if entry.kind == ACCEPTED or repo.team.by_email(payload["e"]) is not None:
                 raise InviteError(
                     "accepted",
                     "This invite was already accepted. Sign in with your email and password.",

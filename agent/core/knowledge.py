@@ -7,7 +7,7 @@ the ingestion jobs do the crawling, parsing and indexing.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -60,6 +60,11 @@ class IngestQueue(Protocol):
     def purge(self, workspace_id: int, source_id: int) -> None: ...
 
 
+# Why a website address may not be crawled (the crawler's own sentence), or None. Wired
+# to the fetcher's check, so an address the crawl would refuse is refused when it is added.
+UrlCheck = Callable[[str], str | None]
+
+
 def website_url(url: str) -> str:
     """Syntax only; the fetcher re-checks every address it resolves before connecting."""
     url = (url or "").strip()
@@ -81,10 +86,18 @@ def website_url(url: str) -> str:
 
 
 class KnowledgeService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, queue: IngestQueue) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        queue: IngestQueue,
+        *,
+        url_check: UrlCheck | None = None,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._queue = queue
+        self._url_check = url_check
 
     def _add(self, source: KnowledgeSource) -> KnowledgeSource:
         source.created_at = source.updated_at = self._clock()
@@ -103,6 +116,9 @@ class KnowledgeService:
         max_pages: int = 500,
     ) -> KnowledgeSource:
         url = website_url(url)
+        refused = self._url_check(url) if self._url_check else None
+        if refused:
+            raise ValidationError("url", refused)
         if not 1 <= max_pages <= 10_000:
             raise ValidationError("max_pages", "must be between 1 and 10,000")
         return self._add(
@@ -164,7 +180,7 @@ class KnowledgeService:
         """The business profile is knowledge too; re-queue it whenever the profile changes."""
         with self._uow() as uow:
             repo = uow.workspace(workspace_id)
-            existing = [s for s in repo.knowledge_sources() if s.kind == SourceKind.PROFILE]
+            existing = [s for s in repo.knowledge.all() if s.kind == SourceKind.PROFILE]
             if existing:
                 source = existing[0]
                 source.status = SourceStatus.QUEUED
@@ -183,11 +199,11 @@ class KnowledgeService:
 
     def sources(self, workspace_id: int) -> Sequence[KnowledgeSource]:
         with self._uow() as uow:
-            return uow.workspace(workspace_id).knowledge_sources()
+            return uow.workspace(workspace_id).knowledge.all()
 
     def refresh(self, workspace_id: int, source_id: int) -> KnowledgeSource:
         with self._uow() as uow:
-            source = uow.workspace(workspace_id).knowledge_source(source_id)
+            source = uow.workspace(workspace_id).knowledge.get(source_id)
             source.status = SourceStatus.QUEUED
             source.error = ""
             source.updated_at = self._clock()
@@ -199,7 +215,7 @@ class KnowledgeService:
         self, workspace_id: int, source_id: int, hours: int | None
     ) -> KnowledgeSource:
         with self._uow() as uow:
-            source = uow.workspace(workspace_id).knowledge_source(source_id)
+            source = uow.workspace(workspace_id).knowledge.get(source_id)
             if source.kind != SourceKind.WEBSITE:
                 raise ValidationError("refresh_interval_hours", "only websites are re-crawled")
             source.refresh_interval_hours = _interval(hours)
@@ -209,7 +225,7 @@ class KnowledgeService:
     def remove(self, workspace_id: int, source_id: int) -> None:
         with self._uow() as uow:
             repo = uow.workspace(workspace_id)
-            repo.delete(repo.knowledge_source(source_id))
+            repo.delete(repo.knowledge.get(source_id))
             uow.commit()
         self._queue.purge(workspace_id, source_id)
 
@@ -219,7 +235,7 @@ class KnowledgeService:
         due = []
         with self._uow() as uow:
             for workspace in uow.workspaces():
-                for source in uow.workspace(workspace.id).knowledge_sources():
+                for source in uow.workspace(workspace.id).knowledge.all():
                     if _is_due(source, now):
                         due.append((workspace.id, source.id))
         return due
@@ -231,7 +247,7 @@ class KnowledgeService:
             pending = [
                 (workspace.id, source.id)
                 for workspace in uow.workspaces()
-                for source in uow.workspace(workspace.id).knowledge_sources()
+                for source in uow.workspace(workspace.id).knowledge.all()
                 if source.status in (SourceStatus.QUEUED, SourceStatus.RUNNING)
             ]
         for workspace_id, source_id in pending:

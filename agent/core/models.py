@@ -118,6 +118,9 @@ class TeamMember:
     password_hash: str = field(default="", repr=False)
     avatar_url: str = ""
     notify: str = "instant"  # instant | digest | off
+    # Stored in each session cookie at sign-in: a session is valid only while it matches,
+    # so bumping it (sign-out) ends every session of the member, on every device.
+    session_version: int = 0
     created_at: datetime | None = None
 
 

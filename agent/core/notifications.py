@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from agent.core.events import Event, LeadCaptured
 from agent.core.models import Conversation, Notification, NotificationStatus, Workspace
-from agent.core.ports import Clock, UnitOfWorkFactory, WorkspaceRepository
+from agent.core.ports import Clock, UnitOfWorkFactory, WorkspaceScope
 
 log = logging.getLogger(__name__)
 DIGEST_HOUR = 7  # local time from which the digest of the day before goes out
@@ -38,7 +38,7 @@ class NotificationService:
         assert isinstance(event, LeadCaptured)
         with self._uow() as uow:
             repo = uow.workspace(event.workspace_id)
-            contact = repo.contact(event.contact_id)
+            contact = repo.contacts.get(event.contact_id)
             workspace = repo.workspace()
         reach = ", ".join(x for x in (contact.phone, contact.email) if x)
         return self.notify(
@@ -74,7 +74,7 @@ class NotificationService:
         """Log one notification to the team, then email the members who want it."""
         with self._uow() as uow:
             repo = uow.workspace(workspace_id)
-            recipients = [m.email for m in repo.members() if m.notify == "instant"]  # not digest
+            recipients = [m.email for m in repo.team.all() if m.notify == "instant"]  # not digest
             notification = Notification(
                 workspace_id=workspace_id,
                 kind=kind,
@@ -105,7 +105,7 @@ class NotificationService:
         with self._uow() as uow:
             stored = next(
                 n
-                for n in uow.workspace(notification.workspace_id).notifications()
+                for n in uow.workspace(notification.workspace_id).notifications.all()
                 if n.id == notification.id
             )
             stored.status, stored.error = status, error
@@ -141,10 +141,10 @@ class NotificationService:
             workspace = repo.workspace()
             tz = ZoneInfo(workspace.timezone)
             today = now.astimezone(tz).date()
-            members = [m for m in repo.members() if m.notify == "digest"]
+            members = [m for m in repo.team.all() if m.notify == "digest"]
             if now.astimezone(tz).hour < DIGEST_HOUR or not members:
                 return 0
-            log_entries = repo.notifications()
+            log_entries = repo.notifications.all()
             todays = {
                 n.recipient: n
                 for n in log_entries
@@ -179,7 +179,7 @@ class NotificationService:
 
 
 def _digest(
-    repo: WorkspaceRepository,
+    repo: WorkspaceScope,
     workspace: Workspace,
     log_entries: Sequence[Notification],
     day: date,
@@ -203,7 +203,7 @@ def _digest(
     # Latest activity first, so the day's new ones are among the first; admins' try-it
     # chats are left out, as in the inbox.
     started = sorted(
-        (c for c in repo.search_conversations(limit=1000) if during(c.created_at)),
+        (c for c in repo.conversations.search(limit=1000) if during(c.created_at)),
         key=lambda c: c.id or 0,
     )
     lines = [_started(repo, c, at) for c in started[:DIGEST_LIST_LIMIT]]
@@ -224,9 +224,9 @@ def _digest(
 
 
 def _started(
-    repo: WorkspaceRepository, conversation: Conversation, at: Callable[[datetime | None], str]
+    repo: WorkspaceScope, conversation: Conversation, at: Callable[[datetime | None], str]
 ) -> str:
-    contact = repo.contact(conversation.contact_id)
+    contact = repo.contacts.get(conversation.contact_id)
     return f"{at(conversation.created_at)}  #{conversation.id} {contact.display_name} " + (
         f"({conversation.channel})"
     )

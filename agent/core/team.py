@@ -2,7 +2,9 @@
 
 A workspace must always keep an admin, so nobody may demote or remove themselves, and
 the last admin can be neither demoted nor removed. Changes first lock the workspace row,
-so two admins demoting each other at the same moment cannot leave it with none.
+so two admins demoting each other at the same moment cannot leave it with none. Removal,
+a role change and signing out publish ``MemberAccessChanged`` after commit, so the web
+layer ends the member's live connections at once.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from urllib.parse import urlsplit
 
 from agent.core import validation
 from agent.core.errors import Conflict, ValidationError
+from agent.core.events import EventBus, MemberAccessChanged
 from agent.core.models import Role, TeamMember
-from agent.core.ports import Clock, UnitOfWorkFactory, WorkspaceRepository
+from agent.core.ports import Clock, UnitOfWorkFactory, WorkspaceScope
 
 NOTIFY_CHOICES = ("instant", "digest", "off")
 
@@ -44,19 +47,26 @@ def _role(value: str) -> Role:
 
 
 class TeamService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, events: EventBus | None = None
+    ) -> None:
         self._uow = uow
         self._clock = clock
+        self._events = events
 
-    def _lock(self, repo: WorkspaceRepository) -> None:
+    def _access_changed(self, workspace_id: int, member_id: int) -> None:
+        if self._events is not None:
+            self._events.publish(MemberAccessChanged(workspace_id, member_id))
+
+    def _lock(self, repo: WorkspaceScope) -> None:
         """Serialise team changes per workspace (a row lock on PostgreSQL until commit)."""
         repo.workspace(for_update=True)
 
     @staticmethod
-    def _guard(repo: WorkspaceRepository, actor_id: int, target: TeamMember, what: str) -> None:
-        if repo.member(actor_id).role != Role.ADMIN:
+    def _guard(repo: WorkspaceScope, actor_id: int, target: TeamMember, what: str) -> None:
+        if repo.team.get(actor_id).role != Role.ADMIN:
             raise Conflict("Only admins can manage the team.")
-        admins = [m for m in repo.members() if m.role == Role.ADMIN]
+        admins = [m for m in repo.team.all() if m.role == Role.ADMIN]
         if target.role == Role.ADMIN and len(admins) <= 1:
             raise Conflict(
                 f"{target.name} is the last admin: make someone else admin first, "
@@ -72,24 +82,36 @@ class TeamService:
         with self._uow() as uow:
             repo = uow.workspace(workspace_id)
             self._lock(repo)  # before any read, so the reads below see the latest team
-            target = repo.member(member_id)  # NotFound for another workspace's member
-            if target.role != new_role:
+            target = repo.team.get(member_id)  # NotFound for another workspace's member
+            changed = target.role != new_role
+            if changed:
                 what = "demote" if new_role == Role.STAFF else "promote"
                 self._guard(repo, actor_id, target, what)
                 target.role = new_role
             uow.commit()
+        if changed:  # their sockets reconnect with the new role's rooms
+            self._access_changed(workspace_id, member_id)
         return target
 
     def remove(self, workspace_id: int, actor_id: int, member_id: int) -> TeamMember:
-        """Delete the member; their sessions end on their next request."""
+        """Delete the member: their requests are refused and their sockets cut at once."""
         with self._uow() as uow:
             repo = uow.workspace(workspace_id)
             self._lock(repo)
-            target = repo.member(member_id)
+            target = repo.team.get(member_id)
             self._guard(repo, actor_id, target, "remove")
             repo.delete(target)
             uow.commit()
+        self._access_changed(workspace_id, member_id)
         return target
+
+    def sign_out(self, workspace_id: int, member_id: int) -> None:
+        """End every session of the member, on every device (a new session version)."""
+        with self._uow() as uow:
+            member = uow.workspace(workspace_id).team.get(member_id)
+            member.session_version += 1
+            uow.commit()
+        self._access_changed(workspace_id, member_id)
 
     def update_account(
         self, workspace_id: int, member_id: int, *, name: str, avatar: str, notify: str
@@ -101,7 +123,7 @@ class TeamService:
             notify_choice(notify),
         )
         with self._uow() as uow:
-            member = uow.workspace(workspace_id).member(member_id)
+            member = uow.workspace(workspace_id).team.get(member_id)
             member.name, member.avatar_url, member.notify = values
             uow.commit()
         return member

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from agent.core import validation
 from agent.core.errors import Conflict, NotFound, ValidationError
 from agent.core.models import MessageTemplate
-from agent.core.ports import Clock, UnitOfWorkFactory, WorkspaceRepository
+from agent.core.ports import Clock, UnitOfWorkFactory, WorkspaceScope
 
 NAME_LIMIT = 120
 BODY_LIMIT = 2_000
@@ -28,15 +28,15 @@ def clean(name: str, body: str) -> tuple[str, str]:
     return name, body
 
 
-def _find(repo: WorkspaceRepository, template_id: int) -> MessageTemplate:
-    found = next((t for t in repo.templates() if t.id == template_id), None)
+def _find(repo: WorkspaceScope, template_id: int) -> MessageTemplate:
+    found = next((t for t in repo.templates.all() if t.id == template_id), None)
     if found is None:
         raise NotFound("template", template_id)
     return found
 
 
-def _check_unique(repo: WorkspaceRepository, name: str, except_id: int | None = None) -> None:
-    for existing in repo.templates():
+def _check_unique(repo: WorkspaceScope, name: str, except_id: int | None = None) -> None:
+    for existing in repo.templates.all():
         if existing.id != except_id and existing.name.casefold() == name.casefold():
             raise Conflict(f"A template named “{existing.name}” already exists.")
 
@@ -48,7 +48,7 @@ class TemplateService:
 
     def list(self, workspace_id: int) -> Sequence[MessageTemplate]:
         with self._uow() as uow:
-            return list(uow.workspace(workspace_id).templates())
+            return list(uow.workspace(workspace_id).templates.all())
 
     def get(self, workspace_id: int, template_id: int) -> MessageTemplate:
         with self._uow() as uow:

@@ -29,11 +29,11 @@ class TurnRunner:
         with self._locks.hold(f"conversation:{conversation_id}"):
             with self._uow() as uow:
                 repo = uow.workspace(workspace_id)
-                conversation = repo.conversation(conversation_id)
-                repo.message(message_id)  # must exist in this workspace
+                conversation = repo.conversations.get(conversation_id)
+                repo.messages.get(message_id)  # must exist in this workspace
                 if conversation.mode != Mode.AI or conversation.status != ConversationStatus.OPEN:
                     return TurnOutcome.NOT_AI
-                if repo.reply_to(message_id) is not None:
+                if repo.messages.reply_to(message_id) is not None:
                     return TurnOutcome.ALREADY_ANSWERED
             self._responder.respond(workspace_id, conversation_id, message_id)
             return TurnOutcome.ANSWERED

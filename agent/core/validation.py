@@ -50,7 +50,7 @@ _COMMON_PASSWORDS = frozenset(
 
 def email(value: str, field: str = "email") -> str:
     """Syntax check only: deliverability would need DNS, which we never assume."""
-    value = (value or "").strip()
+    value = as_text(value, field).strip()
     try:
         result = email_validator.validate_email(value, check_deliverability=False)
     except email_validator.EmailNotValidError as exc:
@@ -60,7 +60,7 @@ def email(value: str, field: str = "email") -> str:
 
 def phone(value: str, country: str, field: str = "phone") -> str:
     """Normalise a national or international number to E.164 using the workspace country."""
-    raw = (value or "").strip()
+    raw = as_text(value, field).strip()
     try:
         parsed = phonenumbers.parse(raw, country.upper() or None)
     except phonenumbers.NumberParseException:
@@ -187,8 +187,56 @@ def origins(value: Sequence[str] | None, field: str = "origins") -> list[str]:
     return result
 
 
+# Code points no text may hold: UTF-16 surrogates (Python keeps a lone one, as from
+# JSON's "\ud83d", but UTF-8 and so every database refuse it) and noncharacters.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NONCHARACTER = re.compile(
+    "[\ufdd0-\ufdef"
+    + "".join(chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(17))
+    + "]"
+)
+# Control characters (C0 but tab and newline, DEL, C1): invisible, and NUL breaks storage.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_text(value: str) -> str:
+    """Any string made valid text: what every channel's input goes through before storage.
+
+    A surrogate pair written as two code points becomes its character; a lone surrogate
+    (half an emoji, as a JavaScript ``slice`` can leave) and a noncharacter (U+FFFE...)
+    become U+FFFD; line ends become ``\\n``; NUL and the other control characters except
+    tab and newline are removed. Everything else is kept: emoji, right-to-left marks,
+    joiners, private use. The result always encodes as UTF-8.
+    """
+    if _SURROGATE.search(value):
+        value = value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return _NONCHARACTER.sub("\ufffd", _CONTROL.sub("", value))
+
+
+def clean_data(value: Any) -> Any:
+    """JSON-like data (a message's meta) with every string in it made valid, keys too."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, Mapping):
+        return {clean_text(str(key)): clean_data(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean_data(item) for item in value]
+    return value
+
+
+def as_text(value: object, field: str) -> str:
+    """``clean_text`` for input of any type: None is empty, anything but a string refused."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationError(field, "must be text")
+    return clean_text(value)
+
+
 def message_body(value: str, limit: int, field: str = "body") -> str:
-    text = (value or "").replace("\x00", "").strip()
+    text = as_text(value, field).strip()
     if not text:
         raise ValidationError(field, "message is empty")
     if len(text) > limit:
@@ -197,7 +245,7 @@ def message_body(value: str, limit: int, field: str = "body") -> str:
 
 
 def name(value: str, field: str, limit: int = 200, required: bool = False) -> str:
-    text = " ".join((value or "").split())
+    text = " ".join(as_text(value, field).split())
     if required and not text:
         raise ValidationError(field, "is required")
     if len(text) > limit:

@@ -202,7 +202,7 @@ class WorkspaceService:
             repo = uow.workspace(workspace_id)
             workspace = repo.workspace()
             member = _new_member(workspace, new, self._clock())
-            if repo.member_by_email(member.email) is not None:
+            if repo.team.by_email(member.email) is not None:
                 raise Conflict(f"{member.email} is already a member of {workspace.name}")
             repo.add(member)
             uow.commit()
@@ -210,7 +210,7 @@ class WorkspaceService:
 
     def authenticate(self, workspace_id: int, email: str, password: str) -> TeamMember | None:
         with self._uow() as uow:
-            member = uow.workspace(workspace_id).member_by_email(email.strip().lower())
+            member = uow.workspace(workspace_id).team.by_email(email.strip().lower())
         if member is not None and check_password_hash(member.password_hash, password):
             return member
         return None

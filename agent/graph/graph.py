@@ -17,6 +17,7 @@ from agent.graph.context import AgentContext
 from agent.graph.prompts import knowledge_block, system_prompt
 from agent.graph.state import TurnState
 from agent.graph.tools import TOOLS, passage_dict
+from agent.graph.untrusted import clean_passages
 
 HISTORY_LIMIT = 40  # messages of memory sent to the model
 PASSAGES = 5
@@ -50,9 +51,13 @@ def load_context(state: TurnState, runtime: Runtime[AgentContext]) -> dict[str, 
     with ctx.uow() as uow:
         repo = uow.workspace(ctx.workspace_id)
         workspace = repo.workspace()
-        conversation = repo.conversation(ctx.conversation_id)
-        contact = repo.contact(conversation.contact_id)
-        stored = [m for m in repo.messages(ctx.conversation_id, limit=HISTORY_LIMIT) if m.id > seen]
+        conversation = repo.conversations.get(ctx.conversation_id)
+        contact = repo.contacts.get(conversation.contact_id)
+        stored = [
+            m
+            for m in repo.messages.for_conversation(ctx.conversation_id, limit=HISTORY_LIMIT)
+            if m.id > seen
+        ]
     new = [m for m in (_as_message(s) for s in stored) if m is not None]
     return {
         "system": system_prompt(workspace, ctx.clock(), contact),
@@ -81,7 +86,8 @@ def retrieve(state: TurnState, runtime: Runtime[AgentContext]) -> dict[str, Any]
     query = _visitor_text(state["messages"])
     if not query.strip():
         return {"passages": []}
-    passages = [passage_dict(p) for p in ctx.knowledge.search(ctx.workspace_id, query, PASSAGES)]
+    found = ctx.knowledge.search(ctx.workspace_id, query, PASSAGES)
+    passages = clean_passages([passage_dict(p) for p in found])  # data, never instructions
     entry = {"name": "search_knowledge", "args": {"query": query}, "auto": True}
     return {"passages": passages, "tool_log": [entry]}
 

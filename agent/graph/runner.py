@@ -1,7 +1,9 @@
 """Runs the graph for one visitor message and posts the answer through the service.
 
 This is the ``Responder`` the turn jobs call. The reply's metadata records what the
-inbox shows next to it: the sources cited and the tools used.
+inbox shows next to it: the sources the reply used (quoted by the offline model, or cited
+by id by an LLM, whose markers are removed from the text), the tools used, and
+``fallback: true`` when the model gave no answer and the visitor got FALLBACK.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from agent.graph.context import AgentContext
 from agent.graph.graph import stored_id
+from agent.graph.prompts import cited_ids, without_citations
 
 log = logging.getLogger(__name__)
 FALLBACK = "Sorry, I couldn't put an answer together just now. A member of our team will follow up."
@@ -29,6 +32,7 @@ class TurnResult:
     handed_off: bool
     # The newest visitor message the turn read: the reply answers it and all before it.
     answers: int | None = None
+    fallback: bool = False  # the model gave no answer: the reply is FALLBACK
 
 
 def _newest_visitor_message(messages: list[Any]) -> int | None:
@@ -44,10 +48,34 @@ def _turn_messages(messages: list[Any]) -> list[Any]:
     return messages
 
 
-def _citations(final: AIMessage, passages: list[dict[str, Any]]) -> list[dict[str, str]]:
-    chosen = final.response_metadata.get("citations") if final.response_metadata else None
-    if chosen is None:  # an LLM: record what it was given, best first
-        chosen = [{"source": p["source"], "uri": p["uri"]} for p in passages[:3]]
+def _quoted(final: AIMessage) -> bool:
+    """The offline model says which passages it quoted; an LLM cites them in its text."""
+    return "citations" in (final.response_metadata or {})
+
+
+def _shown(passages: list[dict[str, Any]], turn: list[Any]) -> dict[int, dict[str, Any]]:
+    """Every passage the model was shown this turn, by the id it may cite: the knowledge
+    block's (1, 2, ...) and those its own searches returned (numbered after them)."""
+    shown = dict(enumerate(passages, 1))
+    for message in turn:
+        if isinstance(message, ToolMessage) and message.name == "search_knowledge":
+            result = _summary(message)
+            for passage in result.get("passages", []) if isinstance(result, dict) else []:
+                if isinstance(passage, dict) and isinstance(passage.get("id"), int):
+                    shown.setdefault(passage["id"], passage)
+    return shown
+
+
+def _citations(
+    final: AIMessage, passages: list[dict[str, Any]], turn: list[Any]
+) -> list[dict[str, str]]:
+    """The passages the reply used: those the offline model quoted, or those an LLM cited
+    by id ("[2]"); never merely what was retrieved."""
+    if _quoted(final):
+        chosen = final.response_metadata["citations"]
+    else:
+        shown = _shown(passages, turn)
+        chosen = [shown[n] for n in cited_ids(str(final.content)) if n in shown]
     seen, unique = set(), []
     for citation in chosen:
         if citation["source"] not in seen:
@@ -86,13 +114,19 @@ class AgentResponder:
                 call["result"] = _summary(tool_results[entry["id"]])
             tool_calls.append(call)
         handed_off = any(_handed_off(c) for c in tool_calls)
-        reply = str(final.content).strip() if final is not None else ""
+        reply, citations = "", []
+        if final is not None:
+            reply = str(final.content).strip()
+            citations = _citations(final, state.get("passages", []), turn)
+            if not _quoted(final):  # an LLM's "[2]" markers are for us, not the visitor
+                reply = without_citations(reply)
         return TurnResult(
             reply=reply or FALLBACK,
-            citations=_citations(final, state.get("passages", [])) if final is not None else [],
+            citations=citations if reply else [],
             tool_calls=tool_calls,
             handed_off=handed_off,
             answers=_newest_visitor_message(state["messages"]),
+            fallback=not reply,
         )
 
     def respond(self, workspace_id: int, conversation_id: int, message_id: int) -> None:
@@ -103,9 +137,14 @@ class AgentResponder:
             conversation_id,
             result.reply,
             # Messages sent meanwhile were read and answered too: their queued turns see
-            # this reply (WorkspaceRepository.reply_to) and stay silent.
+            # this reply (MessageRepository.reply_to) and stay silent.
             in_reply_to=max(message_id, result.answers or 0),
-            meta={"citations": result.citations, "tool_calls": result.tool_calls},
+            meta={
+                "citations": result.citations,
+                "tool_calls": result.tool_calls,
+                # An error, not an answer: evals must not count it as "I don't know".
+                **({"fallback": True} if result.fallback else {}),
+            },
             after_handoff=result.handed_off,
         )
 

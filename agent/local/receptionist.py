@@ -24,6 +24,7 @@ from agent.core.booking import REASONS
 from agent.core.contacts import ContactDetails
 from agent.core.when import combine, parse_when
 from agent.graph.prompts import instructions_of, parse_context, parse_knowledge
+from agent.graph.untrusted import clean_passages
 from agent.local import nlu
 from agent.local.answer import answer_from
 from agent.local.phrases import join, say, weekday_name, when_text
@@ -348,10 +349,11 @@ class Receptionist:
 
 
 def _without_injections(passages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Knowledge is quoted data: a paragraph that tries to instruct the assistant is
-    dropped whole rather than risk quoting its orders to a visitor."""
+    """Knowledge is quoted data: text that addresses an AI or tells it what to say
+    (agent.graph.untrusted), and any paragraph that tries to instruct the assistant, is
+    dropped rather than risk quoting its orders to a visitor."""
     clean = []
-    for passage in passages:
+    for passage in clean_passages(passages):
         lines = [
             line
             for line in str(passage.get("text", "")).split("\n")

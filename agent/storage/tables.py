@@ -97,6 +97,7 @@ team_member = Table(
     Column("avatar_url", String(500), nullable=False, default=""),
     Column("notify", String(16), nullable=False, default="instant"),
     Column("created_at", UTCDateTime),
+    Column("session_version", Integer, nullable=False, default=0, server_default="0"),
     UniqueConstraint("workspace_id", "email", name="uq_team_member_workspace_email"),
 )
 

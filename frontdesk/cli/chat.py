@@ -16,8 +16,8 @@ pass_cli = click.make_pass_decorator(CliContext)
 def _show_reply(cli: CliContext, workspace_id: int, message_id: int) -> None:
     with cli.container.uow() as uow:
         repo = uow.workspace(workspace_id)
-        reply = repo.reply_to(message_id)
-        conversation = repo.conversation(repo.message(message_id).conversation_id)
+        reply = repo.messages.reply_to(message_id)
+        conversation = repo.conversations.get(repo.messages.get(message_id).conversation_id)
     if reply is None:
         state = "a person has taken over" if conversation.mode == "human" else "no reply"
         click.secho(f"  ({state})", dim=True)

@@ -51,7 +51,7 @@ def _run_now(cli: CliContext, pending: DeferredIngestQueue) -> None:
 
             container.ingestor.run(workspace_id, source_id, progress=progress)
         with container.uow() as uow:
-            source = uow.workspace(workspace_id).knowledge_source(source_id)
+            source = uow.workspace(workspace_id).knowledge.get(source_id)
         click.echo(_describe(source))
         last = source.config.get("last_run")
         if last:

@@ -6,7 +6,6 @@ import logging
 import os
 import signal
 import socket
-import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -16,13 +15,18 @@ import click
 
 from agent.core.knowledge import KnowledgeService
 from agent.core.notifications import NotificationService
+from agent.queue.dispatch import TURNS_QUEUE
+from agent.queue.locks import LockTimeout, RedisLocks
 from agent.queue.redis_server import EmbeddedRedis, EmbeddedRedisError
+from agent.queue.workers import heartbeat
 from frontdesk.cli.context import CliContext
-from frontdesk.wiring import WORKER_QUEUES
+from frontdesk.supervisor import Supervisor
+from frontdesk.wiring import WORKER_QUEUES, Container
 
 pass_cli = click.make_pass_decorator(CliContext)
 log = logging.getLogger(__name__)
 REFRESH_CHECK_SECONDS = 300
+SWEEP_SECONDS = 30
 
 
 @contextmanager
@@ -84,16 +88,15 @@ def up(cli: CliContext, host: str | None, port: int | None, workers: int | None)
         app, socketio = create_app(container)
         # AI turns never wait behind a long crawl: ingestion has workers of its own.
         plan = [("turns,default", count), ("ingest", max(1, count) if count else 0)]
-        procs = [
-            # Own session: a terminal's Ctrl-C reaches only `up`, which stops them in order.
-            subprocess.Popen(
-                [sys.executable, "-m", "frontdesk.cli", "worker", "--queues", queues],
-                env=env,
-                start_new_session=True,
-            )
-            for queues, n in plan
-            for _ in range(n)
-        ]
+        workers = Supervisor(
+            [
+                [sys.executable, "-m", "frontdesk.cli", "worker", "--queues", queues]
+                for queues, n in plan
+                for _ in range(n)
+            ],
+            env,
+        )
+        workers.start()
         requeued = container.knowledge.requeue_pending()
         stop_refresh = _start_refresh_scheduler(container.knowledge, container.notifications)
         base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
@@ -102,7 +105,7 @@ def up(cli: CliContext, host: str | None, port: int | None, workers: int | None)
         click.echo(f"  widget demo:      {base}/demo  (the chat on a sample business page)")
         click.echo(f"  health check:     {base}/healthz")
         click.echo(f"  data directory:   {settings.data_dir}")
-        click.echo(f"  queue:            {redis_url} ({len(procs)} worker process(es))")
+        click.echo(f"  queue:            {redis_url} ({len(workers.pids)} worker process(es))")
         if requeued:
             click.echo(f"  knowledge:        {requeued} source(s) queued for ingestion")
         click.echo("  Press Ctrl-C to stop.")
@@ -121,20 +124,8 @@ def up(cli: CliContext, host: str | None, port: int | None, workers: int | None)
         finally:
             stop_refresh()
             click.echo("Stopping workers...")
-            _stop(procs)
+            workers.stop()
     click.echo("frontdesk stopped.")
-
-
-def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)  # rq finishes the current job, then exits
-    for proc in procs:
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _start_refresh_scheduler(
@@ -142,23 +133,34 @@ def _start_refresh_scheduler(
     notifications: NotificationService,
     every: float = REFRESH_CHECK_SECONDS,
 ) -> Callable[[], None]:
-    """Every few minutes until stopped: queue websites due a refresh, send daily digests.
+    """Every few minutes until stopped: queue websites due a refresh, send daily digests."""
 
-    Returns the stop: it waits for a round in progress, so nothing writes after it."""
+    def round_() -> None:
+        try:
+            knowledge.refresh_due()
+        except Exception:
+            log.exception("could not queue due knowledge refreshes")
+        try:
+            notifications.send_digests()
+        except Exception:
+            log.exception("could not send the daily notification digests")
+
+    return _every(every, round_, "knowledge-refresh")
+
+
+def _every(seconds: float, task: Callable[[], None], name: str) -> Callable[[], None]:
+    """Run ``task`` every ``seconds`` on a thread until the returned stop is called; the
+    stop waits for a round in progress, so nothing writes after it. Errors are logged."""
     stop = threading.Event()
 
     def loop() -> None:
-        while not stop.wait(every):
+        while not stop.wait(seconds):
             try:
-                knowledge.refresh_due()
+                task()
             except Exception:
-                log.exception("could not queue due knowledge refreshes")
-            try:
-                notifications.send_digests()
-            except Exception:
-                log.exception("could not send the daily notification digests")
+                log.exception("%s failed", name)
 
-    thread = threading.Thread(target=loop, name="knowledge-refresh", daemon=True)
+    thread = threading.Thread(target=loop, name=name, daemon=True)
     thread.start()
 
     def halt() -> None:
@@ -191,5 +193,26 @@ def worker(cli: CliContext, burst: bool, name: str | None, queues: str) -> None:
         from frontdesk.web import attach_worker_broadcaster
 
         attach_worker_broadcaster(cli.container)  # live updates for staff from AI turns
-        rq_worker = cli.container.worker(names, name)
-        rq_worker.work(burst=burst, with_scheduler=True, logging_level=cli.settings.log_level)
+        container = cli.container
+        rq_worker = container.worker(names, name)
+        # Workers that run turns also sweep for lost ones (one sweep at a time across them).
+        sweeping = TURNS_QUEUE in names and not burst
+        stop_sweep = (
+            _every(SWEEP_SECONDS, lambda: _sweep(container), "turn-sweep") if sweeping else None
+        )
+        try:
+            with heartbeat(container.redis, rq_worker.name, names):
+                rq_worker.work(
+                    burst=burst, with_scheduler=True, logging_level=cli.settings.log_level
+                )
+        finally:
+            if stop_sweep:
+                stop_sweep()
+
+
+def _sweep(container: Container) -> None:
+    try:
+        with RedisLocks(container.redis, ttl=SWEEP_SECONDS, wait=0).hold("turn-sweep"):
+            container.sweeper.sweep()
+    except LockTimeout:
+        pass  # another worker is sweeping

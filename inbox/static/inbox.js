@@ -267,7 +267,10 @@
     // came while offline.
     if (state.current) openConversation(state.current).catch((error) => toast(error.message));
   });
-  socket.on("disconnect", () => {
+  socket.on("disconnect", (reason) => {
+    // The server ends a socket only when the member's access changed (removed, signed out,
+    // new role): reload, to the sign-in page or to the page as the new role sees it.
+    if (reason === "io server disconnect") return window.location.reload();
     $("#connection").textContent = "Reconnecting…";
     $("#connection").className = "connection muted";
   });

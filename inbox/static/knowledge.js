@@ -69,7 +69,9 @@
       if (connectedBefore) resync().catch(() => {});
       connectedBefore = true;
     });
-    socket.on("disconnect", () => {
+    socket.on("disconnect", (reason) => {
+      // Access changed (removed, signed out, no longer an admin): the reload shows where.
+      if (reason === "io server disconnect") return window.location.reload();
       connection.textContent = "Reconnecting…";
       connection.className = "connection muted";
     });

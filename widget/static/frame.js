@@ -14,12 +14,15 @@
   const $ = (id) => document.getElementById(id);
   const list = $("messages");
   const input = $("body");
+  const answerTimeout = (boot.answer_timeout || 30) * 1000; // then a message shows as failed
+  const NO_ANSWER = "Your message could not be sent: the chat did not answer. Please try again.";
 
   const state = {
     identity: readIdentity(),
     lastId: 0,
     items: new Map(), // message id -> <li>
     pending: new Map(), // client_id -> {body, item}, oldest first: resent after a reconnect
+    failed: new Map(), // client_id -> {body, item}: refused or unanswered, until "Retry"
     sending: 0, // the attempt now in flight (0: none); one message at a time
     loaded: false, // the first history has arrived (later messages are news for the host)
     hasConversation: false,
@@ -151,11 +154,16 @@
   function receive(message, news) {
     if (!message || typeof message.id !== "number" || state.items.has(message.id)) return;
     let item = null;
-    const pending = message.client_id && state.pending.get(message.client_id);
-    if (pending) {
-      state.pending.delete(message.client_id);
-      item = pending.item;
-      item.classList.remove("pending");
+    const id = message.client_id;
+    const mine = id && (state.pending.get(id) || state.failed.get(id));
+    if (mine) {
+      // Sent by this frame: stored after all, even if it was shown as failed meanwhile.
+      state.pending.delete(id);
+      state.failed.delete(id);
+      item = mine.item;
+      item.classList.remove("pending", "failed");
+      for (const line of item.querySelectorAll(".state")) line.remove();
+      if (!state.failed.size && $("notice").dataset.kind === "refused") notice("");
     } else {
       item = renderMessage(message);
     }
@@ -247,7 +255,8 @@
 
   // The oldest unsent message, one at a time and only while connected, so the server
   // stores them in the order typed. A message goes again (same client_id, stored once)
-  // after a reconnect, or when 30 s pass without an answer.
+  // after a reconnect. One the server refuses, or does not answer in time, shows as
+  // failed with a Retry button, and the messages after it go on.
   let attempts = 0;
   function deliver() {
     const next = state.pending.entries().next();
@@ -255,33 +264,49 @@
     const [id, pending] = next.value;
     const attempt = ++attempts;
     state.sending = attempt;
-    socket.timeout(30000).emit("message", { body: pending.body, client_id: id }, (error, reply) => {
+    const data = { body: pending.body, client_id: id };
+    socket.timeout(answerTimeout).emit("message", data, (error, reply) => {
       if (state.sending !== attempt) return; // a reconnect has started over
       state.sending = 0;
-      if (error) {
-        setTimeout(deliver, 2000); // still pending, unless it came back meanwhile
-        return;
-      }
-      if (reply && reply.ok) {
+      if (!error && reply && reply.ok) {
         const first = !state.hasConversation;
         state.hasConversation = true;
         receive(reply.message, true);
         if (first) loadHistory(0); // the stored welcome that came with the new conversation
-      } else if (state.pending.has(id)) {
-        refuse(id, (reply && reply.error) || "Your message could not be sent.");
+      } else {
+        fail(id, error ? NO_ANSWER : (reply && reply.error) || "Your message could not be sent.");
       }
       deliver();
     });
   }
 
-  function refuse(id, error) {
+  // Shown as not sent, with the reason in the notice; "Retry" queues it again (same
+  // client_id: if it was stored after all, the server answers with the stored copy).
+  function fail(id, error) {
     const pending = state.pending.get(id);
+    if (!pending) return; // it came back meanwhile
     state.pending.delete(id);
+    state.failed.set(id, pending);
     pending.item.classList.replace("pending", "failed");
-    pending.item.appendChild(el("p", "state", "Not sent"));
+    const line = el("p", "state", "Not sent. ");
+    const retry = el("button", "retry", "Retry");
+    retry.type = "button";
+    retry.addEventListener("click", () => resend(id));
+    line.appendChild(retry);
+    pending.item.appendChild(line);
     notice(error);
     $("notice").dataset.kind = "refused";
-    if (!input.value.trim()) input.value = pending.body;
+  }
+
+  function resend(id) {
+    const failed = state.failed.get(id);
+    if (!failed) return;
+    state.failed.delete(id);
+    for (const line of failed.item.querySelectorAll(".state")) line.remove();
+    failed.item.classList.replace("failed", "pending");
+    state.pending.set(id, failed); // behind the messages already waiting
+    if (!state.failed.size && $("notice").dataset.kind === "refused") notice("");
+    deliver();
   }
 
   function loadHistory(afterId) {

@@ -16,7 +16,7 @@ from agent.core.models import (
     Direction,
     Message,
 )
-from agent.core.ports import Clock, TurnDispatcher, UnitOfWorkFactory, WorkspaceRepository
+from agent.core.ports import Clock, TurnDispatcher, UnitOfWorkFactory, WorkspaceScope
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class ServiceBase:
 
     def _outbound(
         self,
-        repo: WorkspaceRepository,
+        repo: WorkspaceScope,
         conversation: Conversation,
         body: str,
         author: AuthorKind,
@@ -80,7 +80,7 @@ class ServiceBase:
 
     def _activity(
         self,
-        repo: WorkspaceRepository,
+        repo: WorkspaceScope,
         conversation: Conversation,
         text: str,
         member_id: int | None = None,

@@ -10,17 +10,17 @@ from agent.core.contacts import ContactDetails, merge
 from agent.core.conversations.base import ServiceBase
 from agent.core.events import Event, LeadCaptured
 from agent.core.models import Contact
-from agent.core.ports import WorkspaceRepository
+from agent.core.ports import WorkspaceScope
 
 
 class ContactsMixin(ServiceBase):
     @staticmethod
     def _find_or_create_contact(
-        repo: WorkspaceRepository, details: ContactDetails, channel: str, now: Any
+        repo: WorkspaceScope, details: ContactDetails, channel: str, now: Any
     ) -> Contact:
         contact = None
         if details.email or details.phone:
-            contact = repo.find_contact(email=details.email, phone=details.phone)
+            contact = repo.contacts.find(email=details.email, phone=details.phone)
         if contact is None:
             contact = Contact(
                 workspace_id=repo.workspace_id, source_channel=channel, created_at=now
@@ -41,10 +41,10 @@ class ContactsMixin(ServiceBase):
         """
         with self._uow() as uow:
             repo = uow.workspace(workspace_id)
-            conversation = repo.conversation(conversation_id, for_update=True)
+            conversation = repo.conversations.get(conversation_id, for_update=True)
             details = details.normalised(repo.workspace().country)
-            contact = repo.contact(conversation.contact_id)
-            known = repo.find_contact(email=details.email, phone=details.phone)
+            contact = repo.contacts.get(conversation.contact_id)
+            known = repo.contacts.find(email=details.email, phone=details.phone)
             if known is not None and known.id != contact.id:
                 # The visitor is someone we already know: attach the conversation to them.
                 for name in ("first_name", "last_name", "email", "phone", "address"):

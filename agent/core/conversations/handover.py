@@ -8,7 +8,7 @@ from agent.core import validation
 from agent.core.conversations.base import ServiceBase
 from agent.core.events import Event
 from agent.core.models import Conversation, ConversationStatus, Mode
-from agent.core.ports import WorkspaceRepository
+from agent.core.ports import WorkspaceScope
 
 
 class HandoverMixin(ServiceBase):
@@ -17,15 +17,15 @@ class HandoverMixin(ServiceBase):
     def take_over(self, workspace_id: int, conversation_id: int, member_id: int) -> Conversation:
         with self._uow() as uow:
             repo = uow.workspace(workspace_id)
-            member = repo.member(member_id)
-            conversation = repo.conversation(conversation_id, for_update=True)
+            member = repo.team.get(member_id)
+            conversation = repo.conversations.get(conversation_id, for_update=True)
             events = self._take_over(repo, conversation, member.id, member.name)
             uow.commit()
         self._publish(events)
         return conversation
 
     def _take_over(
-        self, repo: WorkspaceRepository, conversation: Conversation, member_id: int, name: str
+        self, repo: WorkspaceScope, conversation: Conversation, member_id: int, name: str
     ) -> list[Event]:
         if conversation.mode == Mode.HUMAN and conversation.assignee_id == member_id:
             return []
@@ -39,8 +39,8 @@ class HandoverMixin(ServiceBase):
         """Hand the conversation back to the AI receptionist."""
         with self._uow() as uow:
             repo = uow.workspace(workspace_id)
-            member = repo.member(member_id)
-            conversation = repo.conversation(conversation_id, for_update=True)
+            member = repo.team.get(member_id)
+            conversation = repo.conversations.get(conversation_id, for_update=True)
             events: list[Event] = []
             if conversation.mode != Mode.AI:
                 conversation.mode = Mode.AI
@@ -82,8 +82,8 @@ class HandoverMixin(ServiceBase):
     ) -> Conversation:
         with self._uow() as uow:
             repo = uow.workspace(workspace_id)
-            who = repo.member(member_id).name if member_id is not None else "The AI receptionist"
-            conversation = repo.conversation(conversation_id, for_update=True)
+            who = repo.team.get(member_id).name if member_id is not None else "The AI receptionist"
+            conversation = repo.conversations.get(conversation_id, for_update=True)
             events = self._set_status(repo, conversation, status, who)
             uow.commit()
         self._publish(events)
@@ -91,7 +91,7 @@ class HandoverMixin(ServiceBase):
 
     def _set_status(
         self,
-        repo: WorkspaceRepository,
+        repo: WorkspaceScope,
         conversation: Conversation,
         status: ConversationStatus,
         who: str,
@@ -114,7 +114,7 @@ class HandoverMixin(ServiceBase):
         False when a person already has it (they took over while the AI was thinking)."""
         with self._uow() as uow:
             repo = uow.workspace(workspace_id)
-            conversation = repo.conversation(conversation_id, for_update=True)
+            conversation = repo.conversations.get(conversation_id, for_update=True)
             events: list[Event] = []
             handed = conversation.mode != Mode.HUMAN
             if handed:

@@ -8,14 +8,15 @@ and a new inbound message reopens a closed conversation (and gives it back to th
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from agent.core import validation
 from agent.core.contacts import ContactDetails
 from agent.core.conversations.base import _channel
 from agent.core.conversations.contacts import ContactsMixin
-from agent.core.errors import Conflict
+from agent.core.errors import Conflict, ValidationError
 from agent.core.events import Event, MessageCreated
 from agent.core.models import (
     AuthorKind,
@@ -27,7 +28,7 @@ from agent.core.models import (
     Message,
     Mode,
 )
-from agent.core.ports import WorkspaceRepository
+from agent.core.ports import WorkspaceScope
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,36 @@ class Inbound:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+_PROVIDER_ID_CHARS = 255  # what the thread and message id columns hold
+
+
+def _provider_id(value: object, field: str) -> str | None:
+    text = validation.as_text(value, field)
+    if len(text) > _PROVIDER_ID_CHARS:
+        raise ValidationError(field, f"is longer than {_PROVIDER_ID_CHARS} characters")
+    return text or None
+
+
+def _valid(inbound: Inbound) -> Inbound:
+    """A copy whose ids and meta hold only valid text (the body and sender are checked
+    by their own rules); refuses what cannot be stored, naming the field."""
+    conversation_id = inbound.conversation_id
+    if conversation_id is not None and (
+        not isinstance(conversation_id, int) or isinstance(conversation_id, bool)
+    ):
+        raise ValidationError("conversation_id", "must be a number")
+    if not isinstance(inbound.sender, ContactDetails):
+        raise ValidationError("sender", "must be contact details")
+    if not isinstance(inbound.meta, Mapping):
+        raise ValidationError("meta", "must be a mapping")
+    return replace(
+        inbound,
+        thread_id=_provider_id(inbound.thread_id, "thread_id"),
+        provider_message_id=_provider_id(inbound.provider_message_id, "provider_message_id"),
+        meta=validation.clean_data(dict(inbound.meta)),
+    )
+
+
 @dataclass(frozen=True)
 class Received:
     message: Message
@@ -59,6 +90,7 @@ class InboundMixin(ContactsMixin):
     def receive(self, workspace_id: int, inbound: Inbound) -> Received:
         channel = _channel(inbound.channel)
         body = validation.message_body(inbound.body, self._limits.max_message_chars)
+        inbound = _valid(inbound)  # whatever the adapter: only valid text is stored
         try:
             received, events = self._store_inbound(workspace_id, channel, body, inbound)
         except Conflict:
@@ -76,9 +108,9 @@ class InboundMixin(ContactsMixin):
         with self._uow() as uow:
             repo = uow.workspace(workspace_id)
             if inbound.provider_message_id:
-                existing = repo.message_by_provider_id(channel, inbound.provider_message_id)
+                existing = repo.messages.by_provider_id(channel, inbound.provider_message_id)
                 if existing is not None:
-                    conversation = repo.conversation(existing.conversation_id)
+                    conversation = repo.conversations.get(existing.conversation_id)
                     routed = self._awaits_ai(repo, conversation, existing)
                     return Received(existing, conversation, True, routed), []
 
@@ -111,12 +143,12 @@ class InboundMixin(ContactsMixin):
         return Received(message, conversation, False, routed), events
 
     def _conversation_for(
-        self, repo: WorkspaceRepository, channel: str, inbound: Inbound, now: Any
+        self, repo: WorkspaceScope, channel: str, inbound: Inbound, now: Any
     ) -> tuple[Conversation, list[Event]]:
         if inbound.conversation_id is not None:
-            return repo.conversation(inbound.conversation_id, for_update=True), []
+            return repo.conversations.get(inbound.conversation_id, for_update=True), []
         if inbound.thread_id:
-            found = repo.conversation_by_thread(channel, inbound.thread_id)
+            found = repo.conversations.by_thread(channel, inbound.thread_id)
             if found is not None:
                 return found, []
         country = repo.workspace().country
@@ -144,12 +176,12 @@ class InboundMixin(ContactsMixin):
         return conversation, events
 
     @staticmethod
-    def _awaits_ai(repo: WorkspaceRepository, conversation: Conversation, message: Message) -> bool:
+    def _awaits_ai(repo: WorkspaceScope, conversation: Conversation, message: Message) -> bool:
         """A redelivered message is routed again only if the AI never answered it."""
         return (
             conversation.status == ConversationStatus.OPEN
             and conversation.mode == Mode.AI
-            and repo.reply_to(message.id) is None
+            and repo.messages.reply_to(message.id) is None
         )
 
     def _dispatch(self, received: Received) -> None:

@@ -37,8 +37,8 @@ class OutboundMixin(HandoverMixin, ContactsMixin):
         body = validation.message_body(body, self._limits.max_message_chars)
         with self._uow() as uow:
             repo = uow.workspace(workspace_id)
-            member = repo.member(member_id)
-            conversation = repo.conversation(conversation_id, for_update=True)
+            member = repo.team.get(member_id)
+            conversation = repo.conversations.get(conversation_id, for_update=True)
             events = []
             if conversation.status == ConversationStatus.CLOSED:
                 events += self._set_status(repo, conversation, ConversationStatus.OPEN, member.name)
@@ -74,9 +74,9 @@ class OutboundMixin(HandoverMixin, ContactsMixin):
         now = self._clock()
         with self._uow() as uow:
             repo = uow.workspace(workspace_id)
-            member = repo.member(member_id)
+            member = repo.team.get(member_id)
             if contact_id is not None:
-                contact = repo.contact(contact_id)
+                contact = repo.contacts.get(contact_id)
             else:
                 details = new_contact.normalised(repo.workspace().country)
                 contact = self._find_or_create_contact(repo, details, channel, now)
@@ -120,12 +120,12 @@ class OutboundMixin(HandoverMixin, ContactsMixin):
         ``after_handoff``: the AI itself just handed over, and this reply tells the visitor
         so; it is the one message allowed once the conversation is in human mode.
         """
-        body = (body or "").strip()
+        body = validation.as_text(body, "body").strip()
         if not body:
             raise ValidationError("body", "the AI produced an empty reply")
         with self._uow() as uow:
             repo = uow.workspace(workspace_id)
-            conversation = repo.conversation(conversation_id, for_update=True)
+            conversation = repo.conversations.get(conversation_id, for_update=True)
             human = conversation.mode != Mode.AI and not after_handoff
             if human or conversation.status != ConversationStatus.OPEN:
                 return None

@@ -1,0 +1,66 @@
+"""A workspace's messages: by id or provider id, a thread, the newest, the AI's reply."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from sqlalchemy import func, select
+
+from agent.core.models import Message
+from agent.storage.repositories.base import Scoped
+
+
+class SqlMessages(Scoped):
+    def get(self, message_id: int) -> Message:
+        return self._one(Message, message_id)
+
+    def by_provider_id(self, channel: str, provider_message_id: str) -> Message | None:
+        query = self._scoped(Message).where(
+            Message.channel == channel, Message.provider_message_id == provider_message_id
+        )
+        return self._session.scalars(query).first()
+
+    def for_conversation(
+        self, conversation_id: int, *, limit: int | None = None
+    ) -> Sequence[Message]:
+        """Oldest first; with ``limit``, the newest ``limit`` of them (still oldest first)."""
+        query = self._scoped(Message).where(Message.conversation_id == conversation_id)
+        if limit is None:
+            return self._session.scalars(query.order_by(Message.id)).all()
+        newest = self._session.scalars(query.order_by(Message.id.desc()).limit(limit)).all()
+        return list(reversed(newest))
+
+    def latest(self, conversation_ids: Collection[int]) -> dict[int, Message]:
+        """Each conversation's newest message, in one query (none for an empty one).
+
+        The newest ids come from the (conversation_id, workspace_id, id) index alone; only
+        those messages are read.
+        """
+        if not conversation_ids:
+            return {}
+        newest = (
+            select(func.max(Message.id).label("id"))
+            .where(
+                Message.workspace_id == self.workspace_id,
+                Message.conversation_id.in_(set(conversation_ids)),
+            )
+            .group_by(Message.conversation_id)
+            .subquery("newest")
+        )
+        query = self._scoped(Message).join(newest, Message.id == newest.c.id)
+        return {m.conversation_id: m for m in self._session.scalars(query)}
+
+    def reply_to(self, message_id: int) -> Message | None:
+        """The AI reply that answered this message: the first in its conversation that
+        replies to it or to a later message (one reply answers everything sent before)."""
+        conversation = select(Message.conversation_id).where(Message.id == message_id)
+        query = (
+            self._scoped(Message)
+            .where(
+                Message.conversation_id == conversation.scalar_subquery(),
+                Message.reply_to_id >= message_id,
+            )
+            .order_by(Message.id)
+            .limit(1)
+        )
+        return self._session.scalars(query).first()

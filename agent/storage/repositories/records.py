@@ -1,0 +1,30 @@
+"""The workspace's smaller aggregates: knowledge sources, message templates, notifications."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from agent.core.models import KnowledgeSource, MessageTemplate, Notification
+from agent.storage.repositories.base import Scoped
+
+
+class SqlKnowledgeSources(Scoped):
+    def get(self, source_id: int) -> KnowledgeSource:
+        return self._one(KnowledgeSource, source_id)
+
+    def all(self) -> Sequence[KnowledgeSource]:
+        return self._session.scalars(
+            self._scoped(KnowledgeSource).order_by(KnowledgeSource.id)
+        ).all()
+
+
+class SqlTemplates(Scoped):
+    def all(self) -> Sequence[MessageTemplate]:
+        return self._session.scalars(
+            self._scoped(MessageTemplate).order_by(MessageTemplate.name)
+        ).all()
+
+
+class SqlNotifications(Scoped):
+    def all(self) -> Sequence[Notification]:
+        return self._session.scalars(self._scoped(Notification).order_by(Notification.id)).all()
