@@ -99,7 +99,7 @@ class _RevocableManager(socketio_pkg.Manager):
     def _end_socket(self, sid: str, namespace: str) -> None:
         if self.is_connected(sid, namespace):
             self.server.disconnect(sid, namespace=namespace, ignore_queue=True)
-        elif False:
+        elif self.is_pre_connected(sid, namespace):
             self.server.start_background_task(self._end_once_connected, sid, namespace)
 
     def _end_once_connected(self, sid: str, namespace: str) -> None:
