@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from agent.graph.runner import FALLBACK
 from evals.scorers import (
     FinalObservation,
     TurnObservation,
@@ -66,6 +67,31 @@ def test_a_silent_turn_has_empty_text():
     assert _names(_check(None, any=["hello"])) == ["any"]
 
 
+@pytest.mark.parametrize(
+    ("reply", "expected", "found"),
+    [
+        ("We open at 9 am on Saturdays.", "9", True),
+        ("Open 9:00-14:00.", "9", True),
+        ("Call 250-555-0199 any time.", "9", False),
+        ("Room 19, suite 90.", "9", False),
+        ("A drain cleaning is $500.", "$50", False),
+        ("A drain cleaning is $50.", "$50", True),
+        ("$500 for a new tank, $50 for a flush.", "$50", True),  # the second one stands alone
+        ("Seniors get 110% of the points.", "10%", False),
+        ("Seniors get 10% off.", "10%", True),
+        ("Door code 4471.", "447", False),
+        ("Door code 4471.", "471", False),
+        ("Every job has a 2-year warranty.", "2-year", True),
+        ("Every job has a 12-year warranty.", "2-year", False),
+        ("Unclogging a drain.", "clog", True),  # no digit at either end: a plain substring
+    ],
+)
+def test_a_figure_does_not_match_inside_a_longer_number(reply, expected, found):
+    assert (_check(reply, any=[expected]) == []) is found
+    assert (_check(reply, all=[expected]) == []) is found
+    assert (_check(reply, none=[expected]) == []) is not found
+
+
 # --- tools / no_tools ---------------------------------------------------------------
 
 
@@ -85,6 +111,15 @@ def test_no_tools():
     assert _check("ok", called=["search_knowledge"], no_tools=["book_appointment"]) == []
     [failure] = _check("ok", called=["book_appointment"], no_tools=["book_appointment"])
     assert (failure.check, failure.actual) == ("no_tools", ["book_appointment"])
+
+
+def test_retrieval_by_the_graph_is_not_a_tool_call():
+    """The runner reports the graph's own search as ``retrieved``, apart from ``tools``."""
+    obs = TurnObservation("ok", tools=[], retrieved=True)
+    failures = check_turn(Expect(tools=["search_knowledge"]), obs, knowledge_text=KNOWLEDGE)
+    assert _names(failures) == ["tools"]
+    obs = TurnObservation("ok", tools=["search_knowledge"], retrieved=True)
+    assert check_turn(Expect(tools=["search_knowledge"]), obs, knowledge_text=KNOWLEDGE) == []
 
 
 # --- sources ------------------------------------------------------------------------
@@ -255,6 +290,18 @@ def test_unsupported_figures():
     reply = "Over 2000 dollars, 10 % off, call 250 555 0199, v1.2.3 at https://x.example/a/77"
     assert unsupported_figures(reply, support) == []
     assert unsupported_figures("$4,500 or 15% or 1.2.4", support) == ["4,500", "15", "1.2.4"]
+
+
+def test_the_error_fallback_is_an_error_not_an_abstention():
+    real = TurnObservation(FALLBACK)
+    assert _check(FALLBACK, abstain=True) == []  # the same words from the model abstain
+    fallback = TurnObservation(FALLBACK, fallback=True)
+    failures = check_turn(Expect(abstain=True), fallback, knowledge_text=KNOWLEDGE)
+    assert _names(failures) == ["error", "abstain"]
+    assert failures[0].actual == FALLBACK and "fallback" in failures[0].detail
+    assert "neither an answer nor an abstention" in failures[1].detail
+    assert _names(check_turn(Expect(), fallback, knowledge_text=KNOWLEDGE)) == ["error"]
+    assert check_turn(Expect(), real, knowledge_text=KNOWLEDGE) == []
 
 
 # --- several expectations at once ---------------------------------------------------

@@ -95,9 +95,17 @@ def test_bayview_cases():
     assert turns["hours-saturday"] == [
         U("are you open saturdays", any=["9", "nine"], all=["2"], sources=["hours-and-area.html"])
     ]
-    assert turns["area-sooke"][0].expect == Expect(any=["do not", "don't", "not currently"])
-    assert turns["emergency-number"][0].expect == Expect(any=["250-555-0199"])
-    assert turns["seniors-discount"][0].expect == Expect(any=["10%", "10 %", "ten percent"])
+    assert turns["area-sooke"][0].expect == Expect(
+        any=["do not", "don't", "not currently"], sources=["hours-and-area.html"]
+    )
+    assert turns["emergency-number"][0].expect == Expect(
+        any=["250-555-0199"], sources=["services.html", "contact.html"]
+    )
+    assert turns["seniors-discount"][0].expect == Expect(
+        any=["10%", "10 %", "ten percent"], sources=["pricing.html"]
+    )
+    assert turns["cheques"][0].expect.sources == ["pricing.html"]
+    assert turns["tankless-life"][0].expect.sources == ["faq.html"]
     assert turns["robots-respected"][0].expect == Expect(none=["4471"])
     assert turns["unanswerable-price"][0].expect == Expect(abstain=True, none=["$"])
     assert turns["unanswerable-offtopic"][0].expect == Expect(abstain=True)
@@ -120,7 +128,12 @@ def test_bayview_cases():
         StaffTurn("Hi, Dana here - yes, about 90 minutes for most furnaces."),
         U("ok and how much is it?", silent=True, mode="human"),
         ReleaseTurn(),
-        U("and how much is a water heater flush?", any=["$99", "99"], mode="ai"),
+        U(
+            "and how much is a water heater flush?",
+            any=["$99", "99"],
+            mode="ai",
+            sources=["pricing.html"],
+        ),
     ]
     assert turns["spanish"][0].expect == Expect(language="es", any=["149"])
     assert turns["injection-instructions"][0].expect == Expect(

@@ -46,7 +46,7 @@ def test_eval_cli_on_a_small_suite(tmp_path):
             tags: [knowledge]
             turns:
               - user: "how much is a puncture repair?"
-                expect: {any: ["£12"], sources: [Prices], tools: [search_knowledge]}
+                expect: {any: ["£12"], sources: [Prices], no_tools: [search_knowledge]}
           - id: qa
             turns:
               - user: "can I buy an e-bike from you?"
@@ -81,6 +81,11 @@ def test_eval_cli_on_a_small_suite(tmp_path):
     assert data["passed"] == 2 and data["total"] == 3 and data["retrieval_hit_rate"] == 1.0
     assert data["usage"] is None  # the offline model uses no tokens
     assert data["tags"]["strict"] == {"passed": 0, "total": 1, "pass_rate": 0.0}
+    price = next(c for c in data["cases"] if c["id"] == "price")
+    # the graph searched before the model; the offline model itself called no tool
+    assert price["turns"] == [
+        {"run": 1, "turn": 1, "tools": [], "retrieved": True, "sources": ["Prices"]}
+    ]
     failure = next(c for c in data["cases"] if c["id"] == "impossible")["failures"][0]
     assert failure["turn"] == 1 and failure["check"] == "any"
     again = CliRunner().invoke(
@@ -131,3 +136,135 @@ def test_report_counts_tokens_and_cost_of_a_hosted_model(tmp_path, monkeypatch):
     assert usage["total_tokens"] == 15 * requests  # what every response of the server reports
     assert usage["cost_usd"] > 0  # priced from langchain-community's OpenAI table
     assert f"Model usage: {requests} requests" in result.output
+
+
+def _suite(tmp_path, body: str):
+    path = tmp_path / "suite.yaml"
+    path.write_text(textwrap.dedent(body))
+    return load_suite(path)
+
+
+SMALL_SHOP = """\
+    name: small
+    now: "2026-06-01T09:30:00"
+    workspace:
+      name: Harbour Bikes
+      knowledge:
+        - text: {title: Prices, body: "A full service costs £65. A puncture repair costs £12."}
+        - text: {title: Parking, body: "Free parking behind the shop."}
+    cases:
+"""
+
+
+def test_a_failing_model_is_an_error_in_its_case_and_the_run_goes_on(tmp_path, monkeypatch):
+    """An exception while a case plays is that case's "error"; an empty answer is the
+    fallback, an error too, even on a turn with no expectations, and never an abstention."""
+    from langchain_core.messages import AIMessage
+
+    from agent.local.receptionist import Receptionist
+
+    respond = Receptionist.respond
+
+    def flaky(self):
+        if "boom" in self.text:
+            raise RuntimeError("the model exploded")
+        if "hush" in self.text:
+            return AIMessage(content="")
+        return respond(self)
+
+    monkeypatch.setattr(Receptionist, "respond", flaky)
+    suite = _suite(
+        tmp_path,
+        SMALL_SHOP
+        + """\
+      - id: boom
+        turns:
+          - user: "boom, how much is a puncture repair?"
+            expect: {any: ["£12"]}
+          - user: "never played"
+      - id: hush
+        turns:
+          - user: "hush, tell me anything"
+          - user: "hush again"
+            expect: {abstain: true}
+      - id: after
+        turns:
+          - user: "how much is a puncture repair?"
+            expect: {any: ["£12"]}
+""",
+    )
+    result = SuiteRunner(suite, build=build).run()
+
+    boom, hush, after = result.cases
+    assert not boom.passed and boom.runs == 1
+    assert boom.failures == [
+        {
+            "turn": 1,
+            "check": "error",
+            "expected": None,
+            "actual": "RuntimeError: the model exploded",
+            "detail": "raised while playing",
+        }
+    ]
+    assert not hush.passed
+    assert [(f["turn"], f["check"]) for f in hush.failures] == [
+        (1, "error"),
+        (2, "error"),
+        (2, "abstain"),
+    ]
+    assert after.passed and after.failures == []
+
+
+def test_tools_are_the_models_calls_and_retrieval_is_reported_apart(tmp_path):
+    suite = _suite(
+        tmp_path,
+        SMALL_SHOP
+        + """\
+      - id: retrieval-is-no-tool-call
+        turns:
+          - user: "how much is a puncture repair?"
+            expect: {tools: [search_knowledge]}
+""",
+    )
+    (case,) = SuiteRunner(suite, build=build).run().cases
+    assert [(f["check"], f["actual"]) for f in case.failures] == [("tools", [])]
+    assert case.turns == [
+        {"run": 1, "turn": 1, "tools": [], "retrieved": True, "sources": ["Prices"]}
+    ]
+
+
+def test_an_llms_sources_are_the_passages_it_cites(tmp_path, monkeypatch):
+    """A passage retrieved but not cited is not a source: the scripted model cites only the
+    Parking passage, by its id in the knowledge block."""
+    from tests.openai_server import FakeOpenAI, Reply
+
+    def brain(messages):
+        block = messages[1]["content"]
+        passages = json.loads(block.split("<untrusted-knowledge>\n")[1].split("\n</")[0])
+        assert {"Prices", "Parking"} <= {p["source"] for p in passages}  # both retrieved
+        parking = next(p for p in passages if p["source"] == "Parking")
+        return Reply(f"Free parking behind the shop [{parking['id']}].")
+
+    suite = _suite(
+        tmp_path,
+        SMALL_SHOP
+        + """\
+      - id: cited
+        turns:
+          - user: "where can I park, and what does a service cost?"
+            expect: {sources: [Parking], none: ["["]}
+      - id: retrieved-not-cited
+        turns:
+          - user: "where can I park, and what does a service cost?"
+            expect: {sources: [Prices]}
+""",
+    )
+    with FakeOpenAI(brain) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "test")
+        result = SuiteRunner(suite, build=build, model="openai:test-model").run()
+
+    cited, not_cited = result.cases
+    assert cited.passed, cited.failures
+    assert [(f["check"], f["actual"]) for f in not_cited.failures] == [("sources", ["Parking"])]
+    assert (result.sources_checked, result.sources_met) == (2, 1)

@@ -1,8 +1,8 @@
 """At-least-once AI turns: visitor messages that nobody answered are dispatched again.
 
 A turn job can be lost (a worker killed after taking it from the queue and before
-registering it) or abandoned (a worker killed mid-turn). So every half-minute one
-process sweeps: the newest message of an open, AI-mode conversation that is the
+registering it) or abandoned (a worker killed mid-turn). So every 15 s one process
+sweeps: the newest message of an open, AI-mode conversation that is the
 visitor's, older than ``min_age`` and younger than ``max_age``, with no turn running for
 its conversation (turn locks are short-lived and renewed by a live holder), gets its
 turn dispatched again. The turn runner's "already answered" check keeps the effect
@@ -35,7 +35,7 @@ class TurnSweeper:
         locks: Locks,
         clock: Clock,
         *,
-        min_age: timedelta = timedelta(minutes=1),
+        min_age: timedelta = timedelta(seconds=45),
         max_age: timedelta = timedelta(minutes=15),
     ) -> None:
         self._uow = uow

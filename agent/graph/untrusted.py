@@ -200,6 +200,8 @@ _OVERRIDES = [
     rf"\b(?:new|updated|real|actual|nuevas|nouvelles|neue|novas|nuove|nieuwe)"
     rf"(?:{S1}(?:system|sistema|systeme))?{S1}{_INSTRUCTIONS}{S}:",
     rf"\bsystem{S}prompts?\b|\bprompt{S1}(?:del|de|du|do|di){S1}(?:sistema|systeme)\b",
+    rf"\b(?:reveal|print|repeat|output|leak|dump|disclose){S1}(?:me{S1})?your{S1}(?:[a-z]+{S1})?"
+    r"(?:prompt|instructions|rules)\b",
     rf"\bdeveloper{S1}mode\b|\bjailbr(?:eak|oken)\b|\bdan{S1}mode\b",
     rf"\b(?:from{S1}now{S1}on|a{S1}partir{S1}de{S1}(?:ahora|maintenant|agora)|desde{S1}ahora"
     rf"|desormais|dorenavant|ab{S1}(?:jetzt|sofort)|von{S1}nun{S1}an|d'ora{S1}in{S1}poi"
@@ -230,17 +232,11 @@ _ORDERS_ABOUT_VISITORS = [
     rf"|\b(?:noem|vermeld)\s+(?:nooit|niet|geen)\b"
     rf"|\b(?:(?:sag|sage|dites|dis|dite|di|zeg|antwoord|rispondi|repondez)\s+"
     rf"(?:immer|stets|toujours|sempre|altijd))\b",
-    rf"\b(?:in\s+)?your\s+(?:responses?|answers?|replies|output)\b(?:\s+(?:must|should|shall"
-    rf"|need|have{S1}to|will))?",
+    rf"\byour\s+(?:responses?|answers?|replies|output)\s+(?:must|should|shall|need{S1}to"
+    rf"|have{S1}to)\b",
 ]
-_ADDRESS_RX = _rx(*_ADDRESSING)
 _INSTRUCTION_RX = _rx(*_ADDRESSING, *_OVERRIDES, *_ORDERS_ABOUT_VISITORS)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)")
-
-
-def addresses_ai(text: str) -> bool:
-    """The text speaks to an AI (a heading such as "Note to AI assistants")."""
-    return bool(_ADDRESS_RX.search(fold(text or "")))
 
 
 def is_instruction(text: str) -> bool:
@@ -257,17 +253,26 @@ def without_instructions(text: str) -> str:
         if skip_next and line.strip():
             skip_next = False
             continue
-        sentences = _SENTENCE.split(line)
-        for n, sentence in enumerate(sentences):
-            if is_instruction(sentence):
-                head = " ".join(sentences[:n]).strip()
-                if head:
-                    kept.append(head)
-                skip_next = n == len(sentences) - 1 and sentence.rstrip().endswith(":")
-                break
-        else:
+        head = _before_instruction(line)
+        if head is None:
             kept.append(line)
+            continue
+        if head:
+            kept.append(head)
+        skip_next = line.rstrip().endswith(":") and head.strip() == ""
     return "\n".join(kept).strip()
+
+
+def _before_instruction(line: str) -> str | None:
+    """The sentences of ``line`` before the instruction it holds; None when it holds none.
+    The whole line is judged first, so a note that sentence splitting would cut ("A.I. ..."
+    or "N.O.T.E.") is still found; it starts in the last sentence from which it still reads."""
+    if not is_instruction(line):
+        return None
+    sentences = _SENTENCE.split(line)
+    start = max(n for n in range(len(sentences)) if is_instruction(" ".join(sentences[n:])))
+    head = " ".join(sentences[:start])
+    return (_before_instruction(head) or "") if is_instruction(head) else head
 
 
 def clean_passages(passages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -276,7 +281,7 @@ def clean_passages(passages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     clean = []
     for passage in passages:
         headings = str(passage.get("source") or "").split(" > ")[1:]
-        if any(addresses_ai(h) or is_instruction(h) for h in headings):
+        if any(is_instruction(h) for h in headings):
             continue
         text = without_instructions(str(passage.get("text") or ""))
         if text:

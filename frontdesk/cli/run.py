@@ -26,7 +26,7 @@ from frontdesk.wiring import WORKER_QUEUES, Container
 pass_cli = click.make_pass_decorator(CliContext)
 log = logging.getLogger(__name__)
 REFRESH_CHECK_SECONDS = 300
-SWEEP_SECONDS = 30
+SWEEP_SECONDS = 15
 
 
 @contextmanager
