@@ -55,8 +55,8 @@ def test_healthz_counts_live_workers_per_queue(settings, clock, redis_conn, redi
     assert response.status_code == 503
     assert response.json["checks"]["workers"] == "none for turns, default, ingest"
     assert response.json["workers"] == {"turns": 0, "default": 0, "ingest": 0}
-    with heartbeat(redis_conn, "w1", ["turns", "default"]):
-        with heartbeat(redis_conn, "w2", ["ingest"]):
+    with heartbeat(redis_conn, "w1", ["turns", "default"], every=0.1):
+        with heartbeat(redis_conn, "w2", ["ingest"], every=0.1):
             response = client.get("/healthz")
             assert response.status_code == 200, response.json
             assert response.json["workers"] == {"turns": 1, "default": 1, "ingest": 1}

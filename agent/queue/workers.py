@@ -34,15 +34,17 @@ def heartbeat(
     stop = threading.Event()
 
     def beat() -> None:
-        while True:
-            try:
-                connection.set(key, value, ex=TTL)
-            except RedisError:
-                log.warning("worker heartbeat: Redis unreachable")
-            if stop.wait(every):
-                return
+        try:
+            connection.set(key, value, ex=TTL)
+        except RedisError:
+            log.warning("worker heartbeat: Redis unreachable")
 
-    thread = threading.Thread(target=beat, name="worker-heartbeat", daemon=True)
+    def loop() -> None:
+        while not stop.wait(every):
+            beat()
+
+    beat()  # announced before the worker takes its first job
+    thread = threading.Thread(target=loop, name="worker-heartbeat", daemon=True)
     thread.start()
     try:
         yield
