@@ -45,6 +45,8 @@ lint: install-dev
 
 bench: install
 	$(BIN)/python benchmarks/service.py
+	$(BIN)/python benchmarks/conversation_list.py
+	$(BIN)/python benchmarks/turn.py
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/retrieval.py
 

@@ -90,7 +90,8 @@ def _wait_up(url: str) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if requests.get(f"{url}/healthz", timeout=1).ok:
+            # Up when it answers: with a Redis queue and no workers, /healthz says 503.
+            if requests.get(f"{url}/healthz", timeout=1).status_code in (200, 503):
                 return
         except requests.ConnectionError:
             time.sleep(0.1)
