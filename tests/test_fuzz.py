@@ -11,7 +11,6 @@ Deterministic (fixed seeds) and bounded: a few hundred calls per backend.
 
 from __future__ import annotations
 
-import json
 import random
 import string
 from collections.abc import Iterator
@@ -19,15 +18,15 @@ from typing import Any
 
 import pytest
 import socketio as socketio_pkg
-from sqlalchemy import select
 
 from agent.core.contacts import ContactDetails
 from agent.core.conversations import Inbound
 from agent.core.errors import FrontdeskError
-from agent.core.models import Channel, Contact, Conversation, Message
+from agent.core.models import Channel
 from frontdesk.wiring import Container
 from tests.conftest import make_workspace
 from tests.test_socket_answers import NS, TRANSPORTS, Live, call, is_answer, serve
+from tests.test_validation_text import stored_texts
 
 SEED = 20260302
 SOCKET_CALLS = 300
@@ -134,26 +133,6 @@ def fuzz_auth(rng: random.Random, live: Live) -> Any:
         auth["visitor_id"] = fuzz_value(rng)
         auth["visitor_token"] = fuzz_value(rng)
     return auth
-
-
-def stored_texts(container: Container) -> list[str]:
-    """Every string the service stored: messages, their ids and meta, contacts, threads."""
-    texts: list[str] = []
-    with container.uow() as uow:
-        for message in uow.session.scalars(select(Message)):
-            texts += [message.body, message.provider_message_id or ""]
-            texts.append(json.dumps(message.meta, ensure_ascii=False))
-        for contact in uow.session.scalars(select(Contact)):
-            texts += [
-                contact.first_name,
-                contact.last_name,
-                contact.email,
-                contact.phone,
-                contact.address,
-            ]
-        for conversation in uow.session.scalars(select(Conversation)):
-            texts.append(conversation.provider_thread_id or "")
-    return texts
 
 
 def invalid(texts: list[str]) -> list[str]:

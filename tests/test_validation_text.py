@@ -101,15 +101,21 @@ def ws(app_container):
     return make_workspace(app_container)
 
 
-def stored_text(container) -> list[str]:
-    """Every text the service stored: message bodies and ids, meta, contacts, threads."""
+def stored_texts(container) -> list[str]:
+    """Every string the service stored: messages, their ids and meta, contacts, threads."""
     texts: list[str] = []
     with container.uow() as uow:
         for message in uow.session.scalars(select(Message)):
             texts += [message.body, message.provider_message_id or ""]
             texts.append(json.dumps(message.meta, ensure_ascii=False))
         for contact in uow.session.scalars(select(Contact)):
-            texts += [contact.first_name, contact.last_name, contact.email, contact.address]
+            texts += [
+                contact.first_name,
+                contact.last_name,
+                contact.email,
+                contact.phone,
+                contact.address,
+            ]
         for conversation in uow.session.scalars(select(Conversation)):
             texts.append(conversation.provider_thread_id or "")
     return texts
@@ -132,7 +138,7 @@ def test_a_message_with_half_an_emoji_is_stored_and_answered(app_container, ws, 
     assert dispatcher.turns[-1][2] == received.message.id
     again = app_container.conversations.receive(workspace.id, inbound)  # a redelivery
     assert again.duplicate and again.message.id == received.message.id
-    texts = stored_text(app_container)
+    texts = stored_texts(app_container)
     assert all(valid(text) for text in texts), [ascii(t) for t in texts if not valid(t)]
     assert "Zoë\ufffd" in texts and f"{RLM}כהן" in texts and "1 Rd" in texts
     assert "visitor-\ufffd-1" in texts
@@ -156,7 +162,7 @@ def test_staff_text_is_made_valid_too(app_container, ws):
         new_contact=ContactDetails(first_name="Ren\x00\ud83d", email="ren\x00@example.com"),
     )
     assert started.id is not None
-    texts = stored_text(app_container)
+    texts = stored_texts(app_container)
     assert all(valid(text) for text in texts), [ascii(t) for t in texts if not valid(t)]
     assert "Your appointment\nis \ufffd confirmed" in texts and "ren@example.com" in texts
 
@@ -173,4 +179,4 @@ def test_ids_that_do_not_fit_are_refused_with_a_reason(app_container, ws):
     ):
         with pytest.raises(ValidationError):
             app_container.conversations.receive(workspace.id, inbound)
-    assert stored_text(app_container) == []
+    assert stored_texts(app_container) == []
