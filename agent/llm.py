@@ -12,6 +12,7 @@ import os
 from langchain_core.language_models import BaseChatModel
 
 from agent.core.errors import ValidationError
+from agent.local.meaning import Meaning
 
 PACKAGES = {
     "openai": "langchain-openai",
@@ -20,12 +21,13 @@ PACKAGES = {
 }
 
 
-def make_chat_model(spec: str) -> BaseChatModel:
+def make_chat_model(spec: str, *, meaning: Meaning | None = None) -> BaseChatModel:
+    """``meaning`` gives the offline model sentence vectors; LLMs need none."""
     spec = (spec or "local").strip()
     if spec == "local":
         from agent.local.model import LocalChatModel
 
-        return LocalChatModel()
+        return LocalChatModel(meaning=meaning)
     provider, _, name = spec.partition(":")
     if provider not in PACKAGES or not name:
         raise ValidationError(

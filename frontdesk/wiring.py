@@ -27,6 +27,7 @@ from agent.graph.context import AgentContext
 from agent.graph.graph import build_graph
 from agent.graph.runner import AgentResponder
 from agent.llm import make_chat_model
+from agent.local.meaning import Meaning
 from agent.mail import SmtpSender
 from agent.queue.dispatch import DEFAULT_QUEUE, TURNS_QUEUE, InlineDispatcher, RqTurnDispatcher
 from agent.queue.failures import FailureRecorder
@@ -176,7 +177,8 @@ class Container:
 
     @cached_property
     def chat_model(self) -> BaseChatModel:
-        return make_chat_model(self.settings.model)
+        # The offline model reads meaning with the knowledge index's own embedding model.
+        return make_chat_model(self.settings.model, meaning=Meaning(shared_embedder().embed))
 
     @cached_property
     def graph(self) -> CompiledStateGraph:

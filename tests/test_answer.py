@@ -479,3 +479,81 @@ def test_action_words_count_only_when_the_site_uses_them() -> None:
     found = ask("How much is a cleaning?", CLINIC_SERVICES, FEES, INSURANCE)
     assert said(found) == "Service: Cleaning and polish (adult); Price: $145"
     assert ask("Can you fix it today?", SERVICES, PRICING, FAQ, EMERGENCY) is None
+
+
+# -- a pub: compounds, questions in two parts, and meaning --------------------------------
+
+HAPPY_HOUR = page(
+    "menu.html > Menu > Happy hour",
+    "Monday to Thursday, 4:00 to 6:00 pm at the bar: draft pints $5 and half-price wings.\n"
+    "Kids eat free on Sundays with an adult meal.",
+)
+PUB_HOURS = page("hours.html > Hours", "Open daily 11:00 am to midnight.")
+PUB_MENU = page(
+    "menu.html > Menu",
+    "Service: Wings, one pound; Price: $14\n"
+    "Service: Fish and chips; Price: $19\n"
+    "Service: Microchipping for pub dogs; Price: $45",
+)
+PUB = [HAPPY_HOUR, PUB_HOURS, PUB_MENU]
+
+
+@pytest.fixture(scope="module")
+def meaning():
+    from agent.local.meaning import Meaning
+    from ingestion.embed import shared_embedder
+
+    return Meaning(shared_embedder().embed)
+
+
+def test_a_word_matches_the_compound_that_ends_with_it():
+    answer = answer_from("how much to get my dog chipped?", PUB)
+    assert answer is not None and answer.sentences == [
+        "Service: Microchipping for pub dogs; Price: $45"
+    ]
+    assert answer_from("how much is a lobster roll?", PUB) is None
+
+
+def test_a_two_part_question_is_answered_part_by_part():
+    answer = answer_from("How much is the fish and chips, and do kids eat free?", PUB)
+    assert answer is not None
+    assert answer.sentences == [
+        "Service: Fish and chips; Price: $19",
+        "Kids eat free on Sundays with an adult meal.",
+    ]
+    assert answer.unanswered == []
+
+
+def test_the_part_the_knowledge_cannot_answer_is_named():
+    answer = answer_from("How much is the fish and chips, and do you have a patio?", PUB)
+    assert answer is not None and answer.sentences == ["Service: Fish and chips; Price: $19"]
+    assert answer.unanswered == ["do you have a patio?"]
+
+
+def test_meaning_answers_what_the_words_alone_do_not(meaning):
+    question = "when is happy hour?"
+    assert answer_from(question, PUB) is None  # "happy" and "hour" decide nothing alone
+    answer = answer_from(question, PUB, meaning=meaning)
+    assert answer is not None
+    assert answer.sentences == [HAPPY_HOUR["text"].splitlines()[0]]
+    assert answer.sources == [{"source": HAPPY_HOUR["source"], "uri": HAPPY_HOUR["uri"]}]
+
+
+def test_meaning_never_answers_about_something_the_knowledge_never_names(meaning):
+    for question in ("how much is the lobster roll?", "do you have a pool table?"):
+        assert answer_from(question, PUB, meaning=meaning) is None
+
+
+def test_the_sentence_vectors_are_computed_once(meaning):
+    calls = []
+
+    def embed(texts):
+        calls.append(list(texts))
+        return meaning.vectors(texts)
+
+    from agent.local.meaning import Meaning
+
+    counted = Meaning(embed)
+    counted.vectors(["a", "b"])
+    counted.vectors(["b", "c", "a"])
+    assert calls == [["a", "b"], ["c"]]

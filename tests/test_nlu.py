@@ -513,3 +513,151 @@ def test_everything_is_fast_without_the_detector() -> None:
         nlu.informative_terms(text)
         nlu.link_requested(text, ["booking", "reviews"])
     assert time.perf_counter() - started < 1.0
+
+
+# --- issue 11: routing that does not hijack questions ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the visitor asks about the business; a visit is at most background
+        ("What time does lunch end?", True),
+        ("what time do you stop serving lunch on weekdays? was hoping to come by around 3", True),
+        ("do you have a patio?", True),
+        ("What should I bring to my first appointment?", True),
+        ("How early should I come in for my 3pm appointment tomorrow?", True),
+        ("When do you close on Friday? We might stop by after work", True),
+        ("Do you take reservations?", True),
+        # the visitor asks for a visit (sometimes besides a question)
+        ("can I reserve a table for 6?", False),
+        ("Table for 4 today at 3:30pm please", False),
+        ("I'd like to book a wellness exam", False),
+        ("Could I bring my cat in this Saturday at 3pm?", False),
+        ("when can you come out?", False),
+        ("What's the earliest you can come?", False),
+        ("Is it possible to book a table for 6?", False),
+        ("is it ok if I come by at 3?", False),
+        ("What time does lunch end? Could I come by at 3?", False),
+        ("Hi, can you come by Thursday at 10? What is your rate?", False),
+        ("I need an appointment. Do you have parking?", False),
+        ("Do you have any openings this week?", False),
+        ("When are you open Saturday? I'd like to come in", False),
+    ],
+)
+def test_asks_information(text: str, expected: bool) -> None:
+    assert nlu.asks_information(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "thing"),
+    [
+        ("can I reserve one of the patio tables for saturday night?", ["patio", "tables"]),
+        ("can I book the private room for saturday?", ["private", "room"]),
+        ("can the patio be reserved?", ["patio"]),
+        ("is the chef's table bookable?", ["chef's", "table"]),
+        ("do you take reservations for the rooftop?", ["rooftop"]),
+        ("Is it possible to reserve the back room for 20 people?", ["back", "room"]),
+        # a booking request, not a question about one thing
+        ("can I reserve a table for 6?", []),
+        ("Can I book the first appointment tomorrow?", []),
+        ("Could I book the 3pm slot?", []),
+        ("can I book the same time next week?", []),
+        ("can you book my cat in for a vaccine tomorrow at 7pm?", []),
+    ],
+)
+def test_bookable_thing(text: str, thing: list[str]) -> None:
+    assert nlu.bookable_thing(text) == thing
+
+
+def test_visits_asked_in_other_words_are_booking_requests() -> None:
+    for text in (
+        "Could I bring my cat in this Saturday at 3pm?",
+        "Table for 4 today at 3:30pm please",
+        "party of six tomorrow at 8?",
+        "can you fit me in on Friday?",
+    ):
+        assert "booking" in nlu.intents(text), text
+    for text in ("Can I bring a bottle of wine from home?", "We'll be 12 people, any deposit?"):
+        assert "booking" not in nlu.intents(text), text
+
+
+def test_handoff_to_an_actual_role_or_anyone_but_a_bot() -> None:
+    for text in (
+        "I'd rather speak to an actual accountant than a chatbot",
+        "can I talk to a real mechanic please",
+        "I want a human, not a bot.",
+        "I don't want to talk to a bot",
+        "is there an actual person there?",
+        "I need to speak to a manager, there was a problem with my takeout order",
+        "can I speak to Dave?",
+    ):
+        assert "handoff" in nlu.intents(text), text
+    for text in (
+        "do you have a real estate agent?",
+        "are you a bot?",
+        "I'm not a robot",
+        "is fixing it cheaper than a robot vacuum?",
+        "is the chatbot on your site new?",
+    ):
+        assert "handoff" not in nlu.intents(text), text
+
+
+@pytest.mark.parametrize(
+    ("text", "names", "expected"),
+    [
+        ("can you send me the form?", ["new client form", "booking"], "new client form"),
+        ("can you send me the form?", ["new_client_form", "booking"], "new_client_form"),
+        (
+            "Is there a form I can fill out online before my first appointment? "
+            "Can you send me the link?",
+            ["new_client_form", "booking"],
+            "new_client_form",
+        ),
+        ("can you email me the menu?", ["menu_pdf", "reservations"], "menu_pdf"),
+        ("send me the booking form", ["booking", "new_client_form"], "booking"),
+    ],
+)
+def test_link_named_by_what_is_asked_for(text: str, names: list[str], expected: str | None) -> None:
+    assert nlu.link_requested(text, names) == expected
+
+
+def test_link_asked_for_by_a_subject_or_by_name_only_when_one_fits() -> None:
+    assert nlu.link_requested("send me the form", ["new_client_form", "booking"])
+    takeout = "Can I order takeout online? send me the link pls"
+    assert nlu.link_requested(takeout, ["online ordering", "booking"]) == "online ordering"
+    assert nlu.link_requested(takeout, ["order online", "menu"]) == "order online"
+    assert nlu.link_requested("send me the form", ["booking form", "contact form"]) is None
+    assert nlu.link_requested("send me the form", ["booking"]) is None
+    assert nlu.link_requested("can you send someone tomorrow?", ["booking"]) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "under Rosa Delgado, 210-555-0148",
+        "Put it under Rosa Delgado, 210-555-0148",
+        "It's for Rosa Delgado 210 555 0148",
+        "Rosa Delgado please, 210-555-0148",
+        "sure, for Rosa Delgado, 210-555-0148",
+        "the reservation is under Rosa Delgado, 210-555-0148",
+    ],
+)
+def test_name_a_booking_goes_under(text: str) -> None:
+    assert contact(text, "US", expecting_name=True) == ContactDetails(
+        "Rosa", "Delgado", "", "+12105550148"
+    )
+
+
+def test_reservation_names_need_the_question_or_a_reservation_phrase() -> None:
+    assert contact("put it under Rosa Delgado", "US").first_name == "Rosa"
+    assert contact("book it under the name Kim Lee.", "US").last_name == "Lee"
+    for text in ("It's for Rosa Delgado 210 555 0148", "for Easter Sunday?"):
+        assert contact(text, "US").first_name == "", text  # "for" names someone only when asked
+    for text in (
+        "is the parking under Main Street?",
+        "the key is under Rosa",
+        "for Easter Sunday?",
+    ):
+        assert contact(text, "US", expecting_name=True).first_name == "", text
+    assert nlu.detect_language("under Rosa Delgado, 210-555-0148") == "en"  # not Spanish

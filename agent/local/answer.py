@@ -37,6 +37,14 @@ few synonyms), never words tied to one kind of business.
    best-scoring passage holds a list or table of what it asks for (two or more consecutive
    list items or table rows with the asked entity) is answered with that list, whole (up
    to ``MAX_LIST_ITEMS``), one item a line, rather than the prose sentences around it.
+7. Meaning: when the rules above decide nothing, and every specific concept occurs in the
+   passages, the unit closest to the question in sentence-vector space answers (cosine
+   >= ``SEMANTIC_MIN``), if it holds at least half of the specific concepts and, asked a
+   price, a price. A unit is embedded with its heading ("Happy hour: Monday to ...").
+8. Parts: a question in two parts ("how much is X, and do you do Y?") is answered part by
+   part; a part nothing answers is listed in ``Answer.unanswered``.
+
+Words also match compounds that end with them ("chipped" -> "microchip").
 """
 
 from __future__ import annotations
@@ -45,7 +53,11 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from agent.local.meaning import Meaning
 
 QA_MATCH = 0.7  # cosine at which a custom Q&A counts as the visitor's own question
 INTENT_BONUS = 2.0
@@ -55,6 +67,7 @@ SHORT_UNIT = 40
 MAX_LIST_ITEMS = 10
 MIN_COVERAGE = 0.5
 SECOND_SHARE = 0.5
+COMPOUND_PART = 4  # a question word this long also matches compounds ending with it
 FACT_INTENTS = frozenset({"time", "phone", "location"})
 
 _STOP_WORDS = """a an the and or but if of to in on at by for with from about into onto over
@@ -110,6 +123,12 @@ _ENTITIES = {  # what a unit can answer; matched case-insensitively on the origi
     r"|months?|years?)\b|\b(an?|one|half an?) (minute|hour|day|week|month|year)\b",
 }
 _ENTITY_RES = {name: re.compile(pattern, re.I) for name, pattern in _ENTITIES.items()}
+_ASK_WORDS = r"how|what|when|where|which|who|why|do|does|can|could|is|are|should|will|would"
+_ASKS = re.compile(rf"\?|\b({_ASK_WORDS})\b", re.I)
+_PART = re.compile(
+    rf"(?<=[?.!])\s+|\s*,?\s+and\s+(?=(?:{_ASK_WORDS})\b)|,\s*(?=(?:how|what|when|where|which|who|why)\b)",
+    re.I,
+)
 _QA = re.compile(r"\s*Q:\s*(.*?)\n\s*A:\s*(.*)\Z", re.S)
 _MARKER = re.compile(r"^\s*([-*•+>]|\d{1,2}[.)])\s+")
 _ROW = re.compile(r"^[^:;]{1,40}:\s[^;]*(;\s*[^:;]{1,40}:\s[^;]*)+$")
@@ -124,6 +143,7 @@ class Answer:
     sources: list[dict]  # {"source": ..., "uri": ...} of the passages quoted, in order
     support: float
     listing: bool = False  # the sentences are a list's items: one a line when shown
+    unanswered: list[str] = field(default_factory=list)  # parts of the question left open
 
 
 @dataclass(frozen=True)
@@ -135,6 +155,12 @@ class _Unit:
     context: frozenset[str]  # headings and the FAQ / Q&A question above it
     entities: frozenset[str]
     item: bool = False  # a whole list item or table row, not a sentence of prose
+    heading: str = ""  # the nearest heading or FAQ / Q&A question, as written
+
+    @property
+    def meaning_text(self) -> str:
+        """What the unit's vector is computed on: "No." means nothing without its question."""
+        return f"{self.heading}: {self.text}" if self.heading else self.text
 
 
 @dataclass(frozen=True)
@@ -204,9 +230,10 @@ def _units(passages: list[dict]) -> list[_Unit]:
         text, source = str(passage.get("text") or ""), str(passage.get("source") or "")
         base = source.split(" > ", 1)[1] if " > " in source else ""
         base = source.removeprefix("Q&A:") if source.startswith("Q&A:") else base
+        section = base.rsplit(" > ", 1)[-1].strip()
         qa = _QA.match(text)
         if qa:
-            base, text = f"{base} {qa.group(1)}", qa.group(2)
+            base, text, section = f"{base} {qa.group(1)}", qa.group(2), qa.group(1).strip()
         local, index = "", 0
         for raw in text.splitlines():
             line = _MARKER.sub("", raw).strip()
@@ -219,7 +246,10 @@ def _units(passages: list[dict]) -> list[_Unit]:
             item = row or (bool(_MARKER.match(raw)) and len(pieces) == 1)
             for piece in pieces:
                 entities = frozenset(k for k, rx in _ENTITY_RES.items() if rx.search(piece))
-                units.append(_Unit(piece, n, index, _stems(piece), context, entities, item))
+                heading = (local or section).strip()
+                units.append(
+                    _Unit(piece, n, index, _stems(piece), context, entities, item, heading)
+                )
                 index += 1
     return units
 
@@ -234,6 +264,8 @@ def _concepts(
         if word in _STOP or stem in _STOP or stem in _INTENT_STEMS:
             continue
         stems = frozenset({stem, *_SYNONYM_STEMS.get(stem, ()), *_WIDER.get(stem, ())})
+        if len(stem) >= COMPOUND_PART:  # "chip" is in "microchip", "bike" in "ebike"
+            stems |= {p for p in present if stem in p and p.isalpha() and p.endswith(stem)}
         if stem in _ACTIONS:
             if stems & present:  # the business uses the word ("cleaning"): it matters
                 concepts[stems] = _Concept(stems, 1.0, action=True)
@@ -244,19 +276,92 @@ def _concepts(
     return list(concepts.values())
 
 
-def answer_from(question: str, passages: list[dict], *, max_sentences: int = 2) -> Answer | None:
-    """Quote what supports an answer to ``question``; None when the passages do not."""
+def answer_from(
+    question: str,
+    passages: list[dict],
+    *,
+    max_sentences: int = 2,
+    meaning: Meaning | None = None,
+) -> Answer | None:
+    """Quote what supports an answer to ``question``; None when the passages do not.
+
+    A question in two parts ("what should I bring, and how early should I come?") is
+    answered part by part; the parts the passages do not answer are listed in
+    ``Answer.unanswered``.
+    """
     units = _units(passages or [])
     if not units or max_sentences < 1:
         return None
-    intents = {name for name, rx in _INTENT_RES.items() if rx.search(_fold(question))}
+    parts = _parts(question)
+    if len(parts) < 2:
+        return _answer_one(question, passages, units, max_sentences, meaning)
+    found = [(p, _answer_one(p, passages, units, max_sentences, meaning)) for p in parts]
+    answered = [a for _, a in found if a is not None]
+    if not answered:
+        return None
+    quoted = [u for u in units if any(u.text in a.sentences for a in answered)]
+    entities = frozenset().union(*(u.entities for u in quoted))
+    sentences: list[str] = []
+    for answer in answered:
+        sentences += [s for s in answer.sentences if s not in sentences]
+    sources = [s for a in answered for s in a.sources]
+    return Answer(
+        sentences[: max_sentences + 1],
+        [s for n, s in enumerate(sources) if s not in sources[:n]],
+        round(min(a.support for a in answered), 3),
+        unanswered=[p for p, a in found if a is None and not _asked_entities(p) <= entities],
+    )
+
+
+def _intents(question: str) -> set[str]:
+    """What a question asks for: a price, a time, a phone number..."""
+    return {name for name, rx in _INTENT_RES.items() if rx.search(_fold(question))}
+
+
+def _asked_entities(question: str) -> set[str]:
+    """What a part asks for, never empty: a part that asks for nothing in particular
+    ("do you do house calls?") is answered only by its own quote."""
+    return _intents(question) or {"?"}
+
+
+def _parts(question: str) -> list[str]:
+    """A question's separately answerable parts: clauses that each ask something."""
+    pieces = [p.strip(" ,;") for p in _PART.split(question.strip()) if p and p.strip(" ,;?")]
+    asking = [p for p in pieces if _ASKS.search(p) and len(_words(p)) >= 3]
+    return asking if len(asking) >= 2 and len(asking) == len(pieces) else [question]
+
+
+def _answer_one(
+    question: str,
+    passages: list[dict],
+    units: list[_Unit],
+    max_sentences: int,
+    meaning: Meaning | None,
+) -> Answer | None:
+    intents = _intents(question)
     df = Counter(stem for unit in units for stem in unit.stems)
     present = frozenset().union(*(u.stems | u.context for u in units))
     concepts = _concepts(question, df, len(units), present)
     specific = [c for c in concepts if c.weight == 1.0]
     quoted = _qa_answer(passages, units, specific, intents, max_sentences)
-    if quoted is not None:
-        return quoted
+    if quoted is None:
+        quoted = _lexical(passages, units, concepts, intents, present, df, max_sentences)
+    if quoted is None and meaning is not None:
+        quoted = _semantic(question, passages, units, concepts, intents, present, meaning)
+    return quoted
+
+
+def _lexical(
+    passages: list[dict],
+    units: list[_Unit],
+    concepts: list[_Concept],
+    intents: set[str],
+    present: frozenset[str],
+    df: Counter[str],
+    max_sentences: int,
+) -> Answer | None:
+    """Rules 3 to 6: the best unit by the question's words, or None."""
+    specific = [c for c in concepts if c.weight == 1.0]
     if any(not c.stems & present for c in specific):
         return None  # the visitor names something the knowledge never mentions
     if not specific and not intents & FACT_INTENTS:
@@ -314,6 +419,61 @@ def answer_from(question: str, passages: list[dict], *, max_sentences: int = 2) 
         if strong and relevant and unit not in chosen and adds(unit):
             chosen.append(unit)
     return _supported(chosen, passages, specific, intents)
+
+
+# Meaning (rule 7): with sentence vectors, a unit that says what was asked in other
+# words can answer. Cosines are all-MiniLM-L6-v2's, between a question and a unit.
+SEMANTIC_CANDIDATES = 16  # units embedded per question (cached across turns)
+SEMANTIC_MIN = 0.45  # measured on three businesses: below it, look-alikes win
+
+
+def _semantic(
+    question: str,
+    passages: list[dict],
+    units: list[_Unit],
+    concepts: list[_Concept],
+    intents: set[str],
+    present: frozenset[str],
+    meaning: Meaning,
+) -> Answer | None:
+    """Rule 7: when the words alone decide nothing, the unit closest in meaning answers,
+    provided the knowledge knows every specific word of the question (a word it never
+    uses, "MRI", "ceviche", means the answer would be about something else), the unit
+    itself holds at least half of them, and it carries what a price question needs.
+    """
+    specific = [c for c in concepts if c.weight == 1.0]
+    if not specific or any(not c.stems & present for c in specific):
+        return None
+    candidates = [
+        u
+        for u in _candidates(units, concepts)
+        if 2 * sum(1 for c in specific if c.stems & (u.stems | u.context)) >= len(specific)
+        and ("price" not in intents or "price" in u.entities)
+    ]
+    if not candidates:
+        return None
+    vectors = meaning.vectors([question] + [u.meaning_text for u in candidates])
+    similarity = vectors[1:] @ vectors[0]
+    first = int(np.argmax(similarity))
+    if similarity[first] < SEMANTIC_MIN:
+        return None
+    best = candidates[first]
+    chosen = [best]
+    following = [u for u in units if u.passage == best.passage and u.index == best.index + 1]
+    if following and (len(best.text) < SHORT_UNIT or best.text.endswith(("?", ":"))):
+        chosen.append(following[0])  # "No." and the reason after it
+    return _answer(chosen, passages, float(similarity[first]))
+
+
+def _candidates(units: list[_Unit], concepts: list[_Concept]) -> list[_Unit]:
+    """The units worth a vector: all of the top passages, then those sharing a word."""
+    top = [u for u in units if u.passage < 3]
+    sharing = [
+        u
+        for u in units
+        if u.passage >= 3 and any(c.stems & (u.stems | u.context) for c in concepts)
+    ]
+    return (top + sharing)[:SEMANTIC_CANDIDATES]
 
 
 def _listing(units: list[_Unit], top: list[_Unit], intents: set[str]) -> list[_Unit]:

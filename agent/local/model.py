@@ -16,11 +16,18 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
+from agent.local.meaning import Meaning
 from agent.local.receptionist import Receptionist
 
 
 class LocalChatModel(BaseChatModel):
-    """frontdesk's offline receptionist model."""
+    """frontdesk's offline receptionist model.
+
+    ``meaning`` (sentence vectors) lets it answer questions asked in other words than the
+    knowledge uses; without it, it matches words only.
+    """
+
+    meaning: Meaning | None = None
 
     @property
     def _llm_type(self) -> str:
@@ -38,5 +45,5 @@ class LocalChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         tools = set(kwargs.get("tool_names") or [])
-        message = Receptionist(messages, tools).respond()
+        message = Receptionist(messages, tools, meaning=self.meaning).respond()
         return ChatResult(generations=[ChatGeneration(message=message)])

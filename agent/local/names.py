@@ -132,6 +132,14 @@ _LEADS = [
     (r"this\s+is", False, False),
     (r"it['\u2019]s|it\s+is", True, False),
     (r"call\s+me", False, False),
+    # Whose name a reservation goes under: "put it under Rosa Delgado", "under the name Kim".
+    (
+        r"(?:^|(?<=[.!?,;]\s)|(?:reservation|booking|table|appointment|order|it|that|this|one"
+        r"|them|us|me)(?:\s+for\s+\w+)?(?:\s+(?:is|will\s+be))?\s+)"
+        r"under(?:\s+the\s+name(?:\s+of)?)?|under\s+the\s+name(?:\s+of)?",
+        True,
+        False,
+    ),
     (r"me\s+llamo|mi\s+nombre\s+es", False, True),
     (r"soy", False, False),
     (r"je\s+m['\u2019]appelle|mon\s+nom\s+est", False, True),
@@ -150,6 +158,14 @@ _OPENER = re.compile(
     re.I,
 )
 _HERE = re.compile(r"[ \t]+here\b", re.I)
+# Right after the receptionist asked for a name, "for Rosa Delgado" / "it's for Rosa" names who
+# the booking is for (elsewhere "for Easter Sunday" would not be a name).
+_FOR_LEAD = re.compile(
+    r"(?:(?:it|that|this)(?:['\u2019]s|\s+is|\s+will\s+be)[ \t]+|(?:make|put)\s+it\s+)?for[ \t]+",
+    re.I,
+)
+# Politeness after a name does not make it part of a longer sentence: "Rosa Delgado please, ..."
+_POLITE = re.compile(r"[ \t]*,?[ \t]*(?:please|pls|plz|thanks|thank\s+you|thx|ty)\b", re.I)
 _VOCATIVE = re.compile(r"\b(?:hi|hello|hey|hiya|dear|morning|afternoon|evening)[ \t]+$", re.I)
 
 
@@ -210,6 +226,8 @@ def _clean(words: list[str]) -> list[str]:
 
 def _followed_well(text: str, end: int, contact_starts: set[int]) -> bool:
     """A name said without a lead-in must end the message, a clause, or precede contact info."""
+    polite = _POLITE.match(text, end)
+    end = polite.end() if polite else end
     rest = text[end:]
     stripped = rest.lstrip()
     if not stripped or stripped[0] in ",.;:!?)-\u2013\u2014":
@@ -240,6 +258,12 @@ def find_name(
     if found:
         return _split(min(found, key=lambda f: f[0])[1])
     opener = _OPENER.match(text)
+    if expecting_name:
+        lead = _FOR_LEAD.match(text, opener.end() if opener else 0)
+        words, ends = _grab(text, lead.end(), False) if lead else ([], [])
+        words = _clean(words)
+        if words and _followed_well(text, ends[len(words) - 1], starts):
+            return _split(words)
     words, ends = _grab(text, opener.end() if opener else 0, False)
     words = _clean(words)
     if not words:

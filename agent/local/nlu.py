@@ -14,7 +14,7 @@ from typing import Any
 
 from agent.core.contacts import ContactDetails
 from agent.local import names
-from agent.local.names import word_set
+from agent.local.names import FUNCTION_WORDS, word_set
 
 LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "nl")
 
@@ -96,10 +96,20 @@ def _rx(*patterns: str) -> re.Pattern[str]:
 
 
 _A = r"(?:a|an|the|your|some|one)\s+"
+_NUMBER_WORDS = r"(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
 _HUMAN = r"(?:person|human|agent|manager|owner|representative|rep|staff|employee|operator|boss)"
+# An automated assistant, named as what the visitor does not want to talk to ("than a chatbot");
+# it must end the clause, so "cheaper than a robot vacuum" is not one.
+_BOT = (
+    r"(?:chat\s*bot|bot|robot|ai|a\.i\.?|automated\s+(?:system|assistant|service|reply|replies)"
+    r"|virtual\s+(?:assistant|receptionist))s?(?=\s*(?:$|[.,;:!?)]|please\b|pls\b|thanks\b))"
+)
 _INTENTS: dict[str, re.Pattern[str]] = {
     "handoff": _rx(
-        r"\breal\s+(?:person|human|people)\b|\blive\s+(?:agent|person|chat|human)\b",
+        r"\b(?:real|actual)\s+(?:person|human|people|someone|somebody)\b|\blive\s+(?:agent|person|chat|human)\b",
+        rf"\b(?:talk|speak|chat)\s+(?:to|with)\s+(?:{_A}|someone\s+|somebody\s+)?(?:real|actual|live|human)\s+[a-z]",
+        rf"(?<!\bi'm\s)(?<!\bim\s)(?<!\bam\s)\b(?:than|not)\s+(?:{_A}|this\s+)?{_BOT}",
+        rf"\b(?:don'?t|do\s+not|won'?t|never)\s+want\s+(?:to\s+(?:talk|speak|chat)\s+(?:to|with)\s+)?(?:{_A}|this\s+)?{_BOT}",
         rf"\b(?:talk|speak|chat)\s+(?:to|with)\s+(?:someone|somebody|anyone|{_A}?(?:\w+\s+)?{_HUMAN}s?\b|(?:a\s+)?human)",
         r"\b(?:connect|transfer|put)\s+me\s+(?:to|with|through)\b|\bhuman\s+being\b",
         r"\bhablar\s+con\s+(?:una\s+persona|alguien|un\s+humano|un\s+agente|el\s+(?:due[ñn]o|gerente|encargado))",
@@ -119,6 +129,8 @@ _INTENTS: dict[str, re.Pattern[str]] = {
         r"\bavailab(?:ility|le\s+(?:on|at|for|this|next|tomorrow|today))\b|\b(?:you|anyone|someone)\s+available\b",
         r"\bcome\s+(?:out|by|over|round|around|in)\b|\bsend\s+(?:someone|somebody|a\s+\w+)\b",
         r"\bvisit\b|\bwhen\s+can\s+(?:you|someone|somebody|i|we)\b|\b(?:a|an|any)\s+(?:slots?|openings?)\b",
+        r"\bbring\s+(?:[\w']+\s+){0,3}?(?:in|by|over|round)\b|\b(?:pop|stop|swing|drop)\s+(?:by|in)\b|\b(?:fit|squeeze|get)\s+(?:me|us|him|her|them)\s+in\b",
+        rf"\b(?:table|party|reservation|booking|room)\s+(?:for|of)\s+(?:\d+|{_NUMBER_WORDS})\b",
         r"\bcitas?\b|\breserv(?:ar|a)\b|\bagendar\b|\brendez[-\s]vous\b|\bréserv(?:er|ation)\b|\btermin\b|\bprenota",
     ),
     "link": _rx(
@@ -199,6 +211,146 @@ def asks_price(text: str) -> bool:
     return bool(_PRICE.search(text or ""))
 
 
+# --- booking request or question? ------------------------------------------------------------
+# A visit or a booking word does not make every message a booking request: "what time do you
+# stop serving lunch? was hoping to come by around 3" asks when lunch ends, and "what should I
+# bring to my appointment?" asks what to bring. These rules read a message clause by clause.
+_BOOK_VERB = (
+    r"(?:book|reserve|schedule|come|visit|(?:stop|drop|pop|swing)\s+(?:by|in|over)"
+    r"|bring\s+(?:[\w']+\s+){0,3}?(?:in|by|over|round)"
+    r"|send\s+(?:someone|somebody|anyone|(?:a|an)\s+"
+    r"(?!(?:link|form|copy|quote|message|text|e?mail|photo|picture|pdf)\b)\w+)"
+    r"|(?:fit|squeeze|get)\s+(?:me|us|him|her|them)\s+in"
+    r"|make\s+(?:a|an)\s+(?:appointment|reservation|booking))"
+)
+# Someone asking for the visit itself: "can I come by", "I'd like to book", "is it possible to".
+_REQUEST = re.compile(
+    r"\b(?:(?:can|could|may|would|will)\s+(?:i|we|you|u|y'all|someone|somebody|anyone)"
+    r"|i['\u2019]?d\s+(?:really\s+)?(?:like|love)\s+to|(?:i|we)\s+would\s+(?:like|love)\s+to"
+    r"|we['\u2019]d\s+(?:like|love)\s+to|(?:i|we)\s+(?:want|wanna|need)(?:\s+to)?"
+    r"|(?:i|we)\s+(?:need|want)\s+(?:you|someone|somebody)\s+to|please|pls|plz|let['\u2019]?s"
+    r"|possible\s+to|any\s+(?:way|chance)(?:\s+(?:to|i|we|you))?(?:\s+(?:could|can))?"
+    r"|(?:are|r)\s+(?:you|u)\s+able\s+to)"
+    rf"\s+(?:[\w']+\s+){{0,2}}?{_BOOK_VERB}\b",
+    re.I,
+)
+# Asking what is free: "do you have anything Friday", "earliest", "any openings".
+_AVAILABILITY = re.compile(
+    r"\bavailab|\bopenings?\b|\bslots?\b|\bspots?\b|\bearliest\b|\bsoonest\b"
+    r"|\b(?:you|anyone|someone|somebody)\s+free\b|\bnext\s+(?:available|opening|appointment)"
+    r"|\b(?:fit|squeeze)\s+(?:me|us|him|her|them)\s+in\b|\bwork(?:s)?\s+for\s+(?:you|u)\b"
+    r"|\bhave\s+(?:any(?:thing)?\s+)?(?:time|room|space|anything|something)\b|\bbooked\s+up\b"
+    rf"|\b(?:tables?|room|space|spot)\s+for\s+(?:\d+|{_NUMBER_WORDS})\b",
+    re.I,
+)
+# Someone asking about the business rather than for a visit: a wh-question, or a yes/no question
+# about the business ("do you have a patio?", "is there parking?").
+_INFO_OPENER = re.compile(
+    r"^(?:(?:hi|hello|hey|so|and|but|also|ok|okay|oh|sorry|btw|quick\s+question|one\s+more\s+thing"
+    r"|just\s+wondering|i\s+was\s+wondering|i\s+wonder|wondering|can\s+you\s+tell\s+me"
+    r"|could\s+you\s+tell\s+me|do\s+you\s+know)[\s,:!-]+)*"
+    r"(?:(?:what|when|where|which|who|whose|why|how)(?:['\u2019](?:s|re))?\b(?!\s+about\b)"
+    r"|(?:do|does|did|is|are|was|were|have|has)\s+(?:you|u|y'all|ya|there|it|they|the|your|ur|i|we"
+    r"|this|that|these|those|my|our)\b)",
+    re.I,
+)
+# A visit mentioned as background, not asked for: "was hoping to come by", "before my appointment".
+_HEDGE = re.compile(
+    r"\b(?:was|were|am|are|i['\u2019]m|im|we['\u2019]re)\s+"
+    r"(?:hoping|thinking|planning|wanting|going)\b"
+    r"|\b(?:thinking|wondering)\s+(?:of|about)\b|\bplanning\s+(?:to|on)\b|\bhoping\s+to\b"
+    r"|\b(?:might|maybe|probably|perhaps|possibly)\b"
+    r"|\b(?:i|we)\s+(?:have|had|['\u2019]ve\s+got|got)\s+(?:a|an|my|our)\b"
+    r"|\b(?:i|we)(?:['\u2019]ll|\s+will)\b|\b(?:before|after|during|at)\s+(?:my|our)\b"
+    r"|\b(?:my|our)\s+(?:[\w:]+\s+){0,2}?(?:appointment|visit|reservation|booking)s?\b",
+    re.I,
+)
+_TIME_HINT = re.compile(
+    r"\b\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.|h\b)|\b(?:at|around|by)\s+\d{1,2}(?::\d{2})?\b"
+    r"|\b(?:today|tomorrow|tonight|this\s+(?:morning|afternoon|evening|week|weekend)|next\s+week)\b"
+    r"|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b",
+    re.I,
+)
+_CLAUSES = re.compile(r"(?<=[.?!;])\s+|\n+|\s+[-\u2013\u2014]\s+")
+
+
+def _booking_signal(clause: str) -> bool:
+    return bool(_INTENTS["booking"].search(clause) or re.search(rf"\b{_BOOK_VERB}\b", clause, re.I))
+
+
+def _asks_for_visit(clause: str, info: bool) -> bool:
+    if _REQUEST.search(clause):
+        return True
+    if not _booking_signal(clause) or _HEDGE.search(clause):
+        return False
+    if not info:
+        return True  # "Table for 4 today at 3:30pm please", "book me in Friday"
+    # Inside a question, a visit with a time still asks for it ("is it ok if I come by at 3?");
+    # a booking noun alone is what the question is about ("how long is an appointment?").
+    verb = re.search(rf"\b{_BOOK_VERB}\b", clause, re.I)
+    return bool(verb and _TIME_HINT.search(clause))
+
+
+def asks_information(text: str) -> bool:
+    """Whether the message asks about the business and any visit in it is only background.
+
+    "what time do you stop serving lunch on weekdays? was hoping to come by around 3" and
+    "what should I bring to my appointment?" are questions; "can I come by at 3?", "I'd like
+    to book. Do you have parking?" and "when can you come out?" ask for a visit.
+    """
+    clauses = [c.strip() for c in _CLAUSES.split(text or "") if c.strip()]
+    info = [bool(_INFO_OPENER.search(c)) and not _AVAILABILITY.search(c) for c in clauses]
+    if not any(info):
+        return False
+    return not any(_asks_for_visit(c, i) for c, i in zip(clauses, info, strict=True))
+
+
+# "Can I reserve one of the patio tables?" asks whether a particular thing the business has can
+# be reserved; "can I reserve a table for 6?" asks for a reservation. The thing is named with a
+# definite word (the, your, one of the) or is the subject of "be reserved"/"reservable".
+_THE = (
+    r"(?:(?:one|some|any|two|three|a\s+couple|a\s+few)\s+of\s+)?(?:the|your|ur|those|these|that)\s+"
+)
+_THING = r"(?P<thing>[a-z][\w'-]*(?:\s+[a-z][\w'-]*){0,2})"
+_BOOKABLE = [
+    re.compile(
+        rf"\b(?:(?:can|could|may)\s+(?:i|we|you|u)(?:\s+\w+)?|possible\s+to|any\s+way\s+to"
+        rf"|able\s+to)\s+(?:reserve|book)\s+{_THE}{_THING}",
+        re.I,
+    ),
+    re.compile(
+        rf"\b(?:can|could|may)\s+(?:{_THE}|a\s+|an\s+)?{_THING}\s+be\s+(?:reserved|booked)\b",
+        re.I,
+    ),
+    re.compile(rf"\b(?:is|are)\s+(?:{_THE})?{_THING}\s+(?:reservable|bookable)\b", re.I),
+    re.compile(
+        rf"\b(?:take|accept|do)\s+(?:reservations?|bookings?)\s+(?:for|on|in)\s+{_THE}{_THING}",
+        re.I,
+    ),
+]
+# What a slot is called rather than a thing the business has: "book the first appointment".
+_SLOT_WORDS = word_set(
+    """first earliest next last same usual soonest appointment appointments slot slots time times
+    spot date day week weekend morning afternoon evening night one this that it"""
+)
+
+
+def bookable_thing(text: str) -> list[str]:
+    """The words naming a particular thing the visitor asks whether they can reserve ("can I
+    reserve one of the patio tables?" -> ["patio", "tables"]); [] for a plain booking request."""
+    for pattern in _BOOKABLE:
+        for m in pattern.finditer(text or ""):
+            words: list[str] = []
+            for word in m["thing"].split():
+                low = word.lower()
+                if low in FUNCTION_WORDS or _TIME_HINT.fullmatch(low) or low.isdigit():
+                    break
+                words.append(low)
+            if words and words[0] not in _SLOT_WORDS:
+                return words
+    return []
+
+
 def stem(word: str) -> str:
     """Light English suffix stripping, shared with the answer module so both sides agree.
 
@@ -264,7 +416,7 @@ def informative_terms(text: str) -> list[str]:
 
 # General website sections: a link name and a request match when they share a concept.
 _LINK_CONCEPTS = [
-    "book appoint reserv reservation schedul schedule slot",
+    "book appoint appointment reserv reserve reservation schedul schedule slot",
     "review rating testimonial feedback",
     "price pricing cost rate fee quote",
     "menu",
@@ -276,8 +428,37 @@ _LINK_CONCEPTS = [
     "gift voucher",
     "faq",
 ]
-_GENERIC_LINK_PARTS = word_set("online page link url site website web form list now here")
+# Where a link points rather than what it is: never enough on their own to pick one.
+_LINK_CARRIERS = word_set("online page link links url site website web now here")
+# What kind of page, when a link's name says nothing more specific ("new client form").
+_LINK_KINDS = word_set("form list")
+_GENERIC_LINK_PARTS = _LINK_CARRIERS | _LINK_KINDS
 _ANY_LINK = re.compile(r"\b(?:website|web\s*site|site|link|url|web\s+page|webpage|online)\b", re.I)
+# Asking to be sent something: "send me the form", "can I get the menu", "email us the list".
+_SEND_ME = re.compile(
+    r"\b(?:send|email|e-mail|text|forward|share|give|show|pass)\s+(?:me|us)\s+(?:over\s+)?"
+    r"|\b(?:can|could|may)\s+(?:i|we)\s+(?:get|have|see)\s+"
+    r"|\bsend\s+(?:over\s+)?(?=(?:the|your|that)\b)",
+)
+# Asking whether something exists or where it is: "is there a form ...", "link to your menu".
+_ASK_FOR = re.compile(
+    r"\b(?:is\s+there|are\s+there|do\s+you\s+have|have\s+you\s+got|where\s+(?:is|are|can\s+i"
+    r"\s+(?:find|get|see)|do\s+i\s+(?:find|get))|(?:link|url|page|website|site)\s+(?:for|to))\s+"
+)
+_OBJECT = re.compile(r"(?:(?:a|an|the|your|ur|some|any|that|this|our|my)\s+)?([^.,;:!?\n]*)")
+
+
+def _asked_for(folded: str, frame: re.Pattern[str]) -> set[str]:
+    """The (stemmed) words of the thing asked for right after ``frame``: "is there a form I can
+    fill out" -> {"form"}; what follows the thing ("I can fill out") is not part of it."""
+    asked: set[str] = set()
+    for m in frame.finditer(folded):
+        obj = _OBJECT.match(folded, m.end())
+        for word in re.findall(r"[a-z0-9'-]+", obj[1] if obj else "")[:3]:
+            if word in FUNCTION_WORDS or word in {"pls", "plz", "thanks", "asap"}:
+                break
+            asked.add(stem(word))
+    return asked
 
 
 def _concepts(words: set[str]) -> set[int]:
@@ -285,19 +466,33 @@ def _concepts(words: set[str]) -> set[int]:
 
 
 def link_requested(text: str, link_names: list[str]) -> str | None:
-    """The configured link the visitor asks for ("where can I book online?" -> "booking")."""
+    """The configured link the visitor asks for ("where can I book online?" -> "booking").
+
+    A link is picked by the words its name shares with the message, above all with the thing
+    asked for ("is there a form ...? send me the link" -> "new_client_form", even when the
+    message also mentions an appointment); None when two links fit equally well.
+    """
     text, link_names = text or "", list(link_names or [])
-    if not link_names or not ("link" in intents(text) or _ANY_LINK.search(text)):
+    if not link_names:
         return None
     folded = _fold(text)
+    names = {
+        name: {stem(p) for p in re.split(r"[_\-\s]+", name.lower()) if p} for name in link_names
+    }
+    sent = _asked_for(folded, _SEND_ME)
+    named = any((parts - _LINK_CARRIERS) & sent for parts in names.values())
+    if not ("link" in intents(text) or _ANY_LINK.search(text) or named):
+        return None
+    asked = sent | _asked_for(folded, _ASK_FOR)
     said = {stem(w) for w in re.findall(r"[a-z0-9]+", folded)}
     said |= {"get-there"} if re.search(r"\bget\s+(?:there|to\s+you)\b", folded) else set()
     said |= {"find-you"} if re.search(r"\bfind\s+(?:you|your\s+\w+)\b", folded) else set()
     scores: dict[str, int] = {}
-    for name in link_names:
-        parts = {stem(p) for p in re.split(r"[_\-\s]+", name.lower()) if p}
+    for name, parts in names.items():
         specific = parts - _GENERIC_LINK_PARTS or parts
-        score = 2 * len(specific & said) + len(_concepts(specific) & _concepts(said))
+        kinds = parts & _LINK_KINDS
+        score = 2 * len(specific & said) + len(kinds & said) + 4 * len((specific | kinds) & asked)
+        score += len(_concepts(specific) & _concepts(said))
         if score:
             scores[name] = score
     if scores:

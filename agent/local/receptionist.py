@@ -27,6 +27,7 @@ from agent.graph.prompts import instructions_of, parse_context, parse_knowledge
 from agent.graph.untrusted import clean_passages
 from agent.local import nlu
 from agent.local.answer import answer_from
+from agent.local.meaning import Meaning
 from agent.local.phrases import join, say, weekday_name, when_text
 
 _ids = itertools.count(1)
@@ -42,7 +43,10 @@ def _call(tool: str, **args: Any) -> dict[str, Any]:
 
 
 class Receptionist:
-    def __init__(self, messages: list[BaseMessage], tools: set[str]) -> None:
+    def __init__(
+        self, messages: list[BaseMessage], tools: set[str], *, meaning: Meaning | None = None
+    ) -> None:
+        self.meaning = meaning
         system = [m for m in messages if m.type == "system"]
         self.facts = parse_context(str(system[0].content)) if system else {}
         self.instructions = instructions_of(str(system[0].content)) if system else ""
@@ -111,12 +115,16 @@ class Receptionist:
             calls.append(_call("share_link", name=link))
         when = parse_when(text, self.now, self.tz)
         start = combine(when, self.tz) if when else None
-        # "Do you come out to Sooke?" is a question, "come out Thursday at 10" a booking.
+        # "Do you come out to Sooke?" is a question, "come out Thursday at 10" a booking; so is
+        # "what time does lunch end? was hoping to come by around 3" (the visit is background).
         explicit = bool(_BOOKING_WORDS.search(text))
         visit = "booking" in intents or bool(_VISIT_WORDS.search(text))
-        wants_booking = (visit and (explicit or when is not None)) or (
+        asked_visit = visit and (explicit or when is not None) and not nlu.asks_information(text)
+        wants_booking = asked_visit or (
             self.previous.get("awaiting") == "time" and when is not None
         )
+        if wants_booking and self._booking_rule_known(nlu.bookable_thing(text)):
+            wants_booking = False  # "can I reserve the patio?": what the knowledge says of it
         if wants_booking and not link:
             if start is not None:
                 calls.append(_call("check_availability", date_or_range=start.isoformat()[:16]))
@@ -133,6 +141,21 @@ class Receptionist:
         if calls:
             return self._tools(calls)
         return self.compose()
+
+    def _booking_rule_known(self, thing: list[str]) -> bool:
+        """Whether the knowledge says how booking ``thing`` works (one sentence names it and
+        booking, "Patio tables are first-come, first-served and cannot be reserved") and a
+        knowledge answer to the visitor's question exists."""
+        if not thing:
+            return False
+        wanted = {nlu.stem(w) for w in thing}
+        passages = _without_injections(self.passages)
+        for passage in passages:
+            for sentence in re.split(r"(?<=[.!?])\s+|\n+", str(passage.get("text", ""))):
+                said = {nlu.stem(w) for w in re.findall(r"[\w']+", sentence.lower())}
+                if wanted <= said and _BOOKING_WORDS.search(sentence):
+                    return answer_from(self.text, passages, meaning=self.meaning) is not None
+        return False
 
     def _reachable(self, extra: ContactDetails | None = None) -> bool:
         known = self._known_contact()
@@ -199,11 +222,14 @@ class Receptionist:
             parts.append(self._callback(meta))
         answerable = "question" in intents and not ({"callback"} & intents) and not booking
         if answerable and not availability and "share_link" not in names:
-            answer = answer_from(self.text, _without_injections(self.passages))
+            passages = _without_injections(self.passages)
+            answer = answer_from(self.text, passages, meaning=self.meaning)
             if answer is not None:
                 quoted = ("\n" if answer.listing else " ").join(answer.sentences)
                 intro = say(lang, "answer_intro") if lang != "en" else ""
                 parts.append(f"{intro} {quoted}".strip())
+                if answer.unanswered:
+                    parts.append(say(lang, "partial"))  # never echo the visitor's words
                 citations = answer.sources
             elif not parts:
                 parts.append(say(lang, "abstain"))
