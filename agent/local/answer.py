@@ -68,7 +68,8 @@ MAX_LIST_ITEMS = 10
 MIN_COVERAGE = 0.5
 SECOND_SHARE = 0.5
 COMPOUND_PART = 4  # a question word this long also matches compounds ending with it
-FACT_INTENTS = frozenset({"time", "phone", "location"})
+FACT_INTENTS = frozenset({"time", "phone", "location", "payment"})
+NEEDED = ("price", "payment")  # asked for, the quote must hold one
 
 _STOP_WORDS = """a an the and or but if of to in on at by for with from about into onto over
     under after before up down out than then so too very is are was were be been being am do
@@ -78,19 +79,23 @@ _STOP_WORDS = """a an the and or but if of to in on at by for with from about in
     must just really please thanks thank hi hello hey guy guys ok okay also as like still ever
     even only own such each every both more most again once now well anyway oh um don doesn isn
     aren didn wasn weren hasn haven wouldn couldn shouldn dont doesnt isnt cant wont im ive
-    youre whats thats theres hows wheres one get got"""
+    youre whats thats theres hows wheres one get got anywhere anyone anybody somewhere
+    everywhere nowhere myself yourself ourselves themselves himself herself itself often few
+    several around whole else maybe perhaps already almost quite rather pretty soon later
+    u ur r ya yall pls plz thx"""
 _GENERIC_WORDS = """go come make take give help need want use work run start stop find look see
     tell know think try let put keep ask say offer provide accept handle check done new old good
     great best better big small large little long short high low first last next other same
     different right wrong time day week month year thing stuff people person way lot kind type
     sort part place home house job question info information problem issue today tomorrow
     tonight yesterday night morning evening afternoon name someone anyone anything something
-    everything service option available possible sure free company business"""
+    everything service option available possible sure free company business method hope
+    wonder special plan mom dad mother father son daughter wife husband friend"""
 _ACTION_WORDS = """fix repair replace install unclog unblock clean clear book schedule reschedule
     cancel change move pay buy order rent return deliver bring send ship inspect visit write"""
 _INTENT_WORDS = """cost price pricing charge fee rate expensive cheap afford discount deal promo
     coupon sale rebate open close closed hour phone call number telephone reach text contact cell
-    mobile address located location direction minute dollar buck euro cent"""
+    mobile address located location direction minute dollar buck euro cent notice"""
 _IRREGULAR = {"children": "child", "teeth": "tooth", "feet": "foot", "men": "man"}
 _IRREGULAR |= {"women": "woman", "people": "person", "mice": "mouse"}
 _SYNONYMS = ["bbq barbecue", "kid child", "bike bicycle", "hr hour", "min minute"]
@@ -100,13 +105,17 @@ _WIDER = {"weekend": ("saturday", "sunday")}  # one way: "saturday" does not mea
 _DAY = r"(mon|tues|wednes|thurs|fri|satur|sun)days?"
 _INTENTS = {
     "price": r"\bhow much\b|\b(costs?|price[sd]?|pricing|charges?|fees?|rates?|expensive"
-    r"|cheap(er|est)?|afford|pay for|dollars?|bucks?)\b",
+    r"|cheap(er|est)?|afford|dollars?|bucks?)\b",
+    "payment": r"\b(payment (methods?|options?|types?)|forms? of payment|ways? to pay"
+    r"|how (can|do|should|would) (i|we|you) pay|pay (by|with|using) \w+"
+    r"|(accept|take) (\w+ )?(cards?|cash|credit|debit|cheques?|checks?|visa|amex|mastercard))\b",
     "discount": r"\b(discounts?|deals?|promo(tion)?s?|coupons?|sales?|rebates?)\b",
     "time": rf"\b(open(s|ing)?|clos(e|es|ed|ing)|hours|tonight|night|weekends?|mornings?"
     rf"|evenings?|afternoons?|holidays?|what time|{_DAY})\b",
     "phone": r"\b(phone|calls?|calling|number|telephone|tel|reach|text|contact|cell|mobile)\b",
     "location": r"\b(where|address|located|location|directions|find you)\b",
-    "duration": r"\bhow (long|many (minutes|hours|days|weeks))\b|\b(minutes?|mins|takes?|lasts?)\b",
+    "duration": r"\bhow (long|many (minutes|hours|days|weeks)|much (notice|time)|early|soon)\b"
+    r"|\b(minutes?|mins|in advance|ahead of time)\b|\bhow far (in advance|ahead)\b",
 }
 _INTENT_RES = {name: re.compile(pattern) for name, pattern in _INTENTS.items()}
 _STREET = r"(Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|Lane|Ln|Way|Place|Pl|Court|Ct"
@@ -114,6 +123,8 @@ _STREET += r"|Crescent|Cres|Highway|Hwy|Parkway|Square|Terrace|Trail)\b"
 _ENTITIES = {  # what a unit can answer; matched case-insensitively on the original text
     "price": r"[$€£¥]\s?\d|\b\d[\d,.]*\s?(dollars?|usd|cad|eur|euros?)\b|\bfree\b"
     r"|\bno (\w+ )?(charge|cost|fee)\b",
+    "payment": r"\b(visa|master\s?card|amex|american express|debit|(credit )?cards?|cash|cheques?"
+    r"|e-?transfers?|paypal|apple pay|google pay|interac|venmo|zelle|invoic(e|es|ed|ing))\b",
     "discount": r"\d\s?%|\bpercent\b|\bdiscount|[$€£]\s?\d[\d,.]*\s+off\b",
     "time": rf"\b\d{{1,2}}(:\d\d)?\s?[ap]\.?m\b|\b\d{{1,2}}:\d\d\b|\b24/7\b|\b24 hours\b|\bnoon\b"
     rf"|\bmidnight\b|\b({_DAY}|holidays?)\b.*\b(open|closed)\b|\b(open|closed)\b.*\b{_DAY}",
@@ -125,6 +136,7 @@ _ENTITIES = {  # what a unit can answer; matched case-insensitively on the origi
 _ENTITY_RES = {name: re.compile(pattern, re.I) for name, pattern in _ENTITIES.items()}
 _ASK_WORDS = r"how|what|when|where|which|who|why|do|does|can|could|is|are|should|will|would"
 _ASKS = re.compile(rf"\?|\b({_ASK_WORDS})\b", re.I)
+_OPENS = re.compile(rf"\s*({_ASK_WORDS})\b", re.I)
 _PART = re.compile(
     rf"(?<=[?.!])\s+|\s*,?\s+and\s+(?=(?:{_ASK_WORDS})\b)|,\s*(?=(?:how|what|when|where|which|who|why)\b)",
     re.I,
@@ -292,10 +304,13 @@ def answer_from(
     units = _units(passages or [])
     if not units or max_sentences < 1:
         return None
+    question, background = _focus(question)
     parts = _parts(question)
     if len(parts) < 2:
-        return _answer_one(question, passages, units, max_sentences, meaning)
-    found = [(p, _answer_one(p, passages, units, max_sentences, meaning)) for p in parts]
+        return _answer_one(question, background, passages, units, max_sentences, meaning)
+    found = [
+        (p, _answer_one(p, background, passages, units, max_sentences, meaning)) for p in parts
+    ]
     answered = [a for _, a in found if a is not None]
     if not answered:
         return None
@@ -314,14 +329,32 @@ def answer_from(
 
 
 def _intents(question: str) -> set[str]:
-    """What a question asks for: a price, a time, a phone number..."""
-    return {name for name, rx in _INTENT_RES.items() if rx.search(_fold(question))}
+    """What a question asks for: a price, a time, a phone number... "How much notice" asks
+    for an amount of notice, not of money."""
+    folded = _fold(question)
+    found = {name for name, rx in _INTENT_RES.items() if rx.search(folded)}
+    quantity = re.search(r"\bhow much ([a-z]+)", folded)
+    amount_of = quantity and quantity.group(1) not in _STOP | {"money", "cash", "extra", "more"}
+    if amount_of and not _INTENT_RES["price"].search(folded.replace("how much", "")):
+        found.discard("price")
+    return found
 
 
 def _asked_entities(question: str) -> set[str]:
     """What a part asks for, never empty: a part that asks for nothing in particular
     ("do you do house calls?") is answered only by its own quote."""
     return _intents(question) or {"?"}
+
+
+def _focus(text: str) -> tuple[str, str]:
+    """The sentences that ask, and the rest: "My old lab can barely walk now." only sets the
+    scene for the question after it, so a word of it the knowledge lacks blocks nothing."""
+    pieces = re.split(rf"(?<=[.!?])\s+|,\s+(?=(?:{_ASK_WORDS})\b)", text.strip())
+    sentences = [s for s in pieces if s.strip(" .!?")]
+    asking = [s for s in sentences if s.rstrip().endswith("?") or _OPENS.match(s)]
+    if not asking or len(asking) == len(sentences):
+        return text, ""
+    return " ".join(asking), " ".join(s for s in sentences if s not in asking)
 
 
 def _parts(question: str) -> list[str]:
@@ -333,6 +366,7 @@ def _parts(question: str) -> list[str]:
 
 def _answer_one(
     question: str,
+    background: str,
     passages: list[dict],
     units: list[_Unit],
     max_sentences: int,
@@ -342,6 +376,12 @@ def _answer_one(
     df = Counter(stem for unit in units for stem in unit.stems)
     present = frozenset().union(*(u.stems | u.context for u in units))
     concepts = _concepts(question, df, len(units), present)
+    asked = frozenset().union(*(c.stems for c in concepts))
+    concepts += [
+        replace(c, weight=GENERIC_WEIGHT, action=False)
+        for c in _concepts(background, df, len(units), present)
+        if not c.stems & asked
+    ]
     specific = [c for c in concepts if c.weight == 1.0]
     quoted = _qa_answer(passages, units, specific, intents, max_sentences)
     if quoted is None:
@@ -364,15 +404,20 @@ def _lexical(
     specific = [c for c in concepts if c.weight == 1.0]
     if any(not c.stems & present for c in specific):
         return None  # the visitor names something the knowledge never mentions
-    if not specific and not intents & FACT_INTENTS:
-        return None
+    topical = [c for c in concepts if c.stems & present and not c.stems & _GENERIC]
+    if not specific and not intents & FACT_INTENTS and not ("duration" in intents and topical):
+        return None  # "how long does it take?" needs to say what takes long
 
     n = len(units)
     idf = {c: 1 + math.log(n / max(1, min(n, sum(df[s] for s in c.stems)))) for c in specific}
 
     def score(unit: _Unit) -> float:
         total = INTENT_BONUS * len(intents & unit.entities)
-        total += sum(c.weight for c in concepts if c.weight < 1.0 and c.stems & unit.stems)
+        for concept in (c for c in concepts if c.weight < 1.0):
+            if concept.stems & unit.stems:
+                total += concept.weight
+            elif concept.stems & unit.context:
+                total += CONTEXT_SHARE * concept.weight
         for concept, weight in idf.items():
             if concept.stems & unit.stems:
                 total += weight
@@ -389,6 +434,10 @@ def _lexical(
     best = ranked[0]
     if scores[id(best)] <= 0:
         return None
+    if not specific and not intents & FACT_INTENTS:  # a duration: what the topic takes
+        on_topic = [u for u in ranked if any(c.stems & (u.stems | u.context) for c in topical)]
+        best = next((u for u in on_topic if "duration" in u.entities), None)
+        return _answer([best], passages, 0.5) if best else None
     if not specific:
         top = [u for u in ranked if scores[id(u)] == scores[id(best)]]
         listing = _listing(units, top, intents)
@@ -440,16 +489,24 @@ def _semantic(
     provided the knowledge knows every specific word of the question (a word it never
     uses, "MRI", "ceviche", means the answer would be about something else), the unit
     itself holds at least half of them, and it carries what a price question needs.
+    One unknown word among two or more known ones ("her rabies shot") is the visitor's
+    phrasing when a unit holds all the known ones, unless it is what is asked for ("how
+    many calories are in the enchiladas?").
     """
     specific = [c for c in concepts if c.weight == 1.0]
-    if not specific or any(not c.stems & present for c in specific):
+    known = [c for c in specific if c.stems & present]
+    unknown = [c for c in specific if not c.stems & present]
+    if not specific or len(unknown) > 1 or (unknown and len(known) < 2):
         return None
-    candidates = [
-        u
-        for u in _candidates(units, concepts)
-        if 2 * sum(1 for c in specific if c.stems & (u.stems | u.context)) >= len(specific)
-        and ("price" not in intents or "price" in u.entities)
-    ]
+    if any(c.stems & _asked_for(question) for c in unknown):
+        return None  # "how many calories": what is asked must be known
+
+    def holds(unit: _Unit) -> bool:
+        have = sum(1 for c in known if c.stems & (unit.stems | unit.context))
+        enough = have == len(known) if unknown else 2 * have >= len(specific)
+        return enough and all(need in unit.entities for need in intents.intersection(NEEDED))
+
+    candidates = [u for u in _candidates(units, concepts) if holds(u)]
     if not candidates:
         return None
     vectors = meaning.vectors([question] + [u.meaning_text for u in candidates])
@@ -463,6 +520,12 @@ def _semantic(
     if following and (len(best.text) < SHORT_UNIT or best.text.endswith(("?", ":"))):
         chosen.append(following[0])  # "No." and the reason after it
     return _answer(chosen, passages, float(similarity[first]))
+
+
+def _asked_for(question: str) -> frozenset[str]:
+    """The word a "how many" / "what" question asks about: "calories", "size", "brand"."""
+    found = re.findall(r"\b(?:how many|how much|what|which)\s+([a-z]+)", _fold(question))
+    return frozenset(_stem(w) for w in found if w not in _STOP)
 
 
 def _candidates(units: list[_Unit], concepts: list[_Concept]) -> list[_Unit]:
@@ -511,7 +574,7 @@ def _supported(
             return None
     elif not intents & FACT_INTENTS & entities:
         return None
-    if "price" in intents and "price" not in entities:
+    if any(need in intents and need not in entities for need in NEEDED):
         return None  # a price question answered without a price is no answer
     support = (covered + answered) / ((len(specific) + len(intents)) or 1)
     return _answer(chosen, passages, support)
@@ -538,7 +601,8 @@ def _qa_answer(
             continue
         lead_in = len(answer[0].text) < SHORT_UNIT or answer[0].text.endswith(":")  # "Yes."
         quote = answer[: min(1 + lead_in, max_sentences)]
-        if "price" in intents and not any("price" in u.entities for u in quote):
+        held = frozenset().union(*(u.entities for u in quote))
+        if any(need in intents and need not in held for need in NEEDED):
             continue  # "Yes." is no answer to "how much?"
         return _answer(quote, passages, max(similarity, float(same)))
     return None
