@@ -21,13 +21,16 @@ PACKAGES = {
 }
 
 
-def make_chat_model(spec: str, *, meaning: Meaning | None = None) -> BaseChatModel:
-    """``meaning`` gives the offline model sentence vectors; LLMs need none."""
+def make_chat_model(
+    spec: str, *, meaning: Meaning | None = None, multilingual: Meaning | None = None
+) -> BaseChatModel:
+    """``meaning`` and ``multilingual`` give the offline model sentence vectors (English,
+    and every language); LLMs need none."""
     spec = (spec or "local").strip()
     if spec == "local":
         from agent.local.model import LocalChatModel
 
-        return LocalChatModel(meaning=meaning)
+        return LocalChatModel(meaning=meaning, multilingual=multilingual)
     provider, _, name = spec.partition(":")
     if provider not in PACKAGES or not name:
         raise ValidationError(

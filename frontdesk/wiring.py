@@ -42,6 +42,7 @@ from ingestion.embed import shared_embedder
 from ingestion.fetch import unsafe_address
 from ingestion.index import ChromaIndex
 from ingestion.jobs import INGEST_QUEUE, DeferredIngestQueue, RqIngestQueue
+from ingestion.multilingual import shared_multilingual_embedder
 from ingestion.pipeline import IngestOptions, Ingestor
 
 # The queues a plain `frontdesk worker` serves, most urgent first.
@@ -177,8 +178,13 @@ class Container:
 
     @cached_property
     def chat_model(self) -> BaseChatModel:
-        # The offline model reads meaning with the knowledge index's own embedding model.
-        return make_chat_model(self.settings.model, meaning=Meaning(shared_embedder().embed))
+        # The offline model reads meaning with the knowledge index's own embedding model, and
+        # other languages with the multilingual one (loaded on the first such question).
+        return make_chat_model(
+            self.settings.model,
+            meaning=Meaning(shared_embedder().embed),
+            multilingual=Meaning(lambda texts: shared_multilingual_embedder().embed(texts)),
+        )
 
     @cached_property
     def graph(self) -> CompiledStateGraph:

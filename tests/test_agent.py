@@ -388,3 +388,13 @@ def test_the_link_for_what_is_asked_for_is_shared(container, restaurant_ws):
     assert "https://casa.example/new-client-form" in short.body
     order, _ = say(container, workspace, "Can I order takeout online? send me the link pls", "o")
     assert "https://casa.example/order" in order.body
+
+
+def test_a_question_in_spanish_is_answered_from_english_knowledge_in_spanish(
+    container, restaurant_ws
+):
+    workspace, _ = restaurant_ws
+    reply, _ = say(container, workspace, "¿Para cuántas personas aceptan reservaciones?")
+    assert "parties of up to 9" in reply.body  # the fact, quoted as the knowledge says it
+    assert reply.body.startswith("Según nuestra información:")
+    assert "¿" in reply.body  # the reply closes in the visitor's language

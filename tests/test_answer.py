@@ -615,3 +615,47 @@ def test_how_much_notice_asks_for_a_time_not_a_price():
     answer = answer_from("How do we pay for catering?", [PUB_CATERING, *PUB])
     assert answer is not None
     assert answer.sentences == ["Catering is invoiced when you confirm your order."]
+
+
+# -- questions in other languages (rule 9) -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def multilingual():
+    from agent.local.meaning import Meaning
+    from ingestion.multilingual import shared_multilingual_embedder
+
+    return Meaning(shared_multilingual_embedder().embed)
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "expected"),
+    [
+        ("¿Cuánto cuesta el fish and chips?", "es", "Service: Fish and chips; Price: $19"),
+        ("Quand a lieu le quiz ?", "fr", QUIZ["text"]),
+        ("Wie viel kostet ein Bier zur Happy Hour?", "de", HAPPY_HOUR["text"].splitlines()[0]),
+        ("Quanto custa o buffet do catering?", "pt", "Our buffet is $20 per person."),
+    ],
+)
+def test_a_question_in_another_language_is_answered_from_english_knowledge(
+    multilingual, question, language, expected
+):
+    knowledge = [QUIZ, PUB_CATERING, *PUB]
+    answer = answer_from(question, knowledge, meaning=multilingual, language=language)
+    assert answer is not None and answer.sentences == [expected]
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("¿Cuánto cuesta la langosta?", "es"),
+        ("Avez-vous une table de billard ?", "fr"),
+        ("Habt ihr einen Parkplatz?", "de"),
+    ],
+)
+def test_a_question_in_another_language_about_nothing_known_abstains(
+    multilingual, question, language
+):
+    knowledge = [QUIZ, PUB_CATERING, *PUB]
+    assert answer_from(question, knowledge, meaning=multilingual, language=language) is None
+    assert answer_from(question, knowledge, language=language) is None  # no model: no answer

@@ -28,6 +28,7 @@ class LocalChatModel(BaseChatModel):
     """
 
     meaning: Meaning | None = None
+    multilingual: Meaning | None = None  # the same for questions in other languages
 
     @property
     def _llm_type(self) -> str:
@@ -45,5 +46,7 @@ class LocalChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         tools = set(kwargs.get("tool_names") or [])
-        message = Receptionist(messages, tools, meaning=self.meaning).respond()
+        message = Receptionist(
+            messages, tools, meaning=self.meaning, multilingual=self.multilingual
+        ).respond()
         return ChatResult(generations=[ChatGeneration(message=message)])

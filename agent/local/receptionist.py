@@ -26,7 +26,7 @@ from agent.core.when import combine, parse_when
 from agent.graph.prompts import instructions_of, parse_context, parse_knowledge
 from agent.graph.untrusted import clean_passages
 from agent.local import nlu
-from agent.local.answer import answer_from
+from agent.local.answer import Answer, answer_from
 from agent.local.meaning import Meaning
 from agent.local.phrases import join, say, weekday_name, when_text
 
@@ -44,9 +44,15 @@ def _call(tool: str, **args: Any) -> dict[str, Any]:
 
 class Receptionist:
     def __init__(
-        self, messages: list[BaseMessage], tools: set[str], *, meaning: Meaning | None = None
+        self,
+        messages: list[BaseMessage],
+        tools: set[str],
+        *,
+        meaning: Meaning | None = None,
+        multilingual: Meaning | None = None,
     ) -> None:
         self.meaning = meaning
+        self.multilingual = multilingual  # for questions that are not in English
         system = [m for m in messages if m.type == "system"]
         self.facts = parse_context(str(system[0].content)) if system else {}
         self.instructions = instructions_of(str(system[0].content)) if system else ""
@@ -154,8 +160,13 @@ class Receptionist:
             for sentence in re.split(r"(?<=[.!?])\s+|\n+", str(passage.get("text", ""))):
                 said = {nlu.stem(w) for w in re.findall(r"[\w']+", sentence.lower())}
                 if wanted <= said and _BOOKING_WORDS.search(sentence):
-                    return answer_from(self.text, passages, meaning=self.meaning) is not None
+                    return self._answer(passages) is not None
         return False
+
+    def _answer(self, passages: list[dict[str, Any]]) -> Answer | None:
+        english = self.lang == "en"
+        meaning = self.meaning if english else self.multilingual
+        return answer_from(self.text, passages, meaning=meaning, language=self.lang)
 
     def _reachable(self, extra: ContactDetails | None = None) -> bool:
         known = self._known_contact()
@@ -223,13 +234,15 @@ class Receptionist:
         answerable = "question" in intents and not ({"callback"} & intents) and not booking
         if answerable and not availability and "share_link" not in names:
             passages = _without_injections(self.passages)
-            answer = answer_from(self.text, passages, meaning=self.meaning)
+            answer = self._answer(passages)
             if answer is not None:
                 quoted = ("\n" if answer.listing else " ").join(answer.sentences)
                 intro = say(lang, "answer_intro") if lang != "en" else ""
                 parts.append(f"{intro} {quoted}".strip())
                 if answer.unanswered:
                     parts.append(say(lang, "partial"))  # never echo the visitor's words
+                elif lang != "en":  # the quote is English: the reply still reads as theirs
+                    parts.append(say(lang, "anything_else"))
                 citations = answer.sources
             elif not parts:
                 parts.append(say(lang, "abstain"))
