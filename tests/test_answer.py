@@ -659,3 +659,26 @@ def test_a_question_in_another_language_about_nothing_known_abstains(
     knowledge = [QUIZ, PUB_CATERING, *PUB]
     assert answer_from(question, knowledge, meaning=multilingual, language=language) is None
     assert answer_from(question, knowledge, language=language) is None  # no model: no answer
+
+
+PUB_FAQ = page(
+    "faq.html > FAQ > Can I bring my own cake?",
+    "Of course! We charge a $3 per person cake-cutting fee.",
+)
+PUB_LUNCH = page("hours.html > Hours > Lunch", "Monday to Friday 11:30 am to 2:00 pm.")
+
+
+def test_an_faq_question_asked_in_other_words_gets_its_answer(meaning):
+    knowledge = [PUB_FAQ, QUIZ, *PUB]
+    question = "Is it ok if we bring a birthday cake from home for my wife?"
+    answer = answer_from(question, knowledge, meaning=meaning)
+    assert answer is not None
+    assert answer.sentences == ["Of course!", "We charge a $3 per person cake-cutting fee."]
+    # a different question about the same things is not the FAQ's
+    assert answer_from("Can I bring my dog to the quiz?", knowledge, meaning=meaning) != answer
+
+
+def test_weekdays_are_monday_to_friday(meaning):
+    question = "until when is lunch served on weekdays?"
+    answer = answer_from(question, [PUB_LUNCH, *PUB], meaning=meaning)
+    assert answer is not None and answer.sentences == [PUB_LUNCH["text"]]

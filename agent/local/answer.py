@@ -88,6 +88,7 @@ _STOP_WORDS = """a an the and or but if of to in on at by for with from about in
     youre whats thats theres hows wheres one get got anywhere anyone anybody somewhere
     everywhere nowhere myself yourself ourselves themselves himself herself itself often few
     several around whole else maybe perhaps already almost quite rather pretty soon later
+    until till since during within without across along among toward towards upon via
     u ur r ya yall pls plz thx"""
 _GENERIC_WORDS = """go come make take give help need want use work run start stop find look see
     tell know think try let put keep ask say offer provide accept handle check done new old good
@@ -106,7 +107,10 @@ _IRREGULAR = {"children": "child", "teeth": "tooth", "feet": "foot", "men": "man
 _IRREGULAR |= {"women": "woman", "people": "person", "mice": "mouse"}
 _SYNONYMS = ["bbq barbecue", "kid child", "bike bicycle", "hr hour", "min minute"]
 _SYNONYMS += ["appt appointment", "tv television", "doc doctor", "pic photo"]
-_WIDER = {"weekend": ("saturday", "sunday")}  # one way: "saturday" does not mean "weekend"
+_WIDER = {  # one way: "saturday" does not mean "weekend"
+    "weekend": ("saturday", "sunday"),
+    "weekday": ("monday", "tuesday", "wednesday", "thursday", "friday"),
+}
 
 _DAY = r"(mon|tues|wednes|thurs|fri|satur|sun)days?"
 _INTENTS = {
@@ -394,6 +398,8 @@ def _answer_one(
     ]
     specific = [c for c in concepts if c.weight == 1.0]
     quoted = _qa_answer(passages, units, specific, intents, max_sentences)
+    if quoted is None and meaning is not None:
+        quoted = _faq_answer(question, passages, units, intents, max_sentences, meaning)
     if quoted is None:
         quoted = _lexical(passages, units, concepts, intents, present, df, max_sentences)
     if quoted is None and meaning is not None:
@@ -693,6 +699,39 @@ def _qa_answer(
             continue  # "Yes." is no answer to "how much?"
         return _answer(quote, passages, max(similarity, float(same)))
     return None
+
+
+# An FAQ's or Q&A's question asked in other words: cosines between two questions are far
+# more telling than between a question and an answer (a paraphrase scores 0.78 to 0.85,
+# a different question about the same things 0.3 to 0.45).
+FAQ_MATCH = 0.7
+
+
+def _faq_answer(
+    question: str,
+    passages: list[dict],
+    units: list[_Unit],
+    intents: set[str],
+    max_sentences: int,
+    meaning: Meaning,
+) -> Answer | None:
+    """The answer under an FAQ question (or a Q&A's) that is the visitor's question in
+    other words ("Can I bring a bottle of wine from home?" / "Can I bring my own wine?")."""
+    asked = list(dict.fromkeys(u.heading for u in units if u.heading.endswith("?")))
+    if not asked:
+        return None
+    vectors = meaning.vectors([question, *asked])
+    similarity = vectors[1:] @ vectors[0]
+    best = int(np.argmax(similarity))
+    if similarity[best] < FAQ_MATCH:
+        return None
+    answer = [u for u in units if u.heading == asked[best]]
+    lead_in = len(answer[0].text) < SHORT_UNIT or answer[0].text.endswith(":")  # "Yes."
+    quote = [u for u in answer if u.passage == answer[0].passage][: min(1 + lead_in, max_sentences)]
+    held = frozenset().union(*(u.entities for u in quote))
+    if any(need in intents and need not in held for need in NEEDED):
+        return None
+    return _answer(quote, passages, float(similarity[best]))
 
 
 def _answer(chosen: list[_Unit], passages: list[dict], support: float) -> Answer:

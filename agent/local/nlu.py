@@ -171,6 +171,7 @@ _QUESTION = _rx(
     rf"{_CLAUSE}(?:how|what|when|where|who|whom|whose|which|why|is|are|do|does|can|could)\b",
     rf"{_CLAUSE}(?:did|will|would|should|may|might|have|has)\s+(?:you|u|i|we|they|he|she|it|there|this|that|anyone|someone|your|the)\b",
     r"\b(?:how\s+much|price|cost|do\s+you|can\s+i|are\s+you|is\s+there|what|when|where|who|which|why|how)\b",
+    r"\b(?:r|are|is|do|does|can|will)\s+(?:u|ur|ya)\b",  # texting: "r ur beans vegetarian"
     r"\b(?:cu[aá]nto|qu[eé]|c[oó]mo|d[oó]nde|cu[aá]ndo|combien|quand|où|comment|quel|quelle)\b",
 )  # fmt: skip
 _PRICE = _rx(
