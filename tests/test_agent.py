@@ -398,3 +398,22 @@ def test_a_question_in_spanish_is_answered_from_english_knowledge_in_spanish(
     assert "parties of up to 9" in reply.body  # the fact, quoted as the knowledge says it
     assert reply.body.startswith("Según nuestra información:")
     assert "¿" in reply.body  # the reply closes in the visitor's language
+
+
+def test_the_admins_when_then_instructions_are_followed(container):
+    workspace, _ = make_workspace(
+        container,
+        "Casa Regla",
+        instructions=(
+            "Whenever someone asks about a price, also tell them that kids eat free on Mondays.\n"
+            "When a guest mentions a birthday, tell them we bring a free flan with a candle."
+        ),
+    )
+    container.knowledge.add_text(workspace.id, "Menu", "Tacos al pastor cost $12 a plate.")
+    ingest_pending(container)
+    reply, _ = say(container, workspace, "How much are the tacos al pastor?", thread="p")
+    assert "$12" in reply.body and "Kids eat free on Mondays." in reply.body
+    reply, _ = say(container, workspace, "It's my birthday Friday, anything special?", thread="b")
+    assert "We bring a free flan with a candle." in reply.body
+    reply, _ = say(container, workspace, "How much is a lobster?", thread="l")
+    assert "Kids eat free" not in reply.body  # an add-on, never instead of an answer

@@ -27,6 +27,7 @@ from agent.graph.prompts import instructions_of, parse_context, parse_knowledge
 from agent.graph.untrusted import clean_passages
 from agent.local import nlu
 from agent.local.answer import Answer, answer_from
+from agent.local.instructions import parse_rules, triggered
 from agent.local.meaning import Meaning
 from agent.local.phrases import join, say, weekday_name, when_text
 
@@ -235,15 +236,21 @@ class Receptionist:
         if answerable and not availability and "share_link" not in names:
             passages = _without_injections(self.passages)
             answer = self._answer(passages)
+            # the admin's "when they ask about X, tell them Y", in the admin's words
+            rules = parse_rules(self.instructions)
+            notes = triggered(rules, self.text, asks_price=nlu.asks_price(self.text))
             if answer is not None:
                 quoted = ("\n" if answer.listing else " ").join(answer.sentences)
                 intro = say(lang, "answer_intro") if lang != "en" else ""
                 parts.append(f"{intro} {quoted}".strip())
+                parts += [note.message for note in notes]
                 if answer.unanswered:
                     parts.append(say(lang, "partial"))  # never echo the visitor's words
                 elif lang != "en":  # the quote is English: the reply still reads as theirs
                     parts.append(say(lang, "anything_else"))
                 citations = answer.sources
+            elif any(not note.also for note in notes):  # the admin's words answer it
+                parts += [note.message for note in notes if not note.also]
             elif not parts:
                 parts.append(say(lang, "abstain"))
         if not parts:
