@@ -35,11 +35,14 @@ _ENV = {
     "log_level": "FRONTDESK_LOG_LEVEL",
     "smtp_url": "FRONTDESK_SMTP_URL",
     "mail_from": "FRONTDESK_MAIL_FROM",
+    "email_domain": "FRONTDESK_EMAIL_DOMAIN",
+    "inbound_smtp_port": "FRONTDESK_INBOUND_SMTP_PORT",
+    "inbound_smtp_host": "FRONTDESK_INBOUND_SMTP_HOST",
 }
 
 
 # whole-number settings with bounds: name -> (lowest, highest)
-_RANGES = {"trusted_proxies": (0, 10)}
+_RANGES = {"trusted_proxies": (0, 10), "inbound_smtp_port": (0, 65535)}
 
 
 def default_data_dir() -> Path:
@@ -68,6 +71,11 @@ class Settings:
     log_level: str = "INFO"
     smtp_url: str = ""  # empty: notifications are logged in the inbox but not emailed
     mail_from: str = "frontdesk@localhost"
+    # The email channel: each workspace's inbound address is <name-token>@email_domain;
+    # `up` receives that mail by SMTP on inbound_smtp_host:inbound_smtp_port (0: off).
+    email_domain: str = ""
+    inbound_smtp_port: int = 0
+    inbound_smtp_host: str = "127.0.0.1"
 
     @classmethod
     def load(

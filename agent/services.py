@@ -15,7 +15,9 @@ from sqlalchemy import Engine
 
 from agent.config import Settings
 from agent.core.booking import BookingService
+from agent.core.channel_accounts import ChannelAccountService
 from agent.core.conversations import ConversationService
+from agent.core.delivery import DeliveryService
 from agent.core.events import EventBus
 from agent.core.knowledge import KnowledgeSearch, KnowledgeService
 from agent.core.notifications import NotificationService
@@ -52,6 +54,10 @@ class Services(Protocol):
     def notifications(self) -> NotificationService: ...
     @property
     def turn_locks(self) -> Locks: ...
+    @property
+    def channels(self) -> ChannelAccountService: ...
+    @property
+    def delivery(self) -> DeliveryService: ...
     @property
     def graph(self) -> CompiledStateGraph: ...
 

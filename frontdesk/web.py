@@ -7,7 +7,6 @@ only this module knows them all. The inbox's templates and static files are the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import timedelta
 
 from flask import Flask, jsonify, render_template, request
@@ -18,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from agent.core.errors import FrontdeskError, NotFound
 from agent.core.events import Event, MemberAccessChanged
 from agent.services import Services
-from inbox import appointments, auth, contacts, conversations, health, realtime, team
+from inbox import appointments, auth, channel_pages, contacts, conversations, health, realtime, team
 from inbox import settings as settings_pages
 from inbox.knowledge_pages import bp as knowledge_bp
 from web import context, rooms, security
@@ -42,7 +41,6 @@ def create_app(
     container: Services,
     *,
     testing: bool = False,
-    connected_channels: Iterable[str] = (),
     widget_limits: widget_realtime.RateLimits | None = None,
 ) -> tuple[Flask, SocketIO]:
     """Build the app around an already-wired container (the composition root owns settings).
@@ -60,7 +58,6 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="frontdesk_session",
         PERMANENT_SESSION_LIFETIME=timedelta(days=14),
-        CONNECTED_CHANNELS=frozenset(connected_channels),
     )
     context.install(app, container)
     security.install(app)
@@ -74,6 +71,7 @@ def create_app(
         appointments.bp,
         settings_pages.bp,
         knowledge_bp,
+        channel_pages.bp,
         team.bp,
         widget_admin.bp,
         demo.bp,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 
@@ -14,13 +14,16 @@ from sqlalchemy import Engine
 
 from agent.config import Settings
 from agent.core.booking import BookingService
+from agent.core.channel_accounts import ChannelAccountService
 from agent.core.clock import system_clock
 from agent.core.conversations import ConversationService, Limits
+from agent.core.delivery import DeliveryService
 from agent.core.events import Event, EventBus, LeadCaptured, ProfileChanged
 from agent.core.knowledge import IngestQueue, KnowledgeService
 from agent.core.notifications import NotificationService
-from agent.core.ports import Clock, Responder, TurnDispatcher
+from agent.core.ports import Clock, DeliveryQueue, Responder, Sender, TurnDispatcher
 from agent.core.redelivery import TurnSweeper
+from agent.core.senders import SenderRegistry
 from agent.core.turns import TurnRunner
 from agent.core.workspaces import WorkspaceService
 from agent.graph.context import AgentContext
@@ -29,10 +32,12 @@ from agent.graph.runner import AgentResponder
 from agent.llm import make_chat_model
 from agent.local.meaning import Meaning
 from agent.mail import SmtpSender
+from agent.queue.delivery import InlineDeliveryQueue, RqDeliveryQueue
 from agent.queue.dispatch import DEFAULT_QUEUE, TURNS_QUEUE, InlineDispatcher, RqTurnDispatcher
 from agent.queue.failures import FailureRecorder
 from agent.queue.locks import LocalLocks, RedisLocks
 from agent.queue.worker import RuntimeWorker
+from agent.sealing import FernetBox
 from agent.storage import migrate
 from agent.storage.checkpoints import make_checkpointer
 from agent.storage.database import make_engine, make_session_factory
@@ -63,6 +68,10 @@ class Container:
     responder_override: Responder | None = None
     dispatcher_override: TurnDispatcher | None = None
     ingest_queue_override: IngestQueue | None = None
+    delivery_queue_override: DeliveryQueue | None = None
+    # channel -> outbound adapter, added to (and replacing) the registered ones: tests
+    # pass recording senders here.
+    senders_override: Mapping[str, Sender] | None = None
     events: EventBus = field(default_factory=EventBus)
     worker_queues: tuple[str, ...] = WORKER_QUEUES
 
@@ -111,7 +120,57 @@ class Container:
     @cached_property
     def conversations(self) -> ConversationService:
         limits = Limits(max_message_chars=self.settings.max_message_chars)
-        return ConversationService(self.uow, self.events, self.dispatcher, self.clock, limits)
+        return ConversationService(
+            self.uow,
+            self.events,
+            self.dispatcher,
+            self.clock,
+            limits,
+            outbox=self.delivery_queue,
+        )
+
+    # -- channels ------------------------------------------------------------------------
+
+    @cached_property
+    def secret_box(self) -> FernetBox:
+        return FernetBox(self.settings.secret_key)
+
+    @cached_property
+    def channels(self) -> ChannelAccountService:
+        return ChannelAccountService(
+            self.uow, self.clock, self.secret_box, email_domain=self.settings.email_domain
+        )
+
+    @cached_property
+    def senders(self) -> SenderRegistry:
+        """One outbound adapter per provider channel. A provider plugs in here:
+        ``registry.register(Channel.EMAIL, EmailSender(...))``; a channel without one
+        fails its messages with a clear reason (and ``channels test`` says so)."""
+        registry = SenderRegistry()
+        for channel, sender in (self.senders_override or {}).items():
+            registry.register(channel, sender)
+        return registry
+
+    @cached_property
+    def delivery_queue(self) -> DeliveryQueue:
+        """The ``deliver`` job on the default queue, or inline when there is no Redis."""
+        if self.delivery_queue_override is not None:
+            return self.delivery_queue_override
+        if self.redis_url:
+            return RqDeliveryQueue(self.queue(DEFAULT_QUEUE))
+        return InlineDeliveryQueue(lambda: self.delivery)
+
+    @cached_property
+    def delivery(self) -> DeliveryService:
+        return DeliveryService(
+            self.uow,
+            self.events,
+            self.clock,
+            self.senders,
+            self.channels,
+            self.delivery_queue,
+            locks=self.turn_locks,
+        )
 
     @cached_property
     def workspaces(self) -> WorkspaceService:

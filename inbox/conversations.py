@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, abort, jsonify, render_template, request
 
 from agent.core.contacts import ContactDetails
 from agent.core.errors import ValidationError
@@ -25,8 +25,8 @@ NOT_CONNECTED = "not connected yet: set it up under Settings > Channels"
 
 
 def connected_channels() -> frozenset[str]:
-    """Outbound channels with a provider configured; create_app receives them."""
-    return frozenset(current_app.config["CONNECTED_CHANNELS"])
+    """The workspace's channels whose account works (Settings > Channels)."""
+    return container().channels.connected(current().workspace_id)
 
 
 @bp.get("/")
@@ -108,8 +108,15 @@ def show(conversation_id: int):  # type: ignore[no-untyped-def]
             repo.conversations.mark_read(staff.member.id, conversation_id, messages[-1].id)
             uow.commit()
         (summary,) = summaries(repo, staff.member.id, [conversation])
+    channel = conversation.channel
     return jsonify(
         conversation=summary,
+        # Replies go out on the conversation's own channel: is it connected?
+        reply_via={
+            "channel": channel,
+            "label": CHANNEL_LABELS.get(channel, channel),
+            "connected": channel == Channel.WEBCHAT or channel in connected_channels(),
+        },
         messages=[message_json(m, members.get(m.author_member_id)) for m in messages],
         appointments=[
             {"id": a.id, "start": a.start.isoformat(), "status": str(a.status)}
@@ -163,6 +170,23 @@ def reply(conversation_id: int):  # type: ignore[no-untyped-def]
         staff.workspace_id, conversation_id, staff.member.id, body
     )
     return jsonify(message=message_json(message, staff.member)), 201
+
+
+@bp.post("/api/conversations/<int:conversation_id>/messages/<int:message_id>/retry")
+@login_required
+def retry(conversation_id: int, message_id: int):  # type: ignore[no-untyped-def]
+    """Send a failed message again (after its channel was fixed, or the provider is back)."""
+    staff = current()
+    with container().uow(read_only=True) as uow:
+        message = uow.workspace(staff.workspace_id).messages.get(message_id)
+    if message.conversation_id != conversation_id:
+        abort(404)
+    message = container().delivery.retry(staff.workspace_id, message_id, staff.member.id)
+    with container().uow(read_only=True) as uow:
+        repo = uow.workspace(staff.workspace_id)
+        author = repo.team.by_ids([message.author_member_id] if message.author_member_id else [])
+        message = repo.messages.get(message_id)
+    return jsonify(message=message_json(message, author.get(message.author_member_id)))
 
 
 @bp.post("/api/conversations")

@@ -82,6 +82,9 @@ def message_json(message: Message, author: TeamMember | None = None) -> dict[str
         "body": message.body,
         "channel": message.channel,
         "delivery_status": str(message.delivery_status),
+        # Why a message failed (the provider's reason), and whether staff may send it again.
+        "delivery_error": _delivery_error(message),
+        "can_retry": _can_retry(message),
         "created_at": _iso(message.created_at),
         "citations": [
             {"source": str(c.get("source", "")), "uri": str(c.get("uri", ""))}
@@ -90,6 +93,21 @@ def message_json(message: Message, author: TeamMember | None = None) -> dict[str
         ],
         "actions": [_action(call) for call in meta.get("tool_calls", []) if isinstance(call, dict)],
     }
+
+
+def _delivery_error(message: Message) -> str:
+    delivery = (message.meta or {}).get("delivery")
+    if str(message.delivery_status) != "failed" or not isinstance(delivery, dict):
+        return ""
+    return str(delivery.get("error") or "")[:500]
+
+
+def _can_retry(message: Message) -> bool:
+    return (
+        str(message.direction) == "out"
+        and str(message.delivery_status) == "failed"
+        and message.channel != "webchat"
+    )
 
 
 _ACTION_LABELS = {

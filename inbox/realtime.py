@@ -23,6 +23,7 @@ from agent.core.events import (
     KnowledgeSourceUpdated,
     LeadCaptured,
     MessageCreated,
+    MessageStatusChanged,
 )
 from agent.core.models import Channel, Message, Role
 from agent.core.ports import UnitOfWorkFactory
@@ -57,6 +58,7 @@ class StaffBroadcaster:
         events.subscribe(ConversationUpdated, self.on_event)
         events.subscribe(LeadCaptured, self.on_lead)
         events.subscribe(KnowledgeSourceUpdated, self.on_knowledge)
+        events.subscribe(MessageStatusChanged, self.on_status)
 
     def on_event(self, event: Event) -> None:
         assert isinstance(event, ConversationEvent)
@@ -88,6 +90,16 @@ class StaffBroadcaster:
             {"conversation_id": event.conversation_id, "contact_name": name},
             workspace_room(event.workspace_id),
         )
+
+    def on_status(self, event: Event) -> None:
+        """An outbound message was sent, delivered, read or failed: the thread redraws it."""
+        assert isinstance(event, MessageStatusChanged)
+        with self._uow(read_only=True) as uow:
+            repo = uow.workspace(event.workspace_id)
+            message = repo.messages.get(event.message_id)
+            author = repo.team.get(message.author_member_id) if message.author_member_id else None
+            data = message_json(message, author)
+        self._emit("message_status", data, conversation_room(event.conversation_id))
 
     def on_knowledge(self, event: Event) -> None:
         """A source's status or progress for the knowledge page (``removed`` once deleted)."""

@@ -27,3 +27,26 @@ class NotFound(FrontdeskError):
 
 class Conflict(FrontdeskError):
     """The request is valid but clashes with the current state."""
+
+
+class SendError(Exception):
+    """A provider did not accept an outbound message; ``reason`` is safe to show staff."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TransientSendError(SendError):
+    """Worth trying again later: the provider or the network is down, or rate-limited us."""
+
+
+class PermanentSendError(SendError):
+    """Trying again will not help (a refused address, a message too long, bad credentials).
+
+    ``account_problem``: the account itself is at fault (revoked token, unverified sender),
+    so its channel card shows the error until it works again."""
+
+    def __init__(self, reason: str, *, account_problem: bool = False) -> None:
+        super().__init__(reason)
+        self.account_problem = account_problem

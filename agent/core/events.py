@@ -32,6 +32,14 @@ class MessageCreated(ConversationEvent):
 
 
 @dataclass(frozen=True)
+class MessageStatusChanged(ConversationEvent):
+    """An outbound message moved on (sent, delivered, read) or failed, or is retried."""
+
+    message_id: int
+    status: str
+
+
+@dataclass(frozen=True)
 class ConversationUpdated(ConversationEvent):
     changes: dict[str, Any] = field(default_factory=dict)
 

@@ -59,6 +59,11 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"
 
 
+class ChannelAccountStatus(StrEnum):
+    CONNECTED = "connected"
+    ERROR = "error"  # connected, but the provider refused us last time (``last_error``)
+
+
 class SourceKind(StrEnum):
     WEBSITE = "website"
     FILE = "file"
@@ -246,6 +251,50 @@ class Notification:
     error: str = ""
     created_at: datetime | None = None
     sent_at: datetime | None = None
+
+
+@dataclass(eq=False, kw_only=True)
+class ChannelAccount:
+    """A provider account (an email address, a Page, a phone number) and its workspace.
+
+    ``(channel, external_id)`` is unique across workspaces: one provider account belongs to
+    exactly one workspace, and inbound webhooks are routed by it. ``credentials`` holds the
+    sealed (encrypted) token, never the secrets themselves.
+    """
+
+    id: int | None = None
+    workspace_id: int
+    channel: str
+    external_id: str
+    status: ChannelAccountStatus = ChannelAccountStatus.CONNECTED
+    last_error: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)  # ai_auto_reply, public_address...
+    credentials: str = field(default="", repr=False)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SendingAccount:
+    """An account as a sender adapter needs it for one message: its secrets opened.
+
+    ``sender_name`` is who the message goes out as: the staff member on staff replies,
+    otherwise the business."""
+
+    workspace_id: int
+    channel: str
+    external_id: str
+    business_name: str
+    sender_name: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    credentials: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What a provider said when it accepted a message: its id for status callbacks."""
+
+    provider_message_id: str
 
 
 @dataclass(eq=False, kw_only=True)

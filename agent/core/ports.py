@@ -9,12 +9,15 @@ from typing import Protocol
 
 from agent.core.models import (
     Appointment,
+    ChannelAccount,
     Contact,
     Conversation,
     KnowledgeSource,
     Message,
     MessageTemplate,
     Notification,
+    SendingAccount,
+    SendResult,
     TeamMember,
     Workspace,
 )
@@ -61,7 +64,7 @@ class ConversationRepository(Protocol):
 
 
 class MessageRepository(Protocol):
-    def get(self, message_id: int) -> Message: ...
+    def get(self, message_id: int, *, for_update: bool = False) -> Message: ...
     def by_provider_id(self, channel: str, provider_message_id: str) -> Message | None: ...
     def for_conversation(
         self, conversation_id: int, *, limit: int | None = None
@@ -92,6 +95,11 @@ class NotificationRepository(Protocol):
     def all(self) -> Sequence[Notification]: ...
 
 
+class ChannelAccountRepository(Protocol):
+    def all(self) -> Sequence[ChannelAccount]: ...
+    def for_channel(self, channel: str) -> ChannelAccount | None: ...
+
+
 class WorkspaceScope(Protocol):
     """One workspace's records. Every repository here is implicitly filtered by it, and
     ``add``/``delete`` refuse a record of another workspace."""
@@ -115,6 +123,8 @@ class WorkspaceScope(Protocol):
     def templates(self) -> TemplateRepository: ...
     @property
     def notifications(self) -> NotificationRepository: ...
+    @property
+    def channel_accounts(self) -> ChannelAccountRepository: ...
 
     def workspace(self, *, for_update: bool = False) -> Workspace: ...
     def add(self, record: object) -> None: ...
@@ -130,6 +140,9 @@ class UnitOfWork(Protocol):
     def workspace(self, workspace_id: int) -> WorkspaceScope: ...
     def add_workspace(self, workspace: Workspace) -> Workspace: ...
     def workspaces(self) -> Sequence[Workspace]: ...
+    # Across workspaces, for what arrives from providers before we know whose it is.
+    def channel_account(self, channel: str, external_id: str) -> ChannelAccount | None: ...
+    def outbound_message(self, channel: str, provider_message_id: str) -> Message | None: ...
     def commit(self) -> None: ...
 
 
@@ -154,3 +167,33 @@ class Locks(Protocol):
 
     def hold(self, name: str) -> AbstractContextManager[None]: ...
     def held(self, name: str) -> bool: ...
+
+
+class Sender(Protocol):
+    """One provider's outbound adapter: hands one stored message to the provider.
+
+    ``message.body`` is already fitted to the channel (``agent.core.channel_policy``).
+    Raises ``TransientSendError`` (try again later) or ``PermanentSendError`` (give up,
+    with the provider's reason); never shows a secret in either.
+    """
+
+    def send(
+        self,
+        account: SendingAccount,
+        conversation: Conversation,
+        message: Message,
+        contact: Contact,
+    ) -> SendResult: ...
+
+
+class DeliveryQueue(Protocol):
+    """Schedules ``DeliveryService.deliver`` for a stored message (rq, or inline)."""
+
+    def enqueue(self, workspace_id: int, message_id: int, *, delay: float = 0) -> None: ...
+
+
+class SecretBox(Protocol):
+    """Seals credentials for storage and opens them again (authenticated encryption)."""
+
+    def seal(self, plaintext: str) -> str: ...
+    def open(self, token: str) -> str: ...

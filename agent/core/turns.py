@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from enum import StrEnum
 
+from agent.core.channel_accounts import ai_may_answer
 from agent.core.models import ConversationStatus, Mode
 from agent.core.ports import Locks, Responder, UnitOfWorkFactory
 
@@ -14,7 +15,7 @@ log = logging.getLogger(__name__)
 class TurnOutcome(StrEnum):
     ANSWERED = "answered"
     ALREADY_ANSWERED = "already_answered"
-    NOT_AI = "not_ai"  # a human owns the conversation, or it is closed
+    NOT_AI = "not_ai"  # a human owns it, it is closed, or its channel's AI auto-reply is off
 
 
 class TurnRunner:
@@ -33,6 +34,8 @@ class TurnRunner:
                 repo.messages.get(message_id)  # must exist in this workspace
                 if conversation.mode != Mode.AI or conversation.status != ConversationStatus.OPEN:
                     return TurnOutcome.NOT_AI
+                if not ai_may_answer(repo, conversation.channel):
+                    return TurnOutcome.NOT_AI  # the channel's auto-reply is off
                 if repo.messages.reply_to(message_id) is not None:
                     return TurnOutcome.ALREADY_ANSWERED
             self._responder.respond(workspace_id, conversation_id, message_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from agent.core.delivery import DeliveryService
 from agent.core.turns import TurnRunner
 
 
@@ -22,3 +23,14 @@ def run_turn(
 ) -> str:
     """Let the AI receptionist answer one visitor message."""
     return runtime.turns.run(workspace_id, conversation_id, message_id).value
+
+
+class DeliveryRuntime(Protocol):
+    @property
+    def delivery(self) -> DeliveryService: ...
+
+
+def deliver(workspace_id: int, message_id: int, *, runtime: DeliveryRuntime) -> str:
+    """Hand one stored outbound message to its channel's sender (retries are enqueued
+    by the service itself, with their backoff)."""
+    return runtime.delivery.deliver(workspace_id, message_id).value

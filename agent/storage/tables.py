@@ -250,6 +250,25 @@ job_failure = Table(
     Column("created_at", UTCDateTime),
 )
 
+# Provider accounts (an address, a Page, a number) and the workspace each belongs to.
+channel_account = Table(
+    "channel_account",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _workspace_fk(),
+    Column("channel", String(16), nullable=False),
+    Column("external_id", String(320), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("last_error", Text, nullable=False, default=""),
+    Column("settings", JSON, nullable=False),
+    Column("credentials", Text, nullable=False, default=""),  # a Fernet token, never plaintext
+    Column("created_at", UTCDateTime),
+    Column("updated_at", UTCDateTime),
+    # One provider account belongs to exactly one workspace: webhooks are routed by it.
+    UniqueConstraint("channel", "external_id", name="uq_channel_account_external"),
+    UniqueConstraint("workspace_id", "channel", name="uq_channel_account_workspace_channel"),
+)
+
 # How far each team member has read each conversation (unread counts in the inbox).
 conversation_read = Table(
     "conversation_read",
@@ -278,6 +297,7 @@ _MAPPINGS = (
     (models.MessageTemplate, message_template),
     (models.Notification, notification),
     (models.JobFailure, job_failure),
+    (models.ChannelAccount, channel_account),
 )
 
 

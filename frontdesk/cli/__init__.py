@@ -7,6 +7,7 @@ import os
 
 import click
 
+from frontdesk.cli.channels import channels
 from frontdesk.cli.chat import chat
 from frontdesk.cli.context import CliContext
 from frontdesk.cli.evals import eval_group
@@ -38,5 +39,5 @@ def main(ctx: click.Context, data_dir: str | None) -> None:
     ctx.obj = CliContext(data_dir=data_dir)
 
 
-for command in (init, demo, up, worker, db, jobs, knowledge, chat, eval_group):
+for command in (init, demo, up, worker, db, jobs, knowledge, channels, chat, eval_group):
     main.add_command(command)

@@ -8,6 +8,7 @@
   const { el } = window.FrontdeskText; // text.js, loaded on every page
   const state = { status: "open", channel: "", q: "", current: null, rows: new Map() };
   const templates = JSON.parse($("#templates-data").textContent || "[]");
+  const notConnected = "not connected (Settings > Channels)";
 
   async function api(method, path, body) {
     const options = { method, headers: { "X-CSRF-Token": csrf, Accept: "application/json" } };
@@ -118,9 +119,21 @@
     }
     head.appendChild(el("span", "author", message.author_name));
     head.appendChild(el("time", "time", when(message.created_at)));
-    if (message.direction === "out") head.appendChild(el("span", "delivery", message.delivery_status));
+    if (message.direction === "out") head.appendChild(el("span", "delivery delivery-" + message.delivery_status, message.delivery_status));
     item.appendChild(head);
     item.appendChild(el("div", "body", message.body));
+    if (message.delivery_error || message.can_retry) {
+      // Not delivered: the provider's reason, and a way to send it again.
+      const failure = el("div", "delivery-failure");
+      failure.appendChild(el("span", "error", "Not delivered" + (message.delivery_error ? ": " + message.delivery_error : "")));
+      if (message.can_retry) {
+        const again = el("button", "secondary retry", "Retry");
+        again.type = "button";
+        again.addEventListener("click", () => retry(message, again));
+        failure.appendChild(again);
+      }
+      item.appendChild(failure);
+    }
     const actions = (message.actions || []).filter((a) => a.name !== "search_knowledge");
     if (actions.length) {
       const list = el("ul", "tool-actions");
@@ -150,6 +163,23 @@
       item.appendChild(sources);
     }
     return item;
+  }
+
+  async function retry(message, button) {
+    button.disabled = true;
+    try {
+      const data = await api("POST", "/api/conversations/" + message.conversation_id + "/messages/" + message.id + "/retry");
+      replaceMessage(data.message);
+    } catch (error) {
+      button.disabled = false;
+      toast(error.message);
+    }
+  }
+
+  // A message already in the thread changed (delivered, read, failed, retried): redraw it.
+  function replaceMessage(message) {
+    const shown = $("#messages").querySelector('[data-id="' + message.id + '"]');
+    if (shown) shown.replaceWith(renderMessage(message));
   }
 
   function appendMessage(message) {
@@ -201,6 +231,9 @@
     $("#no-selection").hidden = true;
     $("#thread").hidden = false;
     renderHeader(data.conversation);
+    const via = data.reply_via || { connected: true };
+    $("#composer-via").textContent = via.connected ? "" : via.label + " is " + notConnected + ": replies are not delivered until it is.";
+    $("#composer-via").hidden = via.connected;
     // Live messages drawn while it loaded, newer than the fetch, stay after it.
     const list = $("#messages");
     const newest = data.messages.reduce((max, m) => Math.max(max, m.id), 0);
@@ -293,6 +326,9 @@
     if (message.direction === "in") {
       api("POST", "/api/conversations/" + message.conversation_id + "/read", { message_id: message.id }).catch(() => {});
     }
+  });
+  socket.on("message_status", (message) => {
+    if (message.conversation_id === state.current) replaceMessage(message);
   });
   let typingTimer = null;
   socket.on("typing", (data) => {

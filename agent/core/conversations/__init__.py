@@ -6,7 +6,10 @@ Rules it owns:
 - a visitor message reaches the AI only while the conversation is open and in AI mode;
   a new inbound message reopens a closed conversation (and gives it back to the AI);
 - staff take over, reply (which implies taking over), hand back, close and reopen;
-- domain events are published after the transaction commits.
+- domain events are published after the transaction commits;
+- outbound messages on provider channels are stored ``queued``, then handed to the outbox
+  (``agent.core.delivery`` sends them); the AI never answers on a channel whose
+  auto-reply is off (``agent.core.channel_policy``).
 
 ``ConversationService`` is composed from one mixin per seam, each in its own module:
 ``inbound`` (receiving), ``outbound`` (staff and AI replies, starting a conversation),
@@ -28,5 +31,7 @@ __all__ = ["ConversationService", "Inbound", "Limits", "Received"]
 class ConversationService(InboundMixin, OutboundMixin, HandoverMixin, ContactsMixin):
     """Receive, reply, hand over, close and reopen conversations; record who they are with.
 
-    Built as ``ConversationService(uow, events, dispatcher, clock, limits=None)``.
+    Built as ``ConversationService(uow, events, dispatcher, clock, limits=None,
+    outbox=None)``; ``outbox`` (a ``DeliveryQueue``) receives every stored outbound message
+    on a provider channel, for ``agent.core.delivery``.
     """

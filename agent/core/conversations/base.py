@@ -3,9 +3,11 @@ the helpers that write a message into a thread and publish domain events."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
+from agent.core.channel_accounts import ai_may_answer
 from agent.core.errors import ValidationError
 from agent.core.events import ConversationUpdated, Event, EventBus, MessageCreated
 from agent.core.models import (
@@ -16,7 +18,15 @@ from agent.core.models import (
     Direction,
     Message,
 )
-from agent.core.ports import Clock, TurnDispatcher, UnitOfWorkFactory, WorkspaceScope
+from agent.core.ports import (
+    Clock,
+    DeliveryQueue,
+    TurnDispatcher,
+    UnitOfWorkFactory,
+    WorkspaceScope,
+)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -40,12 +50,15 @@ class ServiceBase:
         dispatcher: TurnDispatcher | None,
         clock: Clock,
         limits: Limits | None = None,
+        *,
+        outbox: DeliveryQueue | None = None,
     ) -> None:
         self._uow = uow
         self._events = events
         self._dispatcher = dispatcher
         self._clock = clock
         self._limits = limits or Limits()
+        self._outbox = outbox  # where provider-channel messages go once stored
 
     # -- helpers ---------------------------------------------------------------
 
@@ -100,6 +113,23 @@ class ServiceBase:
         repo.add(message)
         repo.flush()
         return self._created(message)
+
+    @staticmethod
+    def _auto_reply(repo: WorkspaceScope, channel: str) -> bool:
+        """Whether the AI may answer on this channel by itself (the account's toggle)."""
+        return ai_may_answer(repo, channel)
+
+    def _send(self, message: Message) -> None:
+        """After commit: a stored message on a provider channel goes to its sender."""
+        if message.channel == Channel.WEBCHAT or message.direction != Direction.OUTBOUND:
+            return  # web chat messages reach the visitor through the widget's socket
+        if self._outbox is None:
+            log.warning("no delivery queue: message %s stays queued", message.id)
+            return
+        try:
+            self._outbox.enqueue(message.workspace_id, message.id)
+        except Exception:  # stored and shown as queued; staff see it never moved
+            log.exception("could not queue message %s for delivery", message.id)
 
     @staticmethod
     def _created(message: Message) -> MessageCreated:

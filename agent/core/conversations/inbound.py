@@ -135,11 +135,16 @@ class InboundMixin(ContactsMixin):
             repo.add(message)
             conversation.last_message_at = now
             conversation.updated_at = now
+            auto_reply = self._auto_reply(repo, channel)
             uow.commit()
         events.append(
             MessageCreated(workspace_id, conversation.id, message.id, AuthorKind.CONTACT.value)
         )
-        routed = conversation.status == ConversationStatus.OPEN and conversation.mode == Mode.AI
+        routed = (
+            conversation.status == ConversationStatus.OPEN
+            and conversation.mode == Mode.AI
+            and auto_reply
+        )
         return Received(message, conversation, False, routed), events
 
     def _conversation_for(
@@ -175,12 +180,14 @@ class InboundMixin(ContactsMixin):
             events.append(self._created(message))
         return conversation, events
 
-    @staticmethod
-    def _awaits_ai(repo: WorkspaceScope, conversation: Conversation, message: Message) -> bool:
+    def _awaits_ai(
+        self, repo: WorkspaceScope, conversation: Conversation, message: Message
+    ) -> bool:
         """A redelivered message is routed again only if the AI never answered it."""
         return (
             conversation.status == ConversationStatus.OPEN
             and conversation.mode == Mode.AI
+            and self._auto_reply(repo, conversation.channel)
             and repo.messages.reply_to(message.id) is None
         )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent.core import validation
+from agent.core.channel_policy import check_length
 from agent.core.contacts import ContactDetails
 from agent.core.conversations.base import _channel
 from agent.core.conversations.contacts import ContactsMixin
@@ -39,6 +40,7 @@ class OutboundMixin(HandoverMixin, ContactsMixin):
             repo = uow.workspace(workspace_id)
             member = repo.team.get(member_id)
             conversation = repo.conversations.get(conversation_id, for_update=True)
+            check_length(conversation.channel, body)
             events = []
             if conversation.status == ConversationStatus.CLOSED:
                 events += self._set_status(repo, conversation, ConversationStatus.OPEN, member.name)
@@ -49,6 +51,7 @@ class OutboundMixin(HandoverMixin, ContactsMixin):
             )
             uow.commit()
         self._publish([*events, self._created(message)])
+        self._send(message)
         return message
 
     def start_conversation(
@@ -64,6 +67,7 @@ class OutboundMixin(HandoverMixin, ContactsMixin):
         """Staff reach out first, to an existing contact or a new one."""
         channel = _channel(channel)
         body = validation.message_body(body, self._limits.max_message_chars)
+        check_length(channel, body)
         address_field = _OUTBOUND_ADDRESS.get(Channel(channel))
         if address_field is None:
             raise ValidationError(
@@ -101,6 +105,7 @@ class OutboundMixin(HandoverMixin, ContactsMixin):
             )
             uow.commit()
         self._publish([self._updated(conversation, created=True), self._created(message)])
+        self._send(message)
         return conversation
 
     # -- the AI's side ---------------------------------------------------------
@@ -115,7 +120,8 @@ class OutboundMixin(HandoverMixin, ContactsMixin):
         meta: dict[str, Any] | None = None,
         after_handoff: bool = False,
     ) -> Message | None:
-        """Store the AI's answer, unless a human took over while it was thinking.
+        """Store the AI's answer, unless a human took over while it was thinking, or the
+        channel's AI auto-reply is off.
 
         ``after_handoff``: the AI itself just handed over, and this reply tells the visitor
         so; it is the one message allowed once the conversation is in human mode.
@@ -129,8 +135,11 @@ class OutboundMixin(HandoverMixin, ContactsMixin):
             human = conversation.mode != Mode.AI and not after_handoff
             if human or conversation.status != ConversationStatus.OPEN:
                 return None
+            if not self._auto_reply(repo, conversation.channel):
+                return None  # the channel waits for staff
             message = self._outbound(repo, conversation, body, AuthorKind.AI, meta=meta)
             message.reply_to_id = in_reply_to
             uow.commit()
         self._publish([self._created(message)])
+        self._send(message)
         return message

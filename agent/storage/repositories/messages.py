@@ -6,13 +6,26 @@ from collections.abc import Collection, Sequence
 
 from sqlalchemy import func, select
 
+from agent.core.errors import NotFound
 from agent.core.models import Message
 from agent.storage.repositories.base import Scoped
 
 
 class SqlMessages(Scoped):
-    def get(self, message_id: int) -> Message:
-        return self._one(Message, message_id)
+    def get(self, message_id: int, *, for_update: bool = False) -> Message:
+        """``for_update``: locked, and read afresh (a status change must see the latest)."""
+        if not for_update:
+            return self._one(Message, message_id)
+        query = (
+            self._scoped(Message)
+            .where(Message.id == message_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        found = self._session.scalars(query).first()
+        if found is None:
+            raise NotFound("message", message_id)
+        return found
 
     def by_provider_id(self, channel: str, provider_message_id: str) -> Message | None:
         query = self._scoped(Message).where(

@@ -1,10 +1,11 @@
-"""The workspace's smaller aggregates: knowledge sources, message templates, notifications."""
+"""The workspace's smaller aggregates: knowledge sources, message templates, notifications,
+channel accounts."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from agent.core.models import KnowledgeSource, MessageTemplate, Notification
+from agent.core.models import ChannelAccount, KnowledgeSource, MessageTemplate, Notification
 from agent.storage.repositories.base import Scoped
 
 
@@ -28,3 +29,12 @@ class SqlTemplates(Scoped):
 class SqlNotifications(Scoped):
     def all(self) -> Sequence[Notification]:
         return self._session.scalars(self._scoped(Notification).order_by(Notification.id)).all()
+
+
+class SqlChannelAccounts(Scoped):
+    def all(self) -> Sequence[ChannelAccount]:
+        return self._session.scalars(self._scoped(ChannelAccount).order_by(ChannelAccount.id)).all()
+
+    def for_channel(self, channel: str) -> ChannelAccount | None:
+        query = self._scoped(ChannelAccount).where(ChannelAccount.channel == channel)
+        return self._session.scalars(query).first()

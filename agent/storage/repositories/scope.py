@@ -15,6 +15,7 @@ from agent.storage.repositories.contacts import SqlContacts
 from agent.storage.repositories.conversations import SqlConversations
 from agent.storage.repositories.messages import SqlMessages
 from agent.storage.repositories.records import (
+    SqlChannelAccounts,
     SqlKnowledgeSources,
     SqlNotifications,
     SqlTemplates,
@@ -36,6 +37,7 @@ class SqlWorkspaceScope:
         self.knowledge = SqlKnowledgeSources(session, workspace_id)
         self.templates = SqlTemplates(session, workspace_id)
         self.notifications = SqlNotifications(session, workspace_id)
+        self.channel_accounts = SqlChannelAccounts(session, workspace_id)
 
     def workspace(self, *, for_update: bool = False) -> Workspace:
         if for_update:

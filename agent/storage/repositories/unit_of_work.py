@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent.core.errors import Conflict
-from agent.core.models import JobFailure, Workspace
+from agent.core.models import ChannelAccount, Direction, JobFailure, Message, Workspace
 from agent.storage.repositories.scope import SqlWorkspaceScope
 
 
@@ -48,6 +48,24 @@ class SqlUnitOfWork:
     def workspace_by_widget_key(self, key: str) -> Workspace | None:
         assert self.session is not None
         return self.session.scalars(select(Workspace).where(Workspace.widget_key == key)).first()
+
+    # Provider lookups cross workspaces: a webhook names the account or message, not the
+    # workspace; the answer says whose it is.
+    def channel_account(self, channel: str, external_id: str) -> ChannelAccount | None:
+        assert self.session is not None
+        query = select(ChannelAccount).where(
+            ChannelAccount.channel == channel, ChannelAccount.external_id == external_id
+        )
+        return self.session.scalars(query).first()
+
+    def outbound_message(self, channel: str, provider_message_id: str) -> Message | None:
+        assert self.session is not None
+        query = select(Message).where(
+            Message.channel == channel,
+            Message.provider_message_id == provider_message_id,
+            Message.direction == Direction.OUTBOUND,
+        )
+        return self.session.scalars(query.order_by(Message.id).limit(1)).first()
 
     # Job failures are the operator's (``frontdesk jobs failed``), across all workspaces;
     # a failure may belong to none.

@@ -1,0 +1,247 @@
+"""Channel accounts: which provider account (an address, a Page, a number) is whose.
+
+One provider account belongs to exactly one workspace (unique on channel and external
+id, across workspaces), so an inbound webhook or mail is routed by it alone. Credentials
+are sealed by a ``SecretBox`` before they are stored and only ever shown masked.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.core import validation
+from agent.core.channel_policy import AUTO_REPLY, may_auto_reply, rules
+from agent.core.errors import Conflict, ValidationError
+from agent.core.models import Channel, ChannelAccount, ChannelAccountStatus
+from agent.core.ports import Clock, SecretBox, UnitOfWorkFactory, WorkspaceScope
+
+# Channels an admin can connect today; the others' cards say "not available yet" until
+# their provider issue lands (Messenger/Instagram, WhatsApp, Twilio).
+CONNECTABLE = frozenset({Channel.EMAIL.value})
+PUBLIC_ADDRESS = "public_address"
+NOT_CONNECTED = "not_connected"
+_MASK = "••••"
+
+
+def mask(secret: str) -> str:
+    """``••••abcd``: enough to recognise a secret, never enough to use it."""
+    secret = str(secret)
+    return _MASK + secret[-4:] if len(secret) >= 12 else _MASK
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40].strip("-")
+    return slug or "inbox"
+
+
+@dataclass(frozen=True)
+class ChannelState:
+    """A channel as the settings page and ``frontdesk channels list`` show it."""
+
+    channel: str
+    label: str
+    connectable: bool
+    state: str  # not_connected | connected | error
+    external_id: str = ""
+    last_error: str = ""
+    ai_auto_reply: bool = True
+    settings: dict[str, Any] = field(default_factory=dict)
+    credentials: dict[str, str] = field(default_factory=dict)  # masked
+
+    @property
+    def connected(self) -> bool:
+        return self.state == ChannelAccountStatus.CONNECTED
+
+
+class ChannelAccountService:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, box: SecretBox, *, email_domain: str = ""
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._box = box
+        self._email_domain = email_domain.strip().lower().lstrip("@")
+
+    # -- reading -----------------------------------------------------------------------
+
+    def states(self, workspace_id: int) -> list[ChannelState]:
+        """Every channel but web chat (always there), connected or not."""
+        with self._uow(read_only=True) as uow:
+            accounts = {a.channel: a for a in uow.workspace(workspace_id).channel_accounts.all()}
+        found = []
+        for channel in Channel:
+            if channel == Channel.WEBCHAT:
+                continue
+            account = accounts.get(channel.value)
+            base = ChannelState(
+                channel=channel.value,
+                label=rules(channel).label,
+                connectable=channel.value in CONNECTABLE,
+                state=NOT_CONNECTED,
+            )
+            if account is not None:
+                base = ChannelState(
+                    channel=channel.value,
+                    label=base.label,
+                    connectable=base.connectable,
+                    state=str(account.status),
+                    external_id=account.external_id,
+                    last_error=account.last_error,
+                    ai_auto_reply=may_auto_reply(account.channel, account.settings),
+                    settings=dict(account.settings),
+                    credentials={k: mask(v) for k, v in self.credentials(account).items()},
+                )
+            found.append(base)
+        return found
+
+    def connected(self, workspace_id: int) -> frozenset[str]:
+        """Channels whose account works: what the inbox's "send via" offers."""
+        with self._uow(read_only=True) as uow:
+            accounts = uow.workspace(workspace_id).channel_accounts.all()
+        return frozenset(a.channel for a in accounts if a.status == ChannelAccountStatus.CONNECTED)
+
+    def account(self, workspace_id: int, channel: str) -> ChannelAccount | None:
+        with self._uow(read_only=True) as uow:
+            return uow.workspace(workspace_id).channel_accounts.for_channel(channel)
+
+    def route(self, channel: str, external_id: str) -> ChannelAccount | None:
+        """Whose account this is (webhooks and inbound mail): None when nobody's."""
+        with self._uow(read_only=True) as uow:
+            return uow.channel_account(channel, external_id.strip().lower())
+
+    def credentials(self, account: ChannelAccount) -> dict[str, Any]:
+        """The account's secrets, opened; for sender adapters only, never for display."""
+        if not account.credentials:
+            return {}
+        return dict(json.loads(self._box.open(account.credentials)))
+
+    # -- changing ----------------------------------------------------------------------
+
+    def connect(
+        self,
+        workspace_id: int,
+        channel: str,
+        external_id: str,
+        *,
+        credentials: Mapping[str, str] | None = None,
+        settings: Mapping[str, Any] | None = None,
+    ) -> ChannelAccount:
+        """Link a provider account to the workspace (replacing its previous one on that
+        channel). Refused when the account already belongs to another workspace."""
+        rules(channel)  # a known channel
+        channel = Channel(channel).value
+        if channel == Channel.WEBCHAT:
+            raise ValidationError("channel", "web chat is always connected")
+        external_id = validation.name(external_id, "external_id", 320, required=True).lower()
+        now = self._clock()
+        with self._uow() as uow:
+            taken = uow.channel_account(channel, external_id)
+            if taken is not None and taken.workspace_id != workspace_id:
+                raise Conflict(f"{external_id} is already connected to another workspace")
+            repo = uow.workspace(workspace_id)
+            repo.workspace(for_update=True)  # one change of a workspace's channels at a time
+            account = repo.channel_accounts.for_channel(channel)
+            if account is not None and account.external_id != external_id:
+                repo.delete(account)
+                repo.flush()
+                account = None
+            if account is None:
+                account = ChannelAccount(
+                    workspace_id=workspace_id,
+                    channel=channel,
+                    external_id=external_id,
+                    settings={AUTO_REPLY: True},
+                    created_at=now,
+                )
+                repo.add(account)
+            account.status = ChannelAccountStatus.CONNECTED
+            account.last_error = ""
+            account.settings = {**account.settings, **dict(settings or {})}
+            if credentials is not None:
+                sealed = json.dumps(dict(credentials), sort_keys=True)
+                account.credentials = self._box.seal(sealed) if credentials else ""
+            account.updated_at = now
+            repo.flush()
+            uow.commit()
+        return account
+
+    def connect_email(self, workspace_id: int, public_address: str = "") -> ChannelAccount:
+        """Give the workspace its inbound address on ``FRONTDESK_EMAIL_DOMAIN`` (kept when
+        already connected); ``public_address`` is the sender identity customers know."""
+        if not self._email_domain:
+            raise ValidationError(
+                "FRONTDESK_EMAIL_DOMAIN", "set the domain inbound mail arrives on first"
+            )
+        public = validation.email(public_address, "address") if public_address.strip() else ""
+        existing = self.account(workspace_id, Channel.EMAIL)
+        if existing is not None:
+            address = existing.external_id
+        else:
+            with self._uow(read_only=True) as uow:
+                name = uow.workspace(workspace_id).workspace().name
+            address = f"{_slug(name)}-{secrets.token_hex(3)}@{self._email_domain}"
+        return self.connect(workspace_id, Channel.EMAIL, address, settings={PUBLIC_ADDRESS: public})
+
+    def disconnect(self, workspace_id: int, channel: str) -> bool:
+        """Forget the channel's account (and its credentials); False when none was there."""
+        with self._uow() as uow:
+            repo = uow.workspace(workspace_id)
+            account = repo.channel_accounts.for_channel(channel)
+            if account is None:
+                return False
+            repo.delete(account)
+            uow.commit()
+        return True
+
+    def set_auto_reply(self, workspace_id: int, channel: str, enabled: bool) -> ChannelAccount:
+        return self._change(workspace_id, channel, settings={AUTO_REPLY: bool(enabled)})
+
+    def mark(self, workspace_id: int, channel: str, error: str = "") -> None:
+        """Record that the account failed (``error``) or works again (no error)."""
+        if self.account(workspace_id, channel) is None:
+            return
+        status = ChannelAccountStatus.ERROR if error else ChannelAccountStatus.CONNECTED
+        self._change(workspace_id, channel, status=status, last_error=error[:2000])
+
+    def _change(
+        self,
+        workspace_id: int,
+        channel: str,
+        *,
+        settings: Mapping[str, Any] | None = None,
+        status: ChannelAccountStatus | None = None,
+        last_error: str | None = None,
+    ) -> ChannelAccount:
+        with self._uow() as uow:
+            account = uow.workspace(workspace_id).channel_accounts.for_channel(channel)
+            if account is None:
+                raise ValidationError("channel", f"{rules(channel).label} is not connected")
+            if settings:
+                account.settings = {**account.settings, **dict(settings)}
+            if status is not None:
+                account.status = status
+            if last_error is not None:
+                account.last_error = last_error
+            account.updated_at = self._clock()
+            uow.commit()
+        return account
+
+
+def inbound_address(account: ChannelAccount | None) -> str:
+    """Where mail for the workspace arrives (its email account's external id)."""
+    if account is None or account.channel != Channel.EMAIL:
+        return ""
+    return account.external_id
+
+
+def ai_may_answer(repo: WorkspaceScope, channel: str) -> bool:
+    """The channel policy's auto-reply rule, for the workspace's account on ``channel``."""
+    if channel == Channel.WEBCHAT:
+        return True
+    account = repo.channel_accounts.for_channel(channel)
+    return may_auto_reply(channel, account.settings if account is not None else None)

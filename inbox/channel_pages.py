@@ -1,0 +1,123 @@
+"""Settings > Channels: connect the workspace's provider accounts, for admins.
+
+A card per channel with its state (not connected, connected, error and the last error),
+connect and disconnect, where to point the provider (addresses, webhook URLs), "send a
+test" when this server has a sender for it, and the AI auto-reply toggle. Forms post
+back here and redirect with a note; a refused input shows as an error note. Secrets are
+only ever shown masked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from agent.core.channel_accounts import PUBLIC_ADDRESS, ChannelState
+from agent.core.errors import FrontdeskError, ValidationError
+from agent.core.models import Channel
+from web.context import container
+from web.security import admin_required, current
+
+bp = Blueprint("channels_admin", __name__, url_prefix="/settings/channels")
+_CHANNELS = frozenset(c.value for c in Channel if c != Channel.WEBCHAT)
+# What each provider's own issue brings; until then its card says so (no fake connect).
+COMING = {
+    "messenger": "Messenger (a Facebook Page) is not available yet.",
+    "instagram": "Instagram direct messages are not available yet.",
+    "whatsapp": "WhatsApp (Cloud API) is not available yet.",
+    "sms": "SMS (Twilio) is not available yet.",
+    "phone": "Phone calls (Twilio) are not available yet.",
+}
+
+
+def _card(state: ChannelState) -> dict[str, Any]:
+    settings = container().settings
+    card: dict[str, Any] = {
+        "channel": state.channel,
+        "label": state.label,
+        "state": state.state,
+        "connectable": state.connectable,
+        "external_id": state.external_id,
+        "last_error": state.last_error,
+        "ai_auto_reply": state.ai_auto_reply,
+        "credentials": state.credentials,
+        "testable": state.state != "not_connected" and container().delivery.can_send(state.channel),
+        "coming": COMING.get(state.channel, ""),
+    }
+    if state.channel == Channel.EMAIL:
+        card["public_address"] = str(state.settings.get(PUBLIC_ADDRESS) or "")
+        card["email_domain"] = settings.email_domain
+        card["smtp_port"] = settings.inbound_smtp_port
+        card["smtp_host"] = settings.inbound_smtp_host
+        card["outbound"] = bool(settings.smtp_url)
+    return card
+
+
+@bp.get("/")
+@admin_required
+def index():  # type: ignore[no-untyped-def]
+    states = container().channels.states(current().workspace_id)
+    return render_template("settings/channels.html", cards=[_card(s) for s in states])
+
+
+def _channel(channel: str) -> str:
+    if channel not in _CHANNELS:
+        raise ValidationError("channel", f"{channel!r} is not a channel")
+    return channel
+
+
+def _back() -> Any:
+    return redirect(url_for(".index"))
+
+
+@bp.post("/email/connect")
+@admin_required
+def connect_email():  # type: ignore[no-untyped-def]
+    address = str(request.form.get("address", ""))
+    try:
+        account = container().channels.connect_email(current().workspace_id, address)
+    except FrontdeskError as exc:
+        flash(f"Email was not connected: {exc}", "error")
+        return _back()
+    flash(f"Email is connected. Forward your mail to {account.external_id}.", "success")
+    return _back()
+
+
+@bp.post("/<channel>/disconnect")
+@admin_required
+def disconnect(channel: str):  # type: ignore[no-untyped-def]
+    channel = _channel(channel)
+    label = dict((s.channel, s.label) for s in container().channels.states(current().workspace_id))
+    if container().channels.disconnect(current().workspace_id, channel):
+        flash(f"{label[channel]} is disconnected.", "success")
+    return _back()
+
+
+@bp.post("/<channel>/auto-reply")
+@admin_required
+def auto_reply(channel: str):  # type: ignore[no-untyped-def]
+    channel = _channel(channel)
+    enabled = request.form.get("enabled") == "on"
+    try:
+        container().channels.set_auto_reply(current().workspace_id, channel, enabled)
+    except FrontdeskError as exc:
+        flash(str(exc), "error")
+        return _back()
+    what = "answers" if enabled else "no longer answers (your team does)"
+    flash(f"The AI receptionist {what} on this channel.", "success")
+    return _back()
+
+
+@bp.post("/<channel>/test")
+@admin_required
+def send_test(channel: str):  # type: ignore[no-untyped-def]
+    channel = _channel(channel)
+    to = str(request.form.get("to", ""))
+    try:
+        container().delivery.send_test(current().workspace_id, channel, to)
+    except FrontdeskError as exc:
+        flash(str(exc), "error")
+        return _back()
+    flash(f"Test message sent to {to.strip()}.", "success")
+    return _back()

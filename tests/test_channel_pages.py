@@ -1,0 +1,214 @@
+"""Settings > Channels and the inbox's side of delivery, over HTTP against the real app."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+
+from agent.core.contacts import ContactDetails
+from agent.core.errors import PermanentSendError
+from agent.core.workspaces import NewMember
+from frontdesk.web import create_app
+from frontdesk.wiring import build
+from tests.conftest import RecordingDispatcher, make_workspace
+from tests.test_delivery import RecordingQueue, RecordingSender
+from tests.test_inbox import PASSWORD, login
+
+DOMAIN = "reply.example.com"
+
+
+@pytest.fixture
+def site(settings, clock):
+    """The app with an email domain and a recording email sender; an admin and a staff
+    member of Bayside Dental, and an admin of another workspace."""
+    sender, queue = RecordingSender(), RecordingQueue()
+    container = build(
+        replace(settings, email_domain=DOMAIN).ensure_data_dir(),
+        clock=clock,
+        dispatcher_override=RecordingDispatcher(),
+        delivery_queue_override=queue,
+        senders_override={"email": sender},
+    )
+    app, _ = create_app(container, testing=True)
+    workspace, admin = make_workspace(container)
+    container.workspaces.add_member(
+        workspace.id, NewMember("Sam Staff", "sam@bayside.example", PASSWORD)
+    )
+    make_workspace(container, "Harbour Physio")
+    yield app, container, workspace, admin, sender, queue
+    container.engine.dispose()
+
+
+def _client(app, address="dana@bayside-dental.example"):
+    client = app.test_client()
+    response, token = login(client, address)
+    assert response.status_code == 302
+    return client, token
+
+
+def _card(page: str, channel: str) -> str:
+    match = re.search(
+        rf'<section class="channel-card" id="channel-{channel}".*?</section>', page, re.S
+    )
+    assert match, f"no {channel} card"
+    return match.group(0)
+
+
+def test_admins_see_a_card_per_channel_and_staff_are_forbidden(site):
+    app = site[0]
+    client, _ = _client(app)
+    page = client.get("/settings/channels/").get_data(as_text=True)
+    for channel in ("email", "messenger", "instagram", "whatsapp", "sms", "phone"):
+        assert 'data-state="not_connected"' in _card(page, channel)
+    assert "Connect email" in _card(page, "email")
+    assert "not available yet" in _card(page, "sms")
+    assert "<form" not in _card(page, "sms")  # no fake connect
+    assert 'href="/settings/channels"' in page  # in the settings navigation
+    staff, _ = _client(app, "sam@bayside.example")
+    assert staff.get("/settings/channels/").status_code == 403
+    assert staff.post("/settings/channels/email/connect").status_code in (400, 403)
+    assert app.test_client().get("/settings/channels/").status_code == 302  # sign in first
+
+
+def test_connect_email_shows_the_inbound_address_then_disconnect(site):
+    app, container, workspace = site[0], site[1], site[2]
+    client, token = _client(app)
+    response = client.post(
+        "/settings/channels/email/connect",
+        data={"address": "Hello@Bayside.example", "csrf_token": token},
+    )
+    assert response.status_code == 302
+    page = client.get("/settings/channels/").get_data(as_text=True)
+    card = _card(page, "email")
+    inbound = container.channels.account(workspace.id, "email").external_id
+    assert re.fullmatch(rf"bayside-dental-[0-9a-f]{{6}}@{re.escape(DOMAIN)}", inbound)
+    assert inbound in card and "hello@bayside.example" in card
+    assert 'data-state="connected"' in card and "Email is connected" in page
+    assert "Send a test" in card and "automatically" in card
+    assert "Disconnect Email" in card
+
+    # The inbox's "send via" now offers email, and only the connected channels.
+    inbox = client.get("/").get_data(as_text=True)
+    assert re.search(r'<option value="email" >Email</option>', inbox)
+    assert re.search(r'<option value="sms" disabled>SMS \(not connected yet', inbox)
+
+    client.post("/settings/channels/email/disconnect", data={"csrf_token": token})
+    page = client.get("/settings/channels/").get_data(as_text=True)
+    assert 'data-state="not_connected"' in _card(page, "email")
+    assert container.channels.account(workspace.id, "email") is None
+    inbox = client.get("/").get_data(as_text=True)
+    assert re.search(r'<option value="email" disabled>', inbox)
+
+
+def test_a_bad_public_address_is_refused_with_a_note(site):
+    app, container, workspace = site[0], site[1], site[2]
+    client, token = _client(app)
+    client.post(
+        "/settings/channels/email/connect", data={"address": "not an address", "csrf_token": token}
+    )
+    page = client.get("/settings/channels/").get_data(as_text=True)
+    assert "Email was not connected" in page and "not a valid email address" in page
+    assert container.channels.account(workspace.id, "email") is None
+
+
+def test_auto_reply_toggle_and_send_a_test(site):
+    app, container, workspace, _, sender, _ = site
+    client, token = _client(app)
+    container.channels.connect_email(workspace.id, "hello@bayside.example")
+    client.post("/settings/channels/email/auto-reply", data={"csrf_token": token})
+    assert container.channels.account(workspace.id, "email").settings["ai_auto_reply"] is False
+    page = client.get("/settings/channels/").get_data(as_text=True)
+    assert 'name="enabled" checked' not in _card(page, "email")
+    client.post("/settings/channels/email/auto-reply", data={"enabled": "on", "csrf_token": token})
+    assert container.channels.account(workspace.id, "email").settings["ai_auto_reply"] is True
+
+    client.post("/settings/channels/email/test", data={"to": "me@dana.example", "csrf_token": ""})
+    assert sender.sent == []  # CSRF refused
+    client.post(
+        "/settings/channels/email/test", data={"to": "me@dana.example", "csrf_token": token}
+    )
+    (account, _, message, contact) = sender.sent[0]
+    assert contact.email == "me@dana.example" and "test message" in message.body
+    assert account.business_name == "Bayside Dental"
+    assert "Test message sent to me@dana.example" in client.get("/settings/channels/").get_data(
+        as_text=True
+    )
+    # A provider refusing the account: the card shows the error.
+    sender.fail = [PermanentSendError("535 authentication failed")]
+    client.post(
+        "/settings/channels/email/test", data={"to": "me@dana.example", "csrf_token": token}
+    )
+    card = _card(client.get("/settings/channels/").get_data(as_text=True), "email")
+    assert 'data-state="error"' in card and "535 authentication failed" in card
+
+
+def test_a_failed_message_shows_its_reason_and_staff_retry_it(site):
+    app, container, workspace, admin, sender, queue = site
+    container.channels.connect_email(workspace.id)
+    conversation = container.conversations.start_conversation(
+        workspace.id, admin.id, "email", "Hello", new_contact=ContactDetails(email="a@b.example")
+    )
+    with container.uow() as uow:
+        (message,) = [
+            m
+            for m in uow.workspace(workspace.id).messages.for_conversation(conversation.id)
+            if m.direction == "out"
+        ]
+    sender.fail = [PermanentSendError("550 5.1.1 mailbox unavailable")]
+    container.delivery.deliver(workspace.id, message.id)
+    client, token = _client(app, "sam@bayside.example")
+    thread = client.get(f"/api/conversations/{conversation.id}").json["messages"]
+    (shown,) = [m for m in thread if m["id"] == message.id]
+    assert shown["delivery_status"] == "failed" and shown["can_retry"]
+    assert shown["delivery_error"] == "550 5.1.1 mailbox unavailable"
+
+    queue.jobs.clear()
+    url = f"/api/conversations/{conversation.id}/messages/{message.id}/retry"
+    response = client.post(url, headers={"X-CSRF-Token": token})
+    assert response.status_code == 200
+    assert response.json["message"]["delivery_status"] == "queued"
+    assert not response.json["message"]["can_retry"]
+    assert queue.jobs == [(workspace.id, message.id, 0)]
+    assert client.post(url, headers={"X-CSRF-Token": token}).status_code == 400  # not failed
+    # Another conversation's id in the URL, or another workspace's member: not found.
+    wrong = f"/api/conversations/{conversation.id + 99}/messages/{message.id}/retry"
+    assert client.post(wrong, headers={"X-CSRF-Token": token}).status_code == 404
+    rival, rival_token = _client(app, "dana@harbour-physio.example")
+    assert rival.post(url, headers={"X-CSRF-Token": rival_token}).status_code == 404
+
+
+def test_staff_see_status_changes_live(site):
+    app, container, workspace, admin, _, _ = site
+    socketio = app.extensions["socketio"]
+    container.channels.connect_email(workspace.id)
+    conversation = container.conversations.start_conversation(
+        workspace.id, admin.id, "email", "Hello", new_contact=ContactDetails(email="a@b.example")
+    )
+    client, _ = _client(app, "sam@bayside.example")
+    live = socketio.test_client(app, namespace="/inbox", flask_test_client=client)
+    live.emit("join", {"conversation_id": conversation.id}, namespace="/inbox", callback=True)
+    live.get_received("/inbox")
+    with container.uow() as uow:
+        message = uow.workspace(workspace.id).messages.for_conversation(conversation.id)[-1]
+    container.delivery.deliver(workspace.id, message.id)
+    container.delivery.update_status("email", "prov-1", "delivered")
+    statuses = [
+        e["args"][0]["delivery_status"]
+        for e in live.get_received("/inbox")
+        if e["name"] == "message_status"
+    ]
+    assert statuses == ["sent", "delivered"]
+
+
+def test_the_thread_says_whether_replies_can_go_out(site):
+    app, container, workspace, admin, _, _ = site
+    conversation = container.conversations.start_conversation(
+        workspace.id, admin.id, "email", "Hello", new_contact=ContactDetails(email="a@b.example")
+    )
+    client, _ = _client(app, "sam@bayside.example")
+    via = client.get(f"/api/conversations/{conversation.id}").json["reply_via"]
+    assert via == {"channel": "email", "label": "Email", "connected": False}
+    container.channels.connect_email(workspace.id)
+    assert client.get(f"/api/conversations/{conversation.id}").json["reply_via"]["connected"]

@@ -1,0 +1,90 @@
+"""`frontdesk channels ...` as a user runs it (click's runner, a real SQLite data dir)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.test_cli import run  # noqa: F401  (the fixture)
+
+PASSWORD = "a long enough passphrase"
+
+
+@pytest.fixture
+def workspace(run, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("FRONTDESK_EMAIL_DOMAIN", "reply.example.com")
+    result = run(
+        "init", "--workspace", "Acme Dental", "--admin-email", "dana@acme.example",
+        "--admin-password", PASSWORD,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return run
+
+
+@pytest.mark.parametrize("command", ["", "list", "connect", "disconnect", "test"])
+def test_every_channels_command_has_help(run, command):  # noqa: F811
+    result = run("channels", *command.split(), "--help")
+    assert result.exit_code == 0 and "Usage: " in result.output
+
+
+def test_list_json_shape(workspace):
+    result = workspace("channels", "list", "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert [r["channel"] for r in rows] == [
+        "email", "messenger", "instagram", "whatsapp", "sms", "phone",
+    ]  # fmt: skip
+    email = rows[0]
+    assert email == {
+        "channel": "email",
+        "label": "Email",
+        "state": "not_connected",
+        "connectable": True,
+        "external_id": "",
+        "last_error": "",
+        "ai_auto_reply": True,
+        "credentials": {},
+        "inbound_address": "",
+        "public_address": "",
+    }
+    assert {r["state"] for r in rows} == {"not_connected"}
+    assert [r["connectable"] for r in rows] == [True, False, False, False, False, False]
+
+
+def test_connect_email_prints_the_inbound_address_and_list_shows_it(workspace):
+    result = workspace("channels", "connect", "email", "--address", "hello@acme.example")
+    assert result.exit_code == 0, result.output
+    inbound = re.search(r"Inbound address: (\S+)", result.output).group(1)
+    assert re.fullmatch(r"acme-dental-[0-9a-f]{6}@reply\.example\.com", inbound)
+    email = json.loads(workspace("channels", "list", "--json").output)[0]
+    assert email["state"] == "connected"
+    assert (email["inbound_address"], email["public_address"]) == (inbound, "hello@acme.example")
+    # Connecting again keeps the inbound address (mail is already forwarded to it).
+    again = workspace("channels", "connect", "email")
+    assert f"Inbound address: {inbound}" in again.output
+    plain = workspace("channels", "list").output
+    assert re.search(rf"^email\s+connected\s+{re.escape(inbound)}", plain, re.M)
+
+    assert "email is disconnected" in workspace("channels", "disconnect", "email").output
+    assert json.loads(workspace("channels", "list", "--json").output)[0]["state"] == (
+        "not_connected"
+    )
+    assert "was not connected" in workspace("channels", "disconnect", "email").output
+
+
+def test_clear_errors(workspace, monkeypatch):
+    result = workspace("channels", "connect", "sms")
+    assert result.exit_code == 1 and "sms cannot be connected yet" in result.output
+    result = workspace("channels", "connect", "email", "--address", "nope")
+    assert result.exit_code == 1 and "not a valid email address" in result.output
+    result = workspace("channels", "test", "email", "--to", "me@acme.example")
+    assert result.exit_code == 1 and "Email is not connected" in result.output
+    workspace("channels", "connect", "email")
+    result = workspace("channels", "test", "email", "--to", "me@acme.example")
+    assert result.exit_code == 1 and "no Email sender" in result.output
+    monkeypatch.delenv("FRONTDESK_EMAIL_DOMAIN")
+    workspace("channels", "disconnect", "email")
+    result = workspace("channels", "connect", "email")
+    assert result.exit_code == 1 and "FRONTDESK_EMAIL_DOMAIN" in result.output
