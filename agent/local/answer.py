@@ -695,7 +695,7 @@ def _qa_answer(
         lead_in = len(answer[0].text) < SHORT_UNIT or answer[0].text.endswith(":")  # "Yes."
         quote = answer[: min(1 + lead_in, max_sentences)]
         held = frozenset().union(*(u.entities for u in quote))
-        if any(need in intents and need not in held for need in NEEDED):
+        if "price" in intents and "price" not in held:
             continue  # "Yes." is no answer to "how much?"
         return _answer(quote, passages, max(similarity, float(same)))
     return None
@@ -729,7 +729,7 @@ def _faq_answer(
     lead_in = len(answer[0].text) < SHORT_UNIT or answer[0].text.endswith(":")  # "Yes."
     quote = [u for u in answer if u.passage == answer[0].passage][: min(1 + lead_in, max_sentences)]
     held = frozenset().union(*(u.entities for u in quote))
-    if any(need in intents and need not in held for need in NEEDED):
+    if "price" in intents and "price" not in held:
         return None
     return _answer(quote, passages, float(similarity[best]))
 
