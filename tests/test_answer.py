@@ -682,3 +682,23 @@ def test_weekdays_are_monday_to_friday(meaning):
     question = "until when is lunch served on weekdays?"
     answer = answer_from(question, [PUB_LUNCH, *PUB], meaning=meaning)
     assert answer is not None and answer.sentences == [PUB_LUNCH["text"]]
+
+
+def test_two_words_match_the_compound_of_an_initial_and_a_word():
+    found = ask("how much to rent an electric bike?", RENTALS, WELCOME)
+    assert found is not None
+    assert found.sentences[0] == "Service: E-bike rental, full day; Price: $65"
+
+
+def test_renting_or_selling_is_never_just_phrasing():
+    knowledge = [page("faq.html > FAQ > How long can I leave my bike?", "We store bikes for 14 days.")]
+    assert ask("Do you rent bikes?", *knowledge) is None
+    assert ask("Do you sell bikes?", *knowledge) is None
+
+
+def test_a_list_answering_one_part_stays_whole():
+    question = "When are you open, and how much is the fish and chips?"
+    answer = answer_from(question, [WORKSHOP_HOURS, *PUB])
+    assert answer is not None and answer.listing
+    assert "Service: Fish and chips; Price: $19" in answer.sentences
+    assert len(answer.sentences) > 3  # every day of the table, not the first two

@@ -13,7 +13,8 @@ few synonyms), never words tied to one kind of business.
    may widen it: bbq/barbecue). Concepts are *specific*, except numbers, generic words (new,
    house, come...) and words in half the units (the business's domain word). Service actions
    (fix, unclog, clean...) count only when the passages use them, else they are the visitor's
-   phrasing. Intents: price, discount, time, phone, location, duration.
+   phrasing (renting, selling or delivering always count). Intents: price, discount, time,
+   phone, location, duration, payment (methods).
 3. Score: per specific concept idf = 1 + ln(units / units having it), half when only in the
    context; 0.3 per generic word; +2 per intent the unit answers (an amount or "free", a
    percentage, a clock time or "closed Sundays", a phone number, a street address, a
@@ -49,11 +50,14 @@ few synonyms), never words tied to one kind of business.
    name, a cognate: "depósito" / "deposit", a weekday: "samedi" / "Saturday") and is
    close enough (``CROSS_ANCHORED``), or, sharing none, is much closer than the rest.
 
-Words also match compounds that end with them ("chipped" -> "microchip").
+Words also match compounds that end with them ("chipped" -> "microchip"), their
+derivations ("rent" -> "rental"), and two words the compound of the first's initial and
+the second ("electric bikes" -> "e-bikes").
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import unicodedata
@@ -99,7 +103,7 @@ _GENERIC_WORDS = """go come make take give help need want use work run start sto
     everything service option available possible sure free company business method hope
     wonder special plan mom dad mother father son daughter wife husband friend"""
 _ACTION_WORDS = """fix repair replace install unclog unblock clean clear book schedule reschedule
-    cancel change move pay buy order rent return deliver bring send ship inspect visit write"""
+    cancel change move pay order bring send inspect visit write"""
 _INTENT_WORDS = """cost price pricing charge fee rate expensive cheap afford discount deal promo
     coupon sale rebate open close closed hour phone call number telephone reach text contact cell
     mobile address located location direction minute dollar buck euro cent notice"""
@@ -281,13 +285,22 @@ def _concepts(
 ) -> list[_Concept]:
     """Informative question words, each marked specific or generic (see module docstring)."""
     concepts: dict[frozenset[str], _Concept] = {}
-    for word in _words(question):
+    words = _words(question)
+    # "electric bike" is the knowledge's "e-bike", "electronic mail" its "email"
+    initials = {
+        n: {a[0] + _stem(b), a[0] + b} & present
+        for n, (a, b) in enumerate(itertools.pairwise(words))
+        if a.isalpha() and len(b) >= 3
+    }
+    for n, word in enumerate(words):
         stem = _stem(word)
         if word in _STOP or stem in _STOP or stem in _INTENT_STEMS:
             continue
         stems = frozenset({stem, *_SYNONYM_STEMS.get(stem, ()), *_WIDER.get(stem, ())})
+        stems |= initials.get(n, set()) | initials.get(n - 1, set())
         if len(stem) >= COMPOUND_PART:  # "chip" is in "microchip", "bike" in "ebike"
             stems |= {p for p in present if stem in p and p.isalpha() and p.endswith(stem)}
+            stems |= {p for p in present if _derived(stem, p) or _derived(p, stem)}
         if stem in _ACTIONS:
             if stems & present:  # the business uses the word ("cleaning"): it matters
                 concepts[stems] = _Concept(stems, 1.0, action=True)
@@ -296,6 +309,16 @@ def _concepts(
         generic = stem in _GENERIC or word.isdigit() or domain
         concepts[stems] = _Concept(stems, GENERIC_WEIGHT if generic else 1.0)
     return list(concepts.values())
+
+
+_DERIVATIONS = ("al", "ery", "ry", "ion", "ation", "ment", "er", "or")
+
+
+def _derived(base: str, word: str) -> bool:
+    """Whether ``word`` is ``base`` with a derivational ending: "rent" -> "rental",
+    "deliver" -> "delivery", "install" -> "installation"."""
+    ending = word[len(base) :]
+    return len(base) >= COMPOUND_PART and word.startswith(base) and ending in _DERIVATIONS
 
 
 def answer_from(
@@ -333,11 +356,13 @@ def answer_from(
     sentences: list[str] = []
     for answer in answered:
         sentences += [s for s in answer.sentences if s not in sentences]
+    listing = any(a.listing for a in answered)  # a list is kept whole, one item a line
     sources = [s for a in answered for s in a.sources]
     return Answer(
-        sentences[: max_sentences + 1],
+        sentences if listing else sentences[: max_sentences + 1],
         [s for n, s in enumerate(sources) if s not in sources[:n]],
         round(min(a.support for a in answered), 3),
+        listing=listing,
         unanswered=[p for p, a in found if a is None and not _asked_entities(p) <= entities],
     )
 
