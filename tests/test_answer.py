@@ -691,7 +691,8 @@ def test_two_words_match_the_compound_of_an_initial_and_a_word():
 
 
 def test_renting_or_selling_is_never_just_phrasing():
-    knowledge = [page("faq.html > FAQ > How long can I leave my bike?", "We store bikes for 14 days.")]
+    faq = page("faq.html > FAQ > How long can I leave my bike?", "We store bikes for 14 days.")
+    knowledge = [faq]
     assert ask("Do you rent bikes?", *knowledge) is None
     assert ask("Do you sell bikes?", *knowledge) is None
 
