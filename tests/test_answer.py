@@ -703,3 +703,12 @@ def test_a_list_answering_one_part_stays_whole():
     assert answer is not None and answer.listing
     assert "Service: Fish and chips; Price: $19" in answer.sentences
     assert len(answer.sentences) > 3  # every day of the table, not the first two
+
+
+def test_a_payment_method_the_knowledge_never_names_gets_the_methods_taken():
+    answer = answer_from("Can I pay with Amex?", [PAYMENT, *PUB])
+    assert answer is not None
+    assert answer.sentences[0] == "We accept Visa, Mastercard, debit and cash."
+    answer = answer_from("Do you take cheques?", [PAYMENT, *PUB])  # named: that sentence
+    assert answer is not None and "We do not accept cheques." in answer.sentences
+    assert answer_from("Do you take bookings for groups of ten?", [PAYMENT, *PUB]) is None

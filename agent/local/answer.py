@@ -367,6 +367,16 @@ def answer_from(
     )
 
 
+_METHOD_STEMS = re.compile(
+    r"(visa|master|amex|american|debit|credit|card|cash|chequ|check|e?transfer|paypal|venmo"
+    r"|zelle|interac|invoic)"
+)
+
+
+def _payment_method(concept: _Concept) -> bool:
+    return any(_METHOD_STEMS.fullmatch(stem) for stem in concept.stems)
+
+
 def _intents(question: str) -> set[str]:
     """What a question asks for: a price, a time, a phone number... "How much notice" asks
     for an amount of notice, not of money."""
@@ -415,6 +425,8 @@ def _answer_one(
     df = Counter(stem for unit in units for stem in unit.stems)
     present = frozenset().union(*(u.stems | u.context for u in units))
     concepts = _concepts(question, df, len(units), present)
+    if "payment" in intents:  # "can I pay with Amex?": the methods taken answer it
+        concepts = [c for c in concepts if c.stems & present or not _payment_method(c)]
     asked = frozenset().union(*(c.stems for c in concepts))
     concepts += [
         replace(c, weight=GENERIC_WEIGHT, action=False)
