@@ -712,3 +712,20 @@ def test_a_payment_method_the_knowledge_never_names_gets_the_methods_taken():
     answer = answer_from("Do you take cheques?", [PAYMENT, *PUB])  # named: that sentence
     assert answer is not None and "We do not accept cheques." in answer.sentences
     assert answer_from("Do you take bookings for groups of ten?", [PAYMENT, *PUB]) is None
+
+
+def test_a_compound_question_word_matches_the_word_it_ends_with():
+    services = page("menu.html > Menu", "We do not offer nail or lash services.")
+    answer = answer_from("Do you do eyelash tinting?", [services, *PUB])
+    assert answer is None  # "tinting" is not known: no answer, but for that word alone
+    answer = answer_from("Do you do eyelash services?", [services, *PUB])
+    assert answer is not None and answer.sentences == ["We do not offer nail or lash services."]
+
+
+def test_what_happens_if_is_only_phrasing():
+    policy = page(
+        "policies.html > Policies > Cancellations",
+        "Please cancel at least 48 hours before your appointment.",
+    )
+    answer = answer_from("what happens if I cancel my appointment?", [policy, *PUB])
+    assert answer is not None and answer.sentences == [policy["text"]]

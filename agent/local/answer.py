@@ -50,7 +50,8 @@ few synonyms), never words tied to one kind of business.
    name, a cognate: "depósito" / "deposit", a weekday: "samedi" / "Saturday") and is
    close enough (``CROSS_ANCHORED``), or, sharing none, is much closer than the rest.
 
-Words also match compounds that end with them ("chipped" -> "microchip"), their
+Words also match compounds that end with them ("chipped" -> "microchip") and the words
+their own compounds end with ("eyelash" -> "lash"), their
 derivations ("rent" -> "rental"), and two words the compound of the first's initial and
 the second ("electric bikes" -> "e-bikes").
 """
@@ -101,7 +102,8 @@ _GENERIC_WORDS = """go come make take give help need want use work run start sto
     sort part place home house job question info information problem issue today tomorrow
     tonight yesterday night morning evening afternoon name someone anyone anything something
     everything service option available possible sure free company business method hope
-    wonder special plan mom dad mother father son daughter wife husband friend"""
+    wonder special plan mom dad mother father son daughter wife husband friend happen mean
+    allow include cover stay arrive wait worry matter"""
 _ACTION_WORDS = """fix repair replace install unclog unblock clean clear book schedule reschedule
     cancel change move pay order bring send inspect visit write"""
 _INTENT_WORDS = """cost price pricing charge fee rate expensive cheap afford discount deal promo
@@ -300,6 +302,9 @@ def _concepts(
         stems |= initials.get(n, set()) | initials.get(n - 1, set())
         if len(stem) >= COMPOUND_PART:  # "chip" is in "microchip", "bike" in "ebike"
             stems |= {p for p in present if stem in p and p.isalpha() and p.endswith(stem)}
+            stems |= {  # and the other way: "eyelash" asks about "lash" services
+                p for p in present if len(p) >= COMPOUND_PART and p.isalpha() and stem.endswith(p)
+            }
             stems |= {p for p in present if _derived(stem, p) or _derived(p, stem)}
         if stem in _ACTIONS:
             if stems & present:  # the business uses the word ("cleaning"): it matters
