@@ -729,3 +729,17 @@ def test_what_happens_if_is_only_phrasing():
     )
     answer = answer_from("what happens if I cancel my appointment?", [policy, *PUB])
     assert answer is not None and answer.sentences == [policy["text"]]
+
+
+def test_a_part_about_the_previous_part_is_answered_from_the_same_passage():
+    house_calls = {
+        "source": "Q&A: Do you do house calls?",
+        "uri": "",
+        "kind": "qa",
+        "text": "Q: Do you do house calls?\nA: Yes. Dr. Lee makes house calls on Fridays.\n"
+        "The house call fee is $95.",
+    }
+    answer = answer_from("Do you do house calls? How much are they?", [house_calls, *PUB])
+    assert answer is not None
+    assert answer.sentences[-1] == "The house call fee is $95."
+    assert answer.unanswered == []

@@ -43,7 +43,8 @@ few synonyms), never words tied to one kind of business.
    >= ``SEMANTIC_MIN``), if it holds at least half of the specific concepts and, asked a
    price, a price. A unit is embedded with its heading ("Happy hour: Monday to ...").
 8. Parts: a question in two parts ("how much is X, and do you do Y?") is answered part by
-   part; a part nothing answers is listed in ``Answer.unanswered``.
+   part; a part nothing answers is listed in ``Answer.unanswered``. A part about what the
+   part before it was about ("...? How much are they?") is answered from the same passage.
 9. Other languages: English words mean nothing in "¿Cuánto cuesta el mole?", so the unit
    closest in a multilingual sentence-vector space answers, among those that carry what
    is asked (a price, a time...), when it shares a specific word with the question (a
@@ -350,9 +351,12 @@ def answer_from(
     parts = _parts(question)
     if len(parts) < 2:
         return _answer_one(question, background, passages, units, max_sentences, meaning)
-    found = [
-        (p, _answer_one(p, background, passages, units, max_sentences, meaning)) for p in parts
-    ]
+    found: list[tuple[str, Answer | None]] = []
+    for part in parts:
+        answer = _answer_one(part, background, passages, units, max_sentences, meaning)
+        if answer is None and found and found[-1][1] is not None:
+            answer = _follow_up(part, found[-1][1], units, passages)
+        found.append((part, answer))
     answered = [a for _, a in found if a is not None]
     if not answered:
         return None
@@ -376,6 +380,23 @@ _METHOD_STEMS = re.compile(
     r"(visa|master|amex|american|debit|credit|card|cash|chequ|check|e?transfer|paypal|venmo"
     r"|zelle|interac|invoic)"
 )
+
+
+def _follow_up(
+    part: str, previous: Answer, units: list[_Unit], passages: list[dict]
+) -> Answer | None:
+    """A part about what the previous part was about ("Do you do house calls? How much
+    are they?"): the same passage's unit with what it asks for."""
+    if _stems(part) - _GENERIC - _INTENT_STEMS - _ACTIONS:
+        return None  # it names something of its own
+    asked = _intents(part) & {"price", "time", "duration", "phone", "location", "payment"}
+    quoted = [u for u in units if u.text in previous.sentences]
+    if not asked or not quoted or asked & frozenset().union(*(u.entities for u in quoted)):
+        return None
+    source = quoted[-1].passage
+    after = [u for u in units if u.passage == source and u.index > quoted[-1].index]
+    found = next((u for u in after if asked <= u.entities), None)
+    return _answer([found], passages, previous.support) if found else None
 
 
 def _payment_method(concept: _Concept) -> bool:
@@ -439,7 +460,7 @@ def _answer_one(
         if not c.stems & asked
     ]
     specific = [c for c in concepts if c.weight == 1.0]
-    quoted = _qa_answer(passages, units, specific, intents, max_sentences)
+    quoted = _qa_answer(question, passages, units, specific, intents, max_sentences)
     if quoted is None and meaning is not None:
         quoted = _faq_answer(question, passages, units, intents, max_sentences, meaning)
     if quoted is None:
@@ -716,6 +737,7 @@ def _supported(
 
 
 def _qa_answer(
+    question: str,
     passages: list[dict],
     units: list[_Unit],
     specific: list[_Concept],
@@ -731,6 +753,7 @@ def _qa_answer(
         similarity = float(passage.get("similarity") or 0.0)
         asked = _stems(qa.group(1))
         same = bool(specific) and all(c.stems & asked for c in specific)
+        same = same or asked == _stems(question) != frozenset()  # asked as the admin wrote it
         held = frozenset().union(*(u.stems | u.context for u in answer))
         if not (similarity >= QA_MATCH or same) or any(not c.stems & held for c in specific):
             continue
