@@ -133,6 +133,11 @@ class Settings:
         return self.data_dir / "uploads"
 
     @property
+    def attachments_path(self) -> Path:
+        """Files customers sent with their messages (email attachments)."""
+        return self.data_dir / "attachments"
+
+    @property
     def redis_dir(self) -> Path:
         return self.data_dir / "redis"
 

@@ -23,11 +23,18 @@ class SealingError(FrontdeskError):
     """A sealed value could not be opened (another secret key, or tampered with)."""
 
 
-def derive_key(secret_key: str) -> bytes:
+def derive_secret(secret_key: str, label: bytes) -> bytes:
+    """32 bytes for one purpose (``label``), derived from the app's secret key with HKDF:
+    keys for different purposes never equal each other nor the secret key itself."""
     if not secret_key:
-        raise SealingError("no secret key configured: credentials cannot be sealed")
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_LABEL)
-    return base64.urlsafe_b64encode(hkdf.derive(secret_key.encode("utf-8")))
+        raise SealingError("no secret key configured: no key can be derived")
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label)
+    return hkdf.derive(secret_key.encode("utf-8"))
+
+
+def derive_key(secret_key: str) -> bytes:
+    """The Fernet key for channel credentials."""
+    return base64.urlsafe_b64encode(derive_secret(secret_key, _LABEL))
 
 
 class FernetBox:

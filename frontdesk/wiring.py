@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
+from typing import Protocol
 
 import redis
 from langchain_core.language_models import BaseChatModel
@@ -12,6 +13,7 @@ from langgraph.graph.state import CompiledStateGraph
 from rq import Queue
 from sqlalchemy import Engine
 
+from agent.attachments import AttachmentStore
 from agent.config import Settings
 from agent.core.booking import BookingService
 from agent.core.channel_accounts import ChannelAccountService
@@ -20,6 +22,7 @@ from agent.core.conversations import ConversationService, Limits
 from agent.core.delivery import DeliveryService
 from agent.core.events import Event, EventBus, LeadCaptured, ProfileChanged
 from agent.core.knowledge import IngestQueue, KnowledgeService
+from agent.core.models import Channel
 from agent.core.notifications import NotificationService
 from agent.core.ports import Clock, DeliveryQueue, Responder, Sender, TurnDispatcher
 from agent.core.redelivery import TurnSweeper
@@ -37,11 +40,17 @@ from agent.queue.dispatch import DEFAULT_QUEUE, TURNS_QUEUE, InlineDispatcher, R
 from agent.queue.failures import FailureRecorder
 from agent.queue.locks import LocalLocks, RedisLocks
 from agent.queue.worker import RuntimeWorker
-from agent.sealing import FernetBox
+from agent.sealing import FernetBox, derive_secret
 from agent.storage import migrate
 from agent.storage.checkpoints import make_checkpointer
 from agent.storage.database import make_engine, make_session_factory
 from agent.storage.repositories import SqlUnitOfWorkFactory
+from channels.email import smtp_server
+from channels.email.history import mail_thread
+from channels.email.inbound import EmailInbound
+from channels.email.jobs import InlineMailQueue, RqMailQueue
+from channels.email.sender import EmailSender
+from channels.email.smtp_send import SmtpMailSender
 from ingestion.chroma import ChromaConnection
 from ingestion.embed import shared_embedder
 from ingestion.fetch import unsafe_address
@@ -49,6 +58,13 @@ from ingestion.index import ChromaIndex
 from ingestion.jobs import INGEST_QUEUE, DeferredIngestQueue, RqIngestQueue
 from ingestion.multilingual import shared_multilingual_embedder
 from ingestion.pipeline import IngestOptions, Ingestor
+
+
+class MailQueue(Protocol):
+    """Where the inbound SMTP server hands each accepted mail (rq, or inline)."""
+
+    def enqueue(self, recipient: str, raw: bytes) -> None: ...
+
 
 # The queues a plain `frontdesk worker` serves, most urgent first.
 WORKER_QUEUES = (TURNS_QUEUE, DEFAULT_QUEUE, INGEST_QUEUE)
@@ -69,6 +85,7 @@ class Container:
     dispatcher_override: TurnDispatcher | None = None
     ingest_queue_override: IngestQueue | None = None
     delivery_queue_override: DeliveryQueue | None = None
+    mail_queue_override: MailQueue | None = None
     # channel -> outbound adapter, added to (and replacing) the registered ones: tests
     # pass recording senders here.
     senders_override: Mapping[str, Sender] | None = None
@@ -147,9 +164,67 @@ class Container:
         ``registry.register(Channel.EMAIL, EmailSender(...))``; a channel without one
         fails its messages with a clear reason (and ``channels test`` says so)."""
         registry = SenderRegistry()
+        if self.settings.smtp_url:
+            registry.register(Channel.EMAIL, self.email_sender)
         for channel, sender in (self.senders_override or {}).items():
             registry.register(channel, sender)
         return registry
+
+    # -- the email channel ---------------------------------------------------------------
+
+    @cached_property
+    def email_key(self) -> bytes:
+        """Signs reply addresses and Message-IDs: derived from the secret key, so changing
+        it only makes old reply tokens start new conversations."""
+        return derive_secret(self.settings.secret_key, b"frontdesk email addresses v1")
+
+    @cached_property
+    def email_sender(self) -> EmailSender:
+        return EmailSender(
+            SmtpMailSender(self.settings.smtp_url),
+            self.email_key,
+            partial(mail_thread, self.uow),
+            clock=self.clock,
+        )
+
+    @cached_property
+    def attachments(self) -> AttachmentStore:
+        return AttachmentStore(self.settings.attachments_path)
+
+    @cached_property
+    def email_inbound(self) -> EmailInbound:
+        return EmailInbound(
+            uow=self.uow,
+            accounts=self.channels,
+            conversations=self.conversations,
+            delivery=self.delivery,
+            attachments=self.attachments,
+            clock=self.clock,
+            key=self.email_key,
+            email_domain=self.settings.email_domain,
+            max_chars=self.settings.max_message_chars,
+        )
+
+    @cached_property
+    def mail_queue(self) -> MailQueue:
+        """The inbound mail job on the default queue, or inline when there is no Redis."""
+        if self.mail_queue_override is not None:
+            return self.mail_queue_override
+        if self.redis_url:
+            return RqMailQueue(self.queue(DEFAULT_QUEUE))
+        return InlineMailQueue(lambda: self.email_inbound)
+
+    def inbound_smtp(
+        self, host: str | None = None, port: int | None = None
+    ) -> smtp_server.InboundServer:
+        """Start the inbound SMTP server (its own thread): known recipients only, each
+        accepted mail enqueued. ``port`` 0 picks a free one; returns the running server."""
+        return smtp_server.start(
+            host or self.settings.inbound_smtp_host,
+            self.settings.inbound_smtp_port if port is None else port,
+            is_known=self.email_inbound.is_known,
+            deliver=self.mail_queue.enqueue,
+        )
 
     @cached_property
     def delivery_queue(self) -> DeliveryQueue:

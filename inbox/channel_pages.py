@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from agent.core.channel_accounts import PUBLIC_ADDRESS, ChannelState
+from agent.core.channel_accounts import ChannelState
 from agent.core.errors import FrontdeskError, ValidationError
 from agent.core.models import Channel
 from web.context import container
@@ -32,21 +32,14 @@ COMING = {
 
 
 def _card(state: ChannelState) -> dict[str, Any]:
+    """The channel's shared description plus what only this page shows."""
     settings = container().settings
-    card: dict[str, Any] = {
-        "channel": state.channel,
-        "label": state.label,
-        "state": state.state,
-        "connectable": state.connectable,
-        "external_id": state.external_id,
-        "last_error": state.last_error,
-        "ai_auto_reply": state.ai_auto_reply,
-        "credentials": state.credentials,
-        "testable": state.state != "not_connected" and container().delivery.can_send(state.channel),
-        "coming": COMING.get(state.channel, ""),
-    }
+    card = state.as_dict()
+    card["testable"] = state.state != "not_connected" and container().delivery.can_send(
+        state.channel
+    )
+    card["coming"] = COMING.get(state.channel, "")
     if state.channel == Channel.EMAIL:
-        card["public_address"] = str(state.settings.get(PUBLIC_ADDRESS) or "")
         card["email_domain"] = settings.email_domain
         card["smtp_port"] = settings.inbound_smtp_port
         card["smtp_host"] = settings.inbound_smtp_host

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, render_template, request
+from flask import Blueprint, abort, jsonify, render_template, request, send_file
 
 from agent.core.contacts import ContactDetails
 from agent.core.errors import ValidationError
@@ -187,6 +187,31 @@ def retry(conversation_id: int, message_id: int):  # type: ignore[no-untyped-def
         author = repo.team.by_ids([message.author_member_id] if message.author_member_id else [])
         message = repo.messages.get(message_id)
     return jsonify(message=message_json(message, author.get(message.author_member_id)))
+
+
+@bp.get(
+    "/api/conversations/<int:conversation_id>/messages/<int:message_id>/attachments/<int:index>"
+)
+@login_required
+def attachment(conversation_id: int, message_id: int, index: int):  # type: ignore[no-untyped-def]
+    """A file a customer sent, to the workspace's staff only, always as a download (never
+    rendered by the browser on our origin)."""
+    staff = current()
+    with container().uow(read_only=True) as uow:
+        message = uow.workspace(staff.workspace_id).messages.get(message_id)
+    files = (message.meta or {}).get("attachments") or []
+    if message.conversation_id != conversation_id or not 0 <= index < len(files):
+        abort(404)
+    entry = files[index] if isinstance(files[index], dict) else {}
+    path = container().attachments.path(staff.workspace_id, str(entry.get("stored") or ""))
+    if path is None:
+        abort(404)
+    return send_file(
+        path,
+        mimetype="application/octet-stream",
+        as_attachment=True,
+        download_name=str(entry.get("name") or path.name),
+    )
 
 
 @bp.post("/api/conversations")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from agent.core.channel_policy import NO_AUTO_REPLY
 from agent.core.models import Contact, Conversation, Message, TeamMember
 
 CHANNEL_LABELS = {
@@ -92,7 +93,34 @@ def message_json(message: Message, author: TeamMember | None = None) -> dict[str
             if isinstance(c, dict)
         ],
         "actions": [_action(call) for call in meta.get("tool_calls", []) if isinstance(call, dict)],
+        # What a channel kept beside the body: files that came with it, the whole original
+        # text when the body is only its new part, and why the AI left it to staff.
+        "attachments": _attachments(message),
+        "original": str(meta.get("original") or ""),
+        "no_auto_reply": str(meta.get(NO_AUTO_REPLY) or ""),
     }
+
+
+def _attachments(message: Message) -> list[dict[str, Any]]:
+    found = []
+    for index, entry in enumerate((message.meta or {}).get("attachments") or []):
+        if not isinstance(entry, dict):
+            continue
+        stored = bool(entry.get("stored"))
+        found.append(
+            {
+                "name": str(entry.get("name") or f"attachment {index + 1}"),
+                "size": int(entry.get("size") or 0),
+                "note": str(entry.get("note") or ""),
+                "url": (
+                    f"/api/conversations/{message.conversation_id}/messages/{message.id}"
+                    f"/attachments/{index}"
+                    if stored
+                    else ""
+                ),
+            }
+        )
+    return found
 
 
 def _delivery_error(message: Message) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,7 @@ from tests.test_delivery import RecordingQueue, RecordingSender
 from tests.test_inbox import PASSWORD, login
 
 DOMAIN = "reply.example.com"
+SAMPLES = Path(__file__).parent / "email_samples"
 
 
 @pytest.fixture
@@ -212,3 +214,50 @@ def test_the_thread_says_whether_replies_can_go_out(site):
     assert via == {"channel": "email", "label": "Email", "connected": False}
     container.channels.connect_email(workspace.id)
     assert client.get(f"/api/conversations/{conversation.id}").json["reply_via"]["connected"]
+
+
+def test_a_forwarding_confirmation_shows_on_the_email_card_with_code_and_link(site):
+    app, container, workspace = site[0], site[1], site[2]
+    inbound = container.channels.connect_email(workspace.id, "hello@bayside.example").external_id
+    raw = (SAMPLES / "gmail_forwarding_confirmation.eml").read_bytes()
+    assert container.email_inbound.receive(inbound, raw).outcome == "confirmation"
+    client, _ = _client(app)
+    card = _card(client.get("/settings/channels/").get_data(as_text=True), "email")
+    assert "Confirm forwarding from hello@bayview.example" in card
+    assert '<code class="confirmation-code">581204736</code>' in card
+    assert 'href="https://mail-settings.google.com/mail/vf-' in card
+    assert 'rel="noopener noreferrer"' in card
+    # Another workspace's admin never sees it.
+    with container.uow() as uow:
+        assert len(uow.workspaces()) == 2
+
+
+def test_mail_attachments_download_and_the_original_and_loop_reason_show(site):
+    app, container, workspace = site[0], site[1], site[2]
+    inbound = container.channels.connect_email(workspace.id).external_id
+    stored = container.email_inbound.receive(inbound, (SAMPLES / "attachments.eml").read_bytes())
+    looped = container.email_inbound.receive(inbound, (SAMPLES / "out_of_office.eml").read_bytes())
+    quoted = container.email_inbound.receive(inbound, (SAMPLES / "gmail_reply.eml").read_bytes())
+    client, _ = _client(app)
+    thread = client.get(f"/api/conversations/{stored.conversation_id}").get_json()["messages"]
+    files = thread[0]["attachments"]
+    downloadable = [f for f in files if f["url"]]
+    assert downloadable, files
+    response = client.get(downloadable[0]["url"])
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/octet-stream"
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert len(response.data) == downloadable[0]["size"]
+    # Not for another workspace's admin, nor under another conversation's path.
+    other, _ = _client(app, "dana@harbour-physio.example")
+    assert other.get(downloadable[0]["url"]).status_code == 404
+    wrong = downloadable[0]["url"].replace(
+        f"/conversations/{stored.conversation_id}/", "/conversations/999999/"
+    )
+    assert client.get(wrong).status_code == 404
+
+    ooo = client.get(f"/api/conversations/{looped.conversation_id}").get_json()["messages"]
+    assert "sent automatically" in ooo[-1]["no_auto_reply"]
+    reply = client.get(f"/api/conversations/{quoted.conversation_id}").get_json()["messages"]
+    assert reply[-1]["original"].startswith(reply[-1]["body"][:20])
+    assert len(reply[-1]["original"]) > len(reply[-1]["body"])

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
+from email.message import EmailMessage
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -22,29 +24,38 @@ from frontdesk.wiring import build
 from tests.browser import LiveServer
 from tests.conftest import RecordingDispatcher, make_workspace
 from tests.test_delivery import RecordingSender
+from tests.test_email_channel import relay  # noqa: F401  (the fixture)
 from tests.test_inbox_browser import ADMIN, Inbox, page, seen, sign_in  # noqa: F401
 
 expect.set_options(timeout=10_000)
 
 
-@pytest.fixture
-def inbox(sqlite_settings: Settings) -> Iterator[Inbox]:
+@contextmanager
+def serving(settings: Settings, **overrides: object) -> Iterator[Inbox]:
+    """A live server on ``settings`` (email on reply.example.com) and its workspace.
+    No Redis: deliveries run inline, emits go straight to the page's sockets."""
     dispatcher = RecordingDispatcher()
-    sender = RecordingSender()
-    # No Redis: deliveries run inline, emits go straight to the page's sockets.
     container = build(
-        replace(sqlite_settings, email_domain="reply.example.com"),
+        replace(settings, email_domain="reply.example.com"),
         redis_url="",
         dispatcher_override=dispatcher,
-        senders_override={"email": sender},
+        **overrides,
     )
     app, socketio = create_app(container)
     workspace, _ = make_workspace(container)
-    with LiveServer(app) as server:
-        found = Inbox(server.url, container, workspace.id, dispatcher, socketio)
+    try:
+        with LiveServer(app) as server:
+            yield Inbox(server.url, container, workspace.id, dispatcher, socketio)
+    finally:
+        container.engine.dispose()
+
+
+@pytest.fixture
+def inbox(sqlite_settings: Settings) -> Iterator[Inbox]:
+    sender = RecordingSender()
+    with serving(sqlite_settings, senders_override={"email": sender}) as found:
         found.sender = sender  # type: ignore[attr-defined]
         yield found
-    container.engine.dispose()
 
 
 def test_connect_email_send_a_test_and_retry_a_failed_message(
@@ -93,3 +104,58 @@ def test_connect_email_send_a_test_and_retry_a_failed_message(
     expect(message.locator(".delivery-failure")).to_have_count(0)
     assert inbox.sender.sent[-1][2].body == "Your crown is ready."  # type: ignore[attr-defined]
     assert seen.dialogs == [] and seen.console_errors == []
+
+
+@pytest.fixture
+def mail_inbox(sqlite_settings: Settings, relay) -> Iterator[Inbox]:  # noqa: F811
+    """The real email adapter, its relay an aiosmtpd sink; customers' mail arrives through
+    the inbound service (its SMTP server is tested in tests/test_email_channel.py)."""
+    sink, port = relay
+    with serving(replace(sqlite_settings, smtp_url=f"smtp://127.0.0.1:{port}")) as found:
+        found.sink = sink  # type: ignore[attr-defined]
+        yield found
+
+
+def test_connect_email_send_a_real_test_and_reply_to_a_mail_from_the_inbox(
+    browser,
+    mail_inbox: Inbox,
+) -> None:
+    context = browser.new_context(base_url=mail_inbox.url)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    try:
+        sign_in(tab, ADMIN)
+        tab.goto("/settings/channels/")
+        card = tab.locator("#channel-email")
+        card.get_by_label("Public address (optional)").fill("hello@bayside.example")
+        card.get_by_role("button", name="Connect email").click()
+        address = card.locator(".inbound-address").inner_text()
+        expect(card).to_contain_text(f"to {address}, or point your domain's MX record")
+        card.get_by_label("Send a test to").fill("me@dana.example")
+        card.get_by_role("button", name="Send a test").click()
+        expect(tab.locator(".flash-success")).to_have_text("Test message sent to me@dana.example.")
+        sink = mail_inbox.sink  # type: ignore[attr-defined]
+        assert sink.mails()[0]["To"] == "me@dana.example"
+
+        message = EmailMessage()
+        message["From"] = "Ann Lee <ann@customer.example>"
+        message["To"] = "hello@bayside.example"
+        message["Subject"] = "Crown"
+        message["Message-ID"] = "<crown-1@customer.example>"
+        message.set_content("Is my crown ready?\n\n> an old quote\n")
+        received = mail_inbox.container.email_inbound.receive(address, message.as_bytes())
+        tab.goto(f"/?conversation={received.conversation_id}")
+        expect(tab.locator("#messages li.message.contact .body")).to_have_text("Is my crown ready?")
+        tab.locator("#messages li.message.contact summary").click()  # "Show original"
+        expect(tab.locator(".original-text")).to_contain_text("> an old quote")
+        tab.locator("#reply-body").fill("Yes, come by after 2.")
+        tab.locator("#reply-body").press("Enter")
+        expect(tab.locator("#messages li.message.staff .delivery")).to_have_text("sent")
+        answer = sink.mails()[-1]
+        assert answer["From"] == "Dana Admin at Bayside Dental <hello@bayside.example>"
+        assert answer["In-Reply-To"] == "<crown-1@customer.example>"
+        assert answer["Subject"] == "Re: Crown"
+        assert errors == []
+    finally:
+        context.close()

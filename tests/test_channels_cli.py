@@ -8,6 +8,7 @@ import re
 import pytest
 
 from tests.test_cli import run  # noqa: F401  (the fixture)
+from tests.test_email_channel import relay  # noqa: F401  (the fixture)
 
 PASSWORD = "a long enough passphrase"
 
@@ -48,6 +49,7 @@ def test_list_json_shape(workspace):
         "credentials": {},
         "inbound_address": "",
         "public_address": "",
+        "forwarding_confirmation": None,
     }
     assert {r["state"] for r in rows} == {"not_connected"}
     assert [r["connectable"] for r in rows] == [True, False, False, False, False, False]
@@ -88,3 +90,25 @@ def test_clear_errors(workspace, monkeypatch):
     workspace("channels", "disconnect", "email")
     result = workspace("channels", "connect", "email")
     assert result.exit_code == 1 and "FRONTDESK_EMAIL_DOMAIN" in result.output
+
+
+def test_channels_test_email_sends_a_real_mail_through_the_relay(workspace, monkeypatch, relay):  # noqa: F811
+    sink, port = relay
+    monkeypatch.setenv("FRONTDESK_SMTP_URL", f"smtp://127.0.0.1:{port}")
+    inbound = re.search(
+        r"Inbound address: (\S+)",
+        workspace("channels", "connect", "email", "--address", "hello@acme.example").output,
+    ).group(1)
+    result = workspace("channels", "test", "email", "--to", "me@acme.example")
+    assert result.exit_code == 0, result.output
+    [mail] = sink.mails()
+    assert "Test message sent to me@acme.example" in result.output
+    assert mail["Message-ID"] in result.output
+    assert mail["From"] == "Acme Dental <hello@acme.example>" and mail["To"] == "me@acme.example"
+    assert sink.envelopes[0].mail_from == inbound
+    # A relay that refuses: the reason, and the card shows the error.
+    sink.data_reply = "554 5.7.1 relaying denied"
+    result = workspace("channels", "test", "email", "--to", "me@acme.example")
+    assert result.exit_code == 1 and "554 5.7.1 relaying denied" in result.output
+    email = json.loads(workspace("channels", "list", "--json").output)[0]
+    assert email["state"] == "error" and "relaying denied" in email["last_error"]

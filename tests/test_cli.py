@@ -21,7 +21,7 @@ from frontdesk.wiring import build
 from tests.test_crawl import DISGUISED_LOOPBACK
 
 COMMANDS = ["init", "demo", "up", "worker", "db", "db upgrade", "db current", "jobs", "jobs failed"]
-COMMANDS += ["eval", "eval run", "eval init", "knowledge", "chat"]
+COMMANDS += ["eval", "eval run", "eval init", "knowledge", "chat", "smtp"]
 
 
 @pytest.fixture

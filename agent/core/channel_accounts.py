@@ -24,6 +24,9 @@ from agent.core.ports import Clock, SecretBox, UnitOfWorkFactory, WorkspaceScope
 # their provider issue lands (Messenger/Instagram, WhatsApp, Twilio).
 CONNECTABLE = frozenset({Channel.EMAIL.value})
 PUBLIC_ADDRESS = "public_address"
+# The latest "confirm forwarding" mail (Gmail, Outlook) that reached the inbound address:
+# {"provider", "code", "link", "requested_by", "received_at"}, shown on the email card.
+FORWARDING_CONFIRMATION = "forwarding_confirmation"
 NOT_CONNECTED = "not_connected"
 _MASK = "••••"
 
@@ -56,6 +59,28 @@ class ChannelState:
     @property
     def connected(self) -> bool:
         return self.state == ChannelAccountStatus.CONNECTED
+
+    def as_dict(self) -> dict[str, Any]:
+        """The channel as plain data (credentials masked): what ``frontdesk channels list
+        --json`` prints and what the settings card starts from."""
+        row: dict[str, Any] = {
+            "channel": self.channel,
+            "label": self.label,
+            "state": self.state,
+            "connectable": self.connectable,
+            "external_id": self.external_id,
+            "last_error": self.last_error,
+            "ai_auto_reply": self.ai_auto_reply,
+            "credentials": dict(self.credentials),
+        }
+        if self.channel == Channel.EMAIL:
+            row["inbound_address"] = self.external_id
+            row["public_address"] = str(self.settings.get(PUBLIC_ADDRESS) or "")
+            confirmation = self.settings.get(FORWARDING_CONFIRMATION)
+            row["forwarding_confirmation"] = (
+                dict(confirmation) if isinstance(confirmation, Mapping) else None
+            )
+        return row
 
 
 class ChannelAccountService:
@@ -197,6 +222,13 @@ class ChannelAccountService:
             repo.delete(account)
             uow.commit()
         return True
+
+    def update_settings(
+        self, workspace_id: int, channel: str, values: Mapping[str, Any]
+    ) -> ChannelAccount:
+        """Merge ``values`` into the account's settings (what a provider learned, such as
+        a forwarding confirmation); refused when the channel is not connected."""
+        return self._change(workspace_id, channel, settings=validation.clean_data(dict(values)))
 
     def set_auto_reply(self, workspace_id: int, channel: str, enabled: bool) -> ChannelAccount:
         return self._change(workspace_id, channel, settings={AUTO_REPLY: bool(enabled)})

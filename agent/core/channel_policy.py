@@ -16,6 +16,9 @@ from agent.core.errors import ValidationError
 from agent.core.models import Channel, Conversation
 
 AUTO_REPLY = "ai_auto_reply"  # the account setting that lets the AI answer on its own
+# An inbound message's meta key: why the AI must not answer this one message (an
+# auto-reply, list mail, a loop...). The channel decides; the service and turns obey.
+NO_AUTO_REPLY = "no_auto_reply"
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,15 @@ def may_auto_reply(channel: str, settings: Mapping[str, Any] | None) -> bool:
     if channel == Channel.WEBCHAT:
         return True
     return bool((settings or {}).get(AUTO_REPLY, True))
+
+
+def message_blocks_ai(meta: Mapping[str, Any] | None) -> str | None:
+    """Why the AI must leave this inbound message to staff, or None when it may answer.
+
+    The same path as the channel's auto-reply toggle, for one message: it is stored and
+    shown, but never routed to the AI (nor by the sweeper's redelivery)."""
+    reason = (meta or {}).get(NO_AUTO_REPLY)
+    return str(reason) if reason else None
 
 
 def plain_links(text: str) -> str:

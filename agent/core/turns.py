@@ -6,6 +6,7 @@ import logging
 from enum import StrEnum
 
 from agent.core.channel_accounts import ai_may_answer
+from agent.core.channel_policy import message_blocks_ai
 from agent.core.models import ConversationStatus, Mode
 from agent.core.ports import Locks, Responder, UnitOfWorkFactory
 
@@ -31,11 +32,13 @@ class TurnRunner:
             with self._uow() as uow:
                 repo = uow.workspace(workspace_id)
                 conversation = repo.conversations.get(conversation_id)
-                repo.messages.get(message_id)  # must exist in this workspace
+                message = repo.messages.get(message_id)  # must exist in this workspace
                 if conversation.mode != Mode.AI or conversation.status != ConversationStatus.OPEN:
                     return TurnOutcome.NOT_AI
                 if not ai_may_answer(repo, conversation.channel):
                     return TurnOutcome.NOT_AI  # the channel's auto-reply is off
+                if message_blocks_ai(message.meta):
+                    return TurnOutcome.NOT_AI  # e.g. an auto-reply or list mail: staff only
                 if repo.messages.reply_to(message_id) is not None:
                     return TurnOutcome.ALREADY_ANSWERED
             self._responder.respond(workspace_id, conversation_id, message_id)

@@ -5,7 +5,8 @@ knowledge; they also carry the SMTP ``code`` and a ``transient`` flag.
 
 Configured by ``FRONTDESK_SMTP_URL`` exactly as the notifier reads it (``agent.mail``):
 ``smtp://user:password@host:587`` uses STARTTLS when offered, ``smtps://…:465`` is TLS
-from the start, no user means no login. The deliver job retries ``TransientSendError``
+from the start, no user means no login; the URL and the client session are
+``agent.mail``'s, shared with the notifier. The deliver job retries ``TransientSendError``
 with backoff and marks the message failed, with the server's reason, on
 ``PermanentSendError``.
 """
@@ -15,12 +16,11 @@ from __future__ import annotations
 import smtplib
 import ssl
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from email.message import EmailMessage
-from urllib.parse import unquote, urlsplit
 
 from agent.core import errors
-from agent.core.errors import SendError, ValidationError
+from agent.core.errors import SendError
+from agent.mail import SmtpUrl, smtp_session
 
 __all__ = ["PermanentSendError", "SendError", "SmtpMailSender", "SmtpUrl", "TransientSendError"]
 _ACCOUNT_CODES = {530, 534, 535, 538}  # authentication required / refused: fix the settings
@@ -46,34 +46,6 @@ class PermanentSendError(errors.PermanentSendError):
     ) -> None:
         super().__init__(reason, account_problem=account_problem)
         self.code = code
-
-
-@dataclass(frozen=True)
-class SmtpUrl:
-    host: str
-    port: int
-    tls: bool  # TLS from the first byte (smtps); otherwise STARTTLS when offered
-    user: str = ""
-    password: str = field(default="", repr=False)
-
-    @classmethod
-    def parse(cls, url: str) -> SmtpUrl:
-        """Read ``smtp://`` / ``smtps://`` URLs the way the notifier does."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise ValidationError("FRONTDESK_SMTP_URL", f"{_redact(url)!r} is not smtp://host:port")
-        tls = parts.scheme == "smtps"
-        try:
-            port = parts.port or (465 if tls else 25)
-        except ValueError as error:
-            raise ValidationError("FRONTDESK_SMTP_URL", f"bad port in {_redact(url)!r}") from error
-        return cls(
-            host=parts.hostname,
-            port=port,
-            tls=tls,
-            user=unquote(parts.username or ""),
-            password=unquote(parts.password or ""),
-        )
 
 
 class SmtpMailSender:
@@ -128,28 +100,13 @@ class SmtpMailSender:
         envelope_from: str | None,
         recipients: Sequence[str] | None,
     ) -> dict:
-        target = self.target
-        context = self._context or ssl.create_default_context()
-        client: smtplib.SMTP
-        if target.tls:
-            client = smtplib.SMTP_SSL(
-                target.host,
-                target.port,
-                local_hostname=self._local_hostname,
-                timeout=self._timeout,
-                context=context,
-            )
-        else:
-            client = smtplib.SMTP(
-                target.host, target.port, local_hostname=self._local_hostname, timeout=self._timeout
-            )
-        with client:
-            client.ehlo()
-            if not target.tls and client.has_extn("starttls"):
-                client.starttls(context=context)
-                client.ehlo()
-            if target.user:
-                client.login(target.user, target.password)
+        session = smtp_session(
+            self.target,
+            timeout=self._timeout,
+            local_hostname=self._local_hostname,
+            context=self._context,
+        )
+        with session as client:
             return client.send_message(
                 message, from_addr=envelope_from, to_addrs=list(recipients) if recipients else None
             )
@@ -182,12 +139,3 @@ def _describe(error: BaseException) -> str:
     if isinstance(error, smtplib.SMTPServerDisconnected):
         return f"the mail relay closed the connection: {error}"
     return f"{type(error).__name__}: {error}"
-
-
-def _redact(url: str) -> str:
-    """The URL without its password, for error messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()

@@ -14,6 +14,7 @@ from frontdesk.cli.evals import eval_group
 from frontdesk.cli.knowledge import knowledge
 from frontdesk.cli.run import up, worker
 from frontdesk.cli.setup import db, demo, init, jobs
+from frontdesk.cli.smtp import smtp
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -39,5 +40,5 @@ def main(ctx: click.Context, data_dir: str | None) -> None:
     ctx.obj = CliContext(data_dir=data_dir)
 
 
-for command in (init, demo, up, worker, db, jobs, knowledge, channels, chat, eval_group):
+for command in (init, demo, up, worker, smtp, db, jobs, knowledge, channels, chat, eval_group):
     main.add_command(command)

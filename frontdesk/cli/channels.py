@@ -7,11 +7,10 @@ channel) and on `connect email` printing the inbound address.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import click
 
-from agent.core.channel_accounts import CONNECTABLE, PUBLIC_ADDRESS, ChannelState
+from agent.core.channel_accounts import CONNECTABLE, PUBLIC_ADDRESS
 from agent.core.errors import FrontdeskError
 from agent.core.models import Channel
 from frontdesk.cli.context import CliContext
@@ -28,24 +27,6 @@ def channels() -> None:
     """Connect the channels customers reach you on (email, and more to come)."""
 
 
-def _row(state: ChannelState) -> dict[str, Any]:
-    """One channel as `list --json` prints it (credentials masked)."""
-    row: dict[str, Any] = {
-        "channel": state.channel,
-        "label": state.label,
-        "state": state.state,
-        "connectable": state.connectable,
-        "external_id": state.external_id,
-        "last_error": state.last_error,
-        "ai_auto_reply": state.ai_auto_reply,
-        "credentials": state.credentials,
-    }
-    if state.channel == Channel.EMAIL:
-        row["inbound_address"] = state.external_id
-        row["public_address"] = str(state.settings.get(PUBLIC_ADDRESS) or "")
-    return row
-
-
 @channels.command(name="list")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @workspace_option
@@ -53,7 +34,7 @@ def _row(state: ChannelState) -> dict[str, Any]:
 def list_channels(cli: CliContext, as_json: bool, workspace_name: str | None) -> None:
     """Every channel with its state and identifiers (email: inbound and public address)."""
     workspace = cli.workspace(workspace_name)
-    rows = [_row(s) for s in cli.container.channels.states(workspace.id)]
+    rows = [s.as_dict() for s in cli.container.channels.states(workspace.id)]
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return

@@ -97,6 +97,15 @@ def up(cli: CliContext, host: str | None, port: int | None, workers: int | None)
             env,
         )
         workers.start()
+        mail = None
+        if settings.inbound_smtp_port:
+            from frontdesk.cli.smtp import listening, start_inbound
+
+            try:
+                mail = start_inbound(container)
+            except click.ClickException:
+                workers.stop()
+                raise
         requeued = container.knowledge.requeue_pending()
         stop_refresh = _start_refresh_scheduler(container.knowledge, container.notifications)
         base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
@@ -106,6 +115,8 @@ def up(cli: CliContext, host: str | None, port: int | None, workers: int | None)
         click.echo(f"  health check:     {base}/healthz")
         click.echo(f"  data directory:   {settings.data_dir}")
         click.echo(f"  queue:            {redis_url} ({len(workers.pids)} worker process(es))")
+        if mail is not None:
+            click.echo(f"  inbound mail:     {listening(mail)} (for @{settings.email_domain})")
         if requeued:
             click.echo(f"  knowledge:        {requeued} source(s) queued for ingestion")
         click.echo("  Press Ctrl-C to stop.")
@@ -123,6 +134,8 @@ def up(cli: CliContext, host: str | None, port: int | None, workers: int | None)
             pass
         finally:
             stop_refresh()
+            if mail is not None:
+                mail.stop()
             click.echo("Stopping workers...")
             workers.stop()
     click.echo("frontdesk stopped.")

@@ -134,6 +134,32 @@
       }
       item.appendChild(failure);
     }
+    if (message.no_auto_reply) {
+      item.appendChild(el("div", "no-auto-reply muted", "The AI did not answer: " + message.no_auto_reply));
+    }
+    if (message.attachments && message.attachments.length) {
+      const files = el("ul", "attachments");
+      for (const file of message.attachments) {
+        const entry = el("li");
+        if (file.url) {
+          const link = el("a", "", file.name);
+          link.href = file.url;
+          link.setAttribute("download", "");
+          entry.appendChild(link);
+          entry.appendChild(document.createTextNode(" (" + Math.max(1, Math.round(file.size / 1024)) + " KB)"));
+        } else {
+          entry.textContent = file.note || file.name;
+        }
+        files.appendChild(entry);
+      }
+      item.appendChild(files);
+    }
+    if (message.original) {
+      const original = el("details", "original");
+      original.appendChild(el("summary", "", "Show original"));
+      original.appendChild(el("pre", "original-text", message.original));
+      item.appendChild(original);
+    }
     const actions = (message.actions || []).filter((a) => a.name !== "search_knowledge");
     if (actions.length) {
       const list = el("ul", "tool-actions");

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from agent.core import validation
+from agent.core.channel_policy import message_blocks_ai
 from agent.core.contacts import ContactDetails
 from agent.core.conversations.base import _channel
 from agent.core.conversations.contacts import ContactsMixin
@@ -135,7 +136,7 @@ class InboundMixin(ContactsMixin):
             repo.add(message)
             conversation.last_message_at = now
             conversation.updated_at = now
-            auto_reply = self._auto_reply(repo, channel)
+            auto_reply = self._auto_reply(repo, channel) and not message_blocks_ai(message.meta)
             uow.commit()
         events.append(
             MessageCreated(workspace_id, conversation.id, message.id, AuthorKind.CONTACT.value)
@@ -188,6 +189,7 @@ class InboundMixin(ContactsMixin):
             conversation.status == ConversationStatus.OPEN
             and conversation.mode == Mode.AI
             and self._auto_reply(repo, conversation.channel)
+            and not message_blocks_ai(message.meta)
             and repo.messages.reply_to(message.id) is None
         )
 
