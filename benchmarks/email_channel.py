@@ -1,8 +1,7 @@
 """The email channel's throughput and the AI's answer time, over real SMTP sessions.
 
-(Named ``email_channel.py``, not ``email.py``: a script folder is first on the import
-path, and a file named ``email.py`` there would hide the standard library's ``email``
-package from every other benchmark in it.)
+Run it as ``python benchmarks/email.py`` (a launcher: see there why this file has
+another name).
 
 1. Inbound: customers' servers hand mails to our SMTP server (several connections at
    once, each sending one mail per SMTP transaction); every mail is parsed, routed,
@@ -14,7 +13,7 @@ package from every other benchmark in it.)
    graph as web chat, over a knowledge index) out through the relay: the time from the
    customer's MAIL FROM to the answer arriving at the relay sink, p50/p95.
 
-    python benchmarks/email_channel.py [--mails 1000] [--connections 4] [--replies 50]
+    python benchmarks/email.py [--mails 1000] [--connections 4] [--replies 50]
         [--chunks 1000] [--redis redis://127.0.0.1:6379/14]
 
 Targets on 2 cores: >= 50 mails/s stored; round trip p95 < 2 s.
