@@ -5,13 +5,14 @@ a business page after boilerplate removal, serves it on 127.0.0.1 and ingests it
 website source through the real pipeline (the same code `frontdesk up` runs). Then:
 
 - re-crawls the unchanged site (must embed 0 chunks) and compares the times;
-- embeds the same chunks again with nothing else running: the physical limit, so
+- embeds the same chunks again with nothing else running, with both models the index
+  uses (MiniLM, and USE for the multilingual collection): the physical limit, so
   end-to-end ÷ embedding-only throughput says how much the pipeline costs on top;
 - times `search` on a 10,000-chunk workspace (p50/p95).
 
     python benchmarks/ingest.py [--pages 500] [--search-chunks 10000]
 
-Targets on 2 cores: end-to-end >= 0.7 of embedding-only throughput, re-crawl >= 5x
+Targets on 2 cores: end-to-end >= 0.8 of embedding-only throughput, re-crawl >= 5x
 faster than the first crawl, search p95 < 30 ms, peak RSS < 1.5 GB.
 """
 
@@ -36,6 +37,7 @@ from ingestion.embed import shared_embedder
 from ingestion.fetch import SafeFetcher
 from ingestion.index import _WRITE_BATCH, ChromaIndex
 from ingestion.jobs import DeferredIngestQueue
+from ingestion.multilingual import shared_multilingual_embedder
 
 SUBJECTS = [
     "our technicians",
@@ -154,11 +156,12 @@ def ingest_site(tmp: Path, base_url: str, pages: int) -> dict[str, float]:
     container.migrate()
     workspace = container.workspaces.create({"name": "Bench Plumbing"})
     source = container.knowledge.add_website(workspace.id, base_url, max_pages=pages + 1)
-    shared_embedder()  # load the model outside the timings
+    shared_embedder()  # load the models outside the timings
+    shared_multilingual_embedder().embed(["warm up"])
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     first = container.ingestor.run(workspace.id, source.id)
-    first_s = time.perf_counter() - start
+    first_s, first_cpu = time.perf_counter() - start, time.process_time() - cpu
     start = time.perf_counter()
     again = container.ingestor.run(workspace.id, source.id)
     again_s = time.perf_counter() - start
@@ -169,21 +172,28 @@ def ingest_site(tmp: Path, base_url: str, pages: int) -> dict[str, float]:
         "pages": len(first.documents_added),
         "chunks": first.chunks_added,
         "first_s": first_s,
+        "first_cpu": first_cpu,
         "recrawl_s": again_s,
         "recrawl_embedded": again.chunks_added,
         "status": src.status,
     }
 
 
-def embed_only(base_url: str, pages: int) -> tuple[int, int, float]:
-    """Embed the same chunks with nothing else running (the crawl is done beforehand)."""
+def embed_only(base_url: str, pages: int) -> tuple[int, int, float, float, float]:
+    """Embed the same chunks with nothing else running (the crawl is done beforehand):
+    chunks, tokens, the seconds MiniLM takes, the seconds USE takes, the CPU seconds."""
     result = crawl(base_url, SafeFetcher(allow_private=True), CrawlLimits(max_pages=pages + 1))
     chunks = [c.embed_text for d in result.documents for c in chunk_document(d)]
     embedder = shared_embedder()
     tokens = embedder.count_tokens(chunks)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     embedder.embed(chunks)
-    return len(chunks), tokens, time.perf_counter() - start
+    minilm_s = time.perf_counter() - start
+    start = time.perf_counter()
+    for batch in range(0, len(chunks), _WRITE_BATCH):  # as the index writes them
+        shared_multilingual_embedder().embed(chunks[batch : batch + _WRITE_BATCH])
+    use_s = time.perf_counter() - start
+    return len(chunks), tokens, minilm_s, use_s, time.process_time() - cpu
 
 
 def fill_index(index: ChromaIndex, workspace_id: int, count: int) -> None:
@@ -251,8 +261,9 @@ def main() -> None:
         with serve(site) as base:
             write_sitemap(site, base, args.pages)
             e2e = ingest_site(tmp, base, args.pages)
-            chunks, tokens, embed_s = embed_only(base, args.pages)
+            chunks, tokens, minilm_s, use_s, embed_cpu = embed_only(base, args.pages)
         latencies = search_latency(tmp, args.search_chunks)
+    embed_s = minilm_s + use_s
     pages_s = e2e["pages"] / e2e["first_s"]
     e2e_tokens_s = tokens / e2e["first_s"]
     embed_tokens_s = tokens / embed_s
@@ -267,9 +278,15 @@ def main() -> None:
     )
     print(
         f"embedding only            {embed_s:7.1f} s   {chunks / embed_s:22.1f} chunks/s   "
-        f"{embed_tokens_s:7,.0f} tokens/s"
+        f"{embed_tokens_s:7,.0f} tokens/s   (MiniLM {minilm_s:.1f} s + USE {use_s:.1f} s)"
     )
-    print(f"end-to-end / embedding-only throughput: {ratio:.2f}  (target >= 0.7)")
+    print(f"end-to-end / embedding-only throughput: {ratio:.2f}  (target >= 0.8)")
+    # CPU seconds barely move when other processes share the cores; wall seconds do.
+    cpu_ratio = embed_cpu / e2e["first_cpu"]
+    print(
+        f"same ratio in CPU seconds: {cpu_ratio:.2f}  (end to end {e2e['first_cpu']:.1f} s, "
+        f"embedding only {embed_cpu:.1f} s)"
+    )
     print(
         f"re-crawl unchanged site   {e2e['recrawl_s']:7.1f} s   embedded {e2e['recrawl_embedded']} "
         f"chunks; {speedup:.1f}x faster than the first crawl (target >= 5x)"

@@ -1,103 +1,165 @@
-"""Retrieval quality on the bayview fixture site: hit@1 and hit@5, dense-only vs hybrid.
+"""Retrieval quality on the three dev sites: hit@1 and hit@5, English and not, per model.
 
-The site is served on 127.0.0.1, crawled by the real crawler and indexed by the real
-pipeline; each question below is paired with the page that answers it (written from
-the pages, in a visitor's words rather than the page's). A hit is a passage from that
-page among the top k.
+Each dev suite's workspace (evals/suites/*.yaml: its site, served on 127.0.0.1 and crawled
+by the real crawler, its text and Q&A sources and its profile) is ingested by the real
+pipeline. The questions are the suites' turns with a `sources:` expectation, their
+translations into Spanish, French, German, Portuguese, Italian and Dutch
+(benchmarks/retrieval_questions.py) and, for bayview, more English questions. A hit is a
+passage from an expected page among the top k.
 
-    python benchmarks/retrieval.py
+Every question is searched with MiniLM alone (what the index did before it was
+multilingual), with USE for the questions that are not in English (what it does now),
+with USE for every question, and with both for every question (the higher cosine); plus,
+on English questions, the dense and keyword halves and rank fusion, which chose the hybrid.
+
+    python benchmarks/retrieval.py [--misses]
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 
-from _site import SITES, serve
+from _site import serve
+from retrieval_questions import BAYVIEW_ENGLISH, EXTRA, TRANSLATIONS
 
-from ingestion.chroma import ChromaConnection
-from ingestion.chunk import chunk_document
-from ingestion.crawl import CrawlLimits, crawl
-from ingestion.embed import shared_embedder
-from ingestion.fetch import SafeFetcher
+from agent.config import Settings
+from agent.core.clock import FixedClock
+from evals.spec import QASource, SiteSource, Suite, TextSource, UserTurn
+from evals.suite import load_suite
+from frontdesk.wiring import build
 from ingestion.index import ChromaIndex
+from ingestion.jobs import DeferredIngestQueue
 
-QUESTIONS = [
-    ("How much do you charge to unclog a drain?", "pricing.html"),
-    ("what does a service call cost", "pricing.html"),
-    ("price of hydro jetting the main sewer line", "pricing.html"),
-    ("Any discount for seniors?", "pricing.html"),
-    ("can I pay by cheque", "pricing.html"),
-    ("do you offer financing for a heat pump", "pricing.html"),
-    ("how much is a water heater flush", "pricing.html"),
-    ("are you open saturdays", "hours-and-area.html"),
-    ("what time do you close on weekdays", "hours-and-area.html"),
-    ("Do you come out to Sooke?", "hours-and-area.html"),
-    ("do you service Langford", "hours-and-area.html"),
-    ("where is your shop located", "hours-and-area.html"),
-    ("my pipe burst, who do I call at night??", "services.html"),
-    ("is there an extra fee for after hours call outs", "services.html"),
-    ("which water heater brands do you install", "services.html"),
-    ("how long does a furnace tune-up take", "services.html"),
-    ("can you help with the CleanBC rebate", "services.html"),
-    ("How long does a tankless water heater last?", "faq.html"),
-    ("are estimates free", "faq.html"),
-    ("are your plumbers licensed and insured", "faq.html"),
-    ("what warranty do you give on your work", "faq.html"),
-    ("what's your office phone number", "contact.html"),
-    ("email address for service requests", "contact.html"),
-    ("are you hiring apprentices", "careers.html"),
-    ("do you sell my personal data", "privacy.html"),
-    ("how long have you been in business", "index.html"),
-]
+SUITES = Path(__file__).resolve().parents[1] / "evals" / "suites"
+DEV_SUITES = ("bayview", "harbourvet", "lupita")
+# label -> search options; English questions also get the halves and rank fusion.
+RUNS = {
+    "MiniLM only": {"multilingual": "off"},
+    "USE if not English": {"multilingual": "auto"},
+    "USE for all": {"multilingual": "always"},
+    "both for all, max": {"multilingual": "fused"},
+}
+ENGLISH_RUNS = {
+    "MiniLM dense only": {"multilingual": "off", "mode": "dense"},
+    "BM25 only": {"multilingual": "off", "mode": "keyword"},
+    "MiniLM, rank fusion": {"multilingual": "off", "fusion": "rrf"},
+}
 
 
-def evaluate(
-    index: ChromaIndex, mode: str, fusion: str = "score"
-) -> tuple[float, float, list[str]]:
-    hit1 = hit5 = 0
-    misses = []
-    for question, page in QUESTIONS:
-        # The crawler files the home page under "/" (its /index.html is the same page).
-        uris = [
-            p.uri + "index.html" if p.uri.endswith("/") else p.uri
-            for p in index.search(1, question, 5, mode=mode, fusion=fusion)
-        ]
-        hit1 += bool(uris) and uris[0].endswith(page)
-        found = any(u.endswith(page) for u in uris)
-        hit5 += found
-        if not found:
-            misses.append(
-                f"{question!r} -> wanted {page}, got {[u.rsplit('/', 1)[-1] for u in uris]}"
-            )
-    return hit1 / len(QUESTIONS), hit5 / len(QUESTIONS), misses
+@dataclass(frozen=True)
+class Question:
+    site: str
+    language: str
+    text: str
+    pages: tuple[str, ...]
+
+
+def questions(suite_name: str, suite: Suite) -> list[Question]:
+    """The suite's sourced turns, their translations, and the extra questions."""
+    found = []
+    for case in suite.cases:
+        for turn in case.turns:
+            if isinstance(turn, UserTurn) and turn.expect and turn.expect.sources:
+                pages = tuple(turn.expect.sources)
+                found.append(Question(suite_name, "en", turn.text, pages))
+                for language, text in TRANSLATIONS.get(turn.text, []):
+                    found.append(Question(suite_name, language, text, pages))
+    found += [Question(s, lang, q, tuple(p)) for s, lang, q, p in EXTRA if s == suite_name]
+    if suite_name == "bayview":
+        found += [Question(suite_name, "en", q, (page,)) for q, page in BAYVIEW_ENGLISH]
+    return found
+
+
+@contextmanager
+def workspace(suite: Suite, tmp: Path) -> Iterator[tuple[ChromaIndex, int]]:
+    """The suite's workspace, ingested as the eval runner ingests it."""
+    spec = suite.workspace
+    settings = Settings.from_values(
+        {"data_dir": tmp / "data", "allow_private_urls": True}
+    ).ensure_data_dir()
+    queue = DeferredIngestQueue()
+    clock = FixedClock(suite.now_aware.astimezone(UTC))
+    container = build(settings, clock=clock, ingest_queue_override=queue)
+    container.migrate()
+    profile = {"name": spec.name, "timezone": spec.timezone, "country": spec.country}
+    profile |= {"hours": spec.hours, "appointment_minutes": spec.appointment_minutes}
+    ws = container.workspaces.create(profile | {"links": spec.links}).id
+    with ExitStack() as servers:
+        for source in spec.knowledge:
+            if isinstance(source, SiteSource):
+                url = servers.enter_context(serve(source.path))
+                container.knowledge.add_website(ws, url, refresh_hours=None)
+            elif isinstance(source, TextSource):
+                container.knowledge.add_text(ws, source.title, source.body)
+            elif isinstance(source, QASource):
+                container.knowledge.add_qa(ws, source.q, source.a)
+        for action, workspace_id, source_id in list(queue.pending):
+            if action == "ingest":
+                container.ingestor.run(workspace_id, source_id)
+    try:
+        yield container.index, ws
+    finally:
+        container.engine.dispose()
+
+
+def hits(index: ChromaIndex, ws: int, question: Question, options: dict[str, str]) -> list[bool]:
+    """Whether each of the top 5 passages comes from an expected page."""
+    found = index.search(ws, question.text, 5, **options)  # type: ignore[arg-type]
+    # The crawler files the home page under "/" (its /index.html is the same page).
+    uris = [p.uri + "index.html" if p.uri.endswith("/") else p.uri for p in found]
+    return [any(u.endswith("/" + page) for page in question.pages) for u in uris]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--site", type=Path, default=SITES / "bayview")
+    parser.add_argument("--misses", action="store_true", help="list the hit@5 misses")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, serve(args.site) as base:
-        result = crawl(base, SafeFetcher(allow_private=True), CrawlLimits())
-        index = ChromaIndex(ChromaConnection(path=tmp), shared_embedder())
-        documents = {d.uri: (d.title, chunk_document(d)) for d in result.documents}
-        index.replace_source(1, 1, "website", documents)
-        print(f"{len(QUESTIONS)} questions, {len(documents)} pages, {index.count(1)} chunks")
-        print(f"{'retrieval':<22} {'hit@1':>6} {'hit@5':>6}")
-        misses = {}
-        runs = [
-            ("dense only", "dense", "score"),
-            ("BM25 only", "keyword", "score"),
-            ("hybrid, rank fusion", "hybrid", "rrf"),
-            ("hybrid, score fusion", "hybrid", "score"),
-        ]
-        for label, mode, fusion in runs:
-            h1, h5, misses[label] = evaluate(index, mode, fusion)
-            print(f"{label:<22} {h1:>6.2f} {h5:>6.2f}")
-        for label in ("dense only", "hybrid, score fusion"):
-            for miss in misses[label]:
-                print(f"  {label} missed: {miss}")
+    logging.disable(logging.INFO)
+    rows: dict[tuple[str, str, str], list[list[bool]]] = {}
+    misses: list[str] = []
+    for name in DEV_SUITES:
+        suite = load_suite(SUITES / f"{name}.yaml")
+        asked = questions(name, suite)
+        with tempfile.TemporaryDirectory() as tmp, workspace(suite, Path(tmp)) as (index, ws):
+            print(f"{name}: {index.count(ws)} chunks, {len(asked)} questions")
+            for question in asked:
+                group = "English" if question.language == "en" else "not English"
+                runs = RUNS | (ENGLISH_RUNS if question.language == "en" else {})
+                for label, options in runs.items():
+                    got = hits(index, ws, question, options)
+                    rows.setdefault((group, label, name), []).append(got)
+                    if args.misses and not any(got) and label in RUNS:
+                        misses.append(f"  [{label}] {question.language} {question.text!r}")
+    print(
+        f"\n{'questions':<12} {'retrieval':<20} " + " ".join(f"{s:>16}" for s in DEV_SUITES), end=""
+    )
+    print(f" {'all':>16}\n{'':<34}" + " hit@1 hit@5  (n)" * (len(DEV_SUITES) + 1))
+    for group in ("English", "not English"):
+        for label in RUNS | (ENGLISH_RUNS if group == "English" else {}):
+            cells = []
+            every: list[list[bool]] = []
+            for name in DEV_SUITES:
+                got = rows.get((group, label, name), [])
+                every += got
+                cells.append(_cell(got))
+            print(f"{group:<12} {label:<20} " + " ".join(cells) + " " + _cell(every))
+    for miss in misses:
+        print(miss)
+
+
+def _cell(results: list[list[bool]]) -> str:
+    if not results:
+        return f"{'-':>16}"
+    hit1 = sum(bool(r) and r[0] for r in results) / len(results)
+    hit5 = sum(any(r) for r in results) / len(results)
+    return f" {hit1:5.2f} {hit5:5.2f} {len(results):>4}"
 
 
 if __name__ == "__main__":

@@ -1,17 +1,26 @@
-"""The knowledge index: one Chroma collection per workspace, searched hybrid.
+"""The knowledge index: two Chroma collections per workspace, searched hybrid.
 
 Writes are content-addressed (a chunk's id is a hash of its source, document and
 text), so re-ingesting unchanged content embeds nothing, and a document's chunks are
 replaced as a set: whatever is no longer there disappears from the index.
 
+``workspace-N`` holds each chunk's text, metadata and MiniLM vector (English);
+``workspace-N_ml`` holds the same ids with a multilingual USE vector, so a question in
+Spanish, French, German, Portuguese, Italian or Dutch finds English knowledge. The second
+collection follows the first on every write; one that is missing or incomplete (a
+workspace indexed before it existed, an interrupted write) is filled at the next
+ingestion of any of the workspace's sources, and until then search falls back to MiniLM.
+
 Search embeds the query and gathers candidates from Chroma (dense) and BM25 (keyword);
-``ingestion.ranking`` scores and orders them.
+``ingestion.ranking`` scores and orders them. An English query is embedded with MiniLM,
+any other with USE, whose cosine is then the passage's dense support: fusing USE into
+English queries made English retrieval worse (see benchmarks/retrieval.py and README).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 
@@ -22,6 +31,12 @@ from agent.core.knowledge import Passage
 from ingestion.chroma import ChromaConnection
 from ingestion.chunk import Chunk
 from ingestion.embed import MiniLMEmbedder, MiniLMEmbeddingFunction
+from ingestion.language import query_language
+from ingestion.multilingual import (
+    MultilingualEmbedder,
+    MultilingualEmbeddingFunction,
+    shared_multilingual_embedder,
+)
 from ingestion.ranking import Corpus, rank_passages
 
 CANDIDATES = 20
@@ -64,29 +79,52 @@ class StoredChunk:
 
 
 class ChromaIndex:
-    def __init__(self, connection: ChromaConnection, embedder: MiniLMEmbedder) -> None:
+    def __init__(
+        self,
+        connection: ChromaConnection,
+        embedder: MiniLMEmbedder,
+        *,
+        multilingual: Callable[[], MultilingualEmbedder] | None = shared_multilingual_embedder,
+        language: Callable[[str], str] = query_language,
+    ) -> None:
+        """``multilingual`` builds the USE model on first use (None: English only);
+        ``language`` names a query's language ("en" when unsure)."""
         self._connection = connection
         self._embedder = embedder
+        self._multilingual = multilingual
+        self._language = language
         self._corpora: dict[int, Corpus] = {}
-        self._handles: dict[int, tuple[int, object]] = {}
+        self._handles: dict[str, tuple[int, object]] = {}
+        self._ml_state: dict[int, tuple[int, str, object | None]] = {}  # (client, version, handle)
         self._lock = threading.Lock()
 
     @staticmethod
     def collection_name(workspace_id: int) -> str:
         return f"workspace-{workspace_id}"
 
+    @classmethod
+    def multilingual_name(cls, workspace_id: int) -> str:
+        return f"{cls.collection_name(workspace_id)}_ml"
+
     def _collection(self, workspace_id: int):  # type: ignore[no-untyped-def]
         """The workspace's collection; the handle is reused while the client is current."""
+        return self._open(self.collection_name(workspace_id), MiniLMEmbeddingFunction())
+
+    def _ml_collection(self, workspace_id: int):  # type: ignore[no-untyped-def]
+        """The workspace's multilingual collection, created if missing (writers only)."""
+        return self._open(self.multilingual_name(workspace_id), MultilingualEmbeddingFunction())
+
+    def _open(self, name: str, function: object):  # type: ignore[no-untyped-def]
         client = self._connection.client()
-        cached = self._handles.get(workspace_id)
+        cached = self._handles.get(name)
         if cached is not None and cached[0] == id(client):
             return cached[1]
         collection = client.get_or_create_collection(
-            self.collection_name(workspace_id),
-            embedding_function=MiniLMEmbeddingFunction(),
+            name,
+            embedding_function=function,  # type: ignore[arg-type]
             configuration={"hnsw": {"space": "cosine"}},
         )
-        self._handles[workspace_id] = (id(client), collection)
+        self._handles[name] = (id(client), collection)
         return collection
 
     # -- writing ---------------------------------------------------------------
@@ -154,22 +192,64 @@ class ChromaIndex:
             )
         for start in range(0, len(to_delete), _WRITE_BATCH):
             collection.delete(ids=to_delete[start : start + _WRITE_BATCH])
-        if to_add or to_delete:
+        texts = {chunk_id: chunk.embed_text for chunk_id, chunk in new_ids.items()}
+        multilingual_changed = self._sync_multilingual(workspace_id, collection, texts)
+        if to_add or to_delete or multilingual_changed:
             self._bump(collection)
         return stats
+
+    def _sync_multilingual(self, workspace_id: int, collection, texts: Mapping[str, str]) -> bool:  # type: ignore[no-untyped-def]
+        """Give the multilingual collection exactly the main collection's ids.
+
+        Workspace-wide rather than per source, so one ingestion also fills what an older
+        version or an interrupted write left out. Only missing ids are embedded (with
+        ``texts`` when this run has them, else rebuilt from the stored chunk); comparing
+        the two id lists costs a few milliseconds even at 10,000 chunks.
+        """
+        if self._multilingual is None:
+            return False
+        ml = self._ml_collection(workspace_id)
+        main_ids = collection.get(include=[])["ids"]
+        ml_ids = set(ml.get(include=[])["ids"])
+        missing = [i for i in main_ids if i not in ml_ids]
+        orphans = sorted(ml_ids - set(main_ids))
+        stored = [i for i in missing if i not in texts]
+        rebuilt = dict(texts)
+        for start in range(0, len(stored), _WRITE_BATCH):
+            got = collection.get(
+                ids=stored[start : start + _WRITE_BATCH], include=["documents", "metadatas"]
+            )
+            for chunk_id, text, meta in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
+            ):
+                rebuilt[chunk_id] = _embed_text(text, meta)
+        embedder = self._multilingual() if missing else None
+        for start in range(0, len(missing), _WRITE_BATCH):
+            batch = missing[start : start + _WRITE_BATCH]
+            assert embedder is not None
+            ml.add(ids=batch, embeddings=embedder.embed([rebuilt[i] for i in batch]))
+        for start in range(0, len(orphans), _WRITE_BATCH):
+            ml.delete(ids=orphans[start : start + _WRITE_BATCH])
+        return bool(missing or orphans)
 
     def purge_source(self, workspace_id: int, source_id: int) -> int:
         collection = self._collection(workspace_id)
         ids = collection.get(where={"source_id": source_id}, include=[])["ids"]
         if ids:
             collection.delete(ids=ids)
+            if self._multilingual is not None:
+                self._ml_collection(workspace_id).delete(ids=ids)
             self._bump(collection)
         return len(ids)
 
     def drop_workspace(self, workspace_id: int) -> None:
-        with suppress(chromadb.errors.NotFoundError):
-            self._connection.client().delete_collection(self.collection_name(workspace_id))
+        client = self._connection.client()
+        for name in (self.collection_name(workspace_id), self.multilingual_name(workspace_id)):
+            with suppress(chromadb.errors.NotFoundError, ValueError):
+                client.delete_collection(name)
+            self._handles.pop(name, None)
         self._corpora.pop(workspace_id, None)
+        self._ml_state.pop(workspace_id, None)
 
     def count(self, workspace_id: int) -> int:
         return self._collection(workspace_id).count()
@@ -208,9 +288,12 @@ class ChromaIndex:
         *,
         mode: str = "hybrid",
         fusion: str = "score",
+        multilingual: str = "auto",
     ) -> list[Passage]:
-        """Best passages first. ``mode`` "dense" or "keyword" and ``fusion`` "rrf" exist
-        for measuring each half and each fusion."""
+        """Best passages first. ``mode`` "dense" or "keyword", ``fusion`` "rrf" and
+        ``multilingual`` "off" (MiniLM for every query), "always" (USE for every query) or
+        "fused" (both for every query, the higher cosine counts) exist for measuring each
+        half, each fusion and each model."""
         query = " ".join((query or "").split())[:2000]
         if not query:
             return []
@@ -218,23 +301,43 @@ class ChromaIndex:
         corpus = self._corpus(workspace_id, collection)
         if not corpus.ids:
             return []
-        vector = self._embedder.embed([query])[0]
-        dense = collection.query(
-            query_embeddings=[vector],
-            n_results=min(CANDIDATES, len(corpus.ids)),
-            include=["distances"],
-        )
-        dense_ids = dense["ids"][0]
-        similarity = {i: 1.0 - d for i, d in zip(dense_ids, dense["distances"][0], strict=True)}
         sparse = {corpus.ids[doc]: score for doc, score in corpus.bm25.search(query, CANDIDATES)}
         if mode == "dense":
             sparse = {}
-        missing = [i for i in sparse if i not in similarity]
-        if missing:
-            got = collection.get(ids=missing, include=["embeddings"])
-            for chunk_id, emb in zip(got["ids"], got["embeddings"], strict=True):
-                similarity[chunk_id] = float(np.dot(vector, np.asarray(emb, dtype=np.float32)))
+        ml = None
+        if multilingual in ("always", "fused") or (
+            multilingual == "auto" and self._language(query) != "en"
+        ):
+            ml = self._ml_for_search(workspace_id, corpus)
+        similarity: dict[str, float] = {}
+        if ml is None or multilingual == "fused":
+            vector = self._embedder.embed([query])[0]
+            similarity = _cosines(collection, vector, len(corpus.ids), sparse)
+        if ml is not None and self._multilingual is not None:
+            vector = self._multilingual().embed([query])[0]
+            cosines = _cosines(ml, vector, len(corpus.ids), set(sparse) | set(similarity))
+            for chunk_id, cosine in cosines.items():  # "fused": the better of the two
+                similarity[chunk_id] = max(cosine, similarity.get(chunk_id, -1.0))
         return rank_passages(corpus, query, similarity, sparse, mode=mode, fusion=fusion)[:k]
+
+    def _ml_for_search(self, workspace_id: int, corpus: Corpus):  # type: ignore[no-untyped-def]
+        """The multilingual collection if it holds any vectors, else None (search falls
+        back to MiniLM); looked up again only when the client or the index changes."""
+        if self._multilingual is None:
+            return None
+        client = self._connection.client()
+        cached = self._ml_state.get(workspace_id)
+        if cached is not None and cached[:2] == (id(client), corpus.version):
+            return cached[2]
+        handle = None
+        with suppress(chromadb.errors.NotFoundError, ValueError):
+            found = client.get_collection(
+                self.multilingual_name(workspace_id),
+                embedding_function=MultilingualEmbeddingFunction(),  # type: ignore[arg-type]
+            )
+            handle = found if found.count() else None
+        self._ml_state[workspace_id] = (id(client), corpus.version, handle)
+        return handle
 
     def _corpus(self, workspace_id: int, collection) -> Corpus:  # type: ignore[no-untyped-def]
         stamp = self._connection.stamp()
@@ -258,3 +361,24 @@ class ChromaIndex:
             )
             self._corpora[workspace_id] = corpus
             return corpus
+
+
+def _cosines(collection, vector: np.ndarray, size: int, also: Iterable[str]) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Cosine similarity of the nearest chunks, and of the ``also`` ones (keyword hits)."""
+    dense = collection.query(
+        query_embeddings=[vector], n_results=min(CANDIDATES, size), include=["distances"]
+    )
+    similarity = {i: 1.0 - d for i, d in zip(dense["ids"][0], dense["distances"][0], strict=True)}
+    missing = [i for i in also if i not in similarity]
+    if missing:
+        got = collection.get(ids=missing, include=["embeddings"])
+        for chunk_id, emb in zip(got["ids"], got["embeddings"], strict=True):
+            similarity[chunk_id] = float(np.dot(vector, np.asarray(emb, dtype=np.float32)))
+    return similarity
+
+
+def _embed_text(text: str, meta: Mapping[str, object]) -> str:
+    """A stored chunk's embedding text, as ``Chunk.embed_text`` builds it at ingestion."""
+    title = "Q&A" if meta.get("kind") == "qa" else meta.get("title")  # as chunk.qa_chunk
+    context = " > ".join(str(p) for p in (title, meta.get("heading")) if p)
+    return f"{context}\n{text}" if context else text
