@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Any
 
 # Cyrillic and Greek letters that look Latin, as spoofed words use them.
@@ -239,11 +240,13 @@ _INSTRUCTION_RX = _rx(*_ADDRESSING, *_OVERRIDES, *_ORDERS_ABOUT_VISITORS)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)")
 
 
+@lru_cache(maxsize=4096)  # the same passages come back turn after turn
 def is_instruction(text: str) -> bool:
     """The text addresses an AI or tells it what to say or do."""
     return bool(_INSTRUCTION_RX.search(fold(text or "")))
 
 
+@lru_cache(maxsize=4096)
 def without_instructions(text: str) -> str:
     """``text`` with every instruction to an AI removed: from the sentence that starts one to
     the end of its line, and the next line too when that line was only a heading."""
