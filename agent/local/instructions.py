@@ -13,8 +13,9 @@ instructions themselves: a rule only ever yields its message.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
+
+from agent.local.nlu import fold
 
 _SAY = (
     r"(?:tell (?:them|him|her|the \w+|visitors|guests|customers|clients|people)"
@@ -64,7 +65,7 @@ def parse_rules(instructions: str) -> list[Rule]:
         if _PRICE.search(condition):
             rules.append(Rule(message, on_price=True, also=also))
             continue
-        words = frozenset(_fold(w) for w in re.split(r"\W+", _TRIGGER_VERBS.sub(" ", condition)))
+        words = frozenset(fold(w) for w in re.split(r"\W+", _TRIGGER_VERBS.sub(" ", condition)))
         words = frozenset(w for w in words if len(w) >= 3 and w not in {"and", "or"})
         if words:
             rules.append(Rule(message, words=words, also=also))
@@ -73,7 +74,7 @@ def parse_rules(instructions: str) -> list[Rule]:
 
 def triggered(rules: list[Rule], text: str, *, asks_price: bool) -> list[Rule]:
     """The rules the visitor's message sets off, in the admin's order."""
-    said = {_fold(w) for w in re.findall(r"\w+", text or "")}
+    said = {fold(w) for w in re.findall(r"\w+", text or "")}
     return [
         rule
         for rule in rules
@@ -100,8 +101,3 @@ def _same(word: str, said: str) -> bool:
     while shared < min(len(word), len(said)) and word[shared] == said[shared]:
         shared += 1
     return shared >= _MIN_PREFIX
-
-
-def _fold(word: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", word.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))

@@ -181,13 +181,14 @@ _PRICE = _rx(
 )  # fmt: skip
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """Lower-case without accents: "Cuánto" and "cuanto" read the same."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _only(words: list[str], vocabulary: frozenset[str]) -> bool:
-    return bool(words) and all(w in vocabulary or _fold(w) in vocabulary for w in words)
+    return bool(words) and all(w in vocabulary or fold(w) in vocabulary for w in words)
 
 
 def intents(text: str) -> set[str]:
@@ -358,7 +359,7 @@ def stem(word: str) -> str:
     Plurals always ("cheques" -> "cheque", "boxes" -> "box", "batteries" -> "battery"); "ing"
     and "ed" only when a vowel stays, restoring the "e" of short words ("pricing" -> "price").
     """
-    w = _fold(word).replace("\u2019", "'")
+    w = fold(word).replace("\u2019", "'")
     w = w[:-2] if w.endswith("'s") else w
     if len(w) <= 3 or not w.isalpha():
         return w
@@ -404,7 +405,7 @@ _STOP = names.FUNCTION_WORDS | word_set(
 def informative_terms(text: str) -> list[str]:
     """The words of a question worth matching against knowledge: folded, stemmed, no filler."""
     terms: list[str] = []
-    folded = re.sub(r"\bhow\s+(?:long|many|often|far|soon)\b", " ", _fold(text or ""))
+    folded = re.sub(r"\bhow\s+(?:long|many|often|far|soon)\b", " ", fold(text or ""))
     for raw in re.findall(r"[^\W_]+(?:['\u2019][^\W\d_]+)?", folded):
         word = raw.replace("\u2019", "'")
         if word in _STOP or (len(word) < 2 and not word.isdigit()):
@@ -476,7 +477,7 @@ def link_requested(text: str, link_names: list[str]) -> str | None:
     text, link_names = text or "", list(link_names or [])
     if not link_names:
         return None
-    folded = _fold(text)
+    folded = fold(text)
     names = {
         name: {stem(p) for p in re.split(r"[_\-\s]+", name.lower()) if p} for name in link_names
     }
