@@ -38,6 +38,7 @@ _ENV = {
     "email_domain": "FRONTDESK_EMAIL_DOMAIN",
     "inbound_smtp_port": "FRONTDESK_INBOUND_SMTP_PORT",
     "inbound_smtp_host": "FRONTDESK_INBOUND_SMTP_HOST",
+    "meta_graph_url": "FRONTDESK_META_GRAPH_URL",
 }
 
 
@@ -76,6 +77,8 @@ class Settings:
     email_domain: str = ""
     inbound_smtp_port: int = 0
     inbound_smtp_host: str = "127.0.0.1"
+    # Messenger and Instagram: the Graph API's base URL (tests and proxies override it).
+    meta_graph_url: str = "https://graph.facebook.com/v21.0"
 
     @classmethod
     def load(

@@ -21,7 +21,7 @@ from agent.core.delivery import DeliveryService
 from agent.core.events import EventBus
 from agent.core.knowledge import KnowledgeSearch, KnowledgeService
 from agent.core.notifications import NotificationService
-from agent.core.ports import Clock, Locks, UnitOfWorkFactory
+from agent.core.ports import Clock, Locks, UnitOfWorkFactory, WebhookQueue
 from agent.core.workspaces import WorkspaceService
 
 
@@ -58,6 +58,8 @@ class Services(Protocol):
     def channels(self) -> ChannelAccountService: ...
     @property
     def delivery(self) -> DeliveryService: ...
+    @property
+    def webhook_queue(self) -> WebhookQueue: ...
     @property
     def graph(self) -> CompiledStateGraph: ...
 

@@ -1,6 +1,6 @@
 """The web application factory: one Flask + Socket.IO app mounting every web adapter.
 
-The inbox (staff pages), the widget (public chat) and, later, channel webhooks are peers;
+The inbox (staff pages), the widget (public chat) and the channels' webhooks are peers;
 only this module knows them all. The inbox's templates and static files are the app's own
 (base page, error page, styles); the other adapters' blueprints bring theirs.
 """
@@ -17,6 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from agent.core.errors import FrontdeskError, NotFound
 from agent.core.events import Event, MemberAccessChanged
 from agent.services import Services
+from channels.meta import webhook as meta_webhook
 from inbox import appointments, auth, channel_pages, contacts, conversations, health, realtime, team
 from inbox import settings as settings_pages
 from inbox.knowledge_pages import bp as knowledge_bp
@@ -76,6 +77,7 @@ def create_app(
         widget_admin.bp,
         demo.bp,
         widget_routes.bp,
+        meta_webhook.bp,
     ):
         app.register_blueprint(blueprint)
     # (endpoint, label, admin only): each feature blueprint adds its page to the top bar.

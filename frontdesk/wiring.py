@@ -24,7 +24,14 @@ from agent.core.events import Event, EventBus, LeadCaptured, ProfileChanged
 from agent.core.knowledge import IngestQueue, KnowledgeService
 from agent.core.models import Channel
 from agent.core.notifications import NotificationService
-from agent.core.ports import Clock, DeliveryQueue, Responder, Sender, TurnDispatcher
+from agent.core.ports import (
+    Clock,
+    DeliveryQueue,
+    Responder,
+    Sender,
+    TurnDispatcher,
+    WebhookQueue,
+)
 from agent.core.redelivery import TurnSweeper
 from agent.core.senders import SenderRegistry
 from agent.core.turns import TurnRunner
@@ -51,6 +58,10 @@ from channels.email.inbound import EmailInbound
 from channels.email.jobs import InlineMailQueue, RqMailQueue
 from channels.email.sender import EmailSender
 from channels.email.smtp_send import SmtpMailSender
+from channels.meta.graph import GraphClient
+from channels.meta.inbound import MetaInbound
+from channels.meta.sender import MetaSender
+from channels.webhooks import Handler, InlineWebhookQueue, RqWebhookQueue
 from ingestion.chroma import ChromaConnection
 from ingestion.embed import shared_embedder
 from ingestion.fetch import unsafe_address
@@ -86,6 +97,7 @@ class Container:
     ingest_queue_override: IngestQueue | None = None
     delivery_queue_override: DeliveryQueue | None = None
     mail_queue_override: MailQueue | None = None
+    webhook_queue_override: WebhookQueue | None = None
     # channel -> outbound adapter, added to (and replacing) the registered ones: tests
     # pass recording senders here.
     senders_override: Mapping[str, Sender] | None = None
@@ -166,6 +178,8 @@ class Container:
         registry = SenderRegistry()
         if self.settings.smtp_url:
             registry.register(Channel.EMAIL, self.email_sender)
+        registry.register(Channel.MESSENGER, self.meta_sender)
+        registry.register(Channel.INSTAGRAM, self.meta_sender)
         for channel, sender in (self.senders_override or {}).items():
             registry.register(channel, sender)
         return registry
@@ -225,6 +239,41 @@ class Container:
             is_known=self.email_inbound.is_known,
             deliver=self.mail_queue.enqueue,
         )
+
+    # -- Messenger and Instagram -----------------------------------------------------------
+
+    @cached_property
+    def meta_graph(self) -> GraphClient:
+        return GraphClient(self.settings.meta_graph_url)
+
+    @cached_property
+    def meta_sender(self) -> MetaSender:
+        return MetaSender(self.meta_graph)
+
+    @cached_property
+    def meta_inbound(self) -> MetaInbound:
+        return MetaInbound(
+            uow=self.uow,
+            accounts=self.channels,
+            conversations=self.conversations,
+            delivery=self.delivery,
+            graph=self.meta_graph,
+            clock=self.clock,
+        )
+
+    def webhook_handler(self, provider: str) -> Handler:
+        """What applies a verified webhook body of this provider (in the worker)."""
+        handlers: dict[str, Handler] = {"meta": self.meta_inbound.handle}
+        return handlers[provider]
+
+    @cached_property
+    def webhook_queue(self) -> WebhookQueue:
+        """The webhook job on the default queue, or inline when there is no Redis."""
+        if self.webhook_queue_override is not None:
+            return self.webhook_queue_override
+        if self.redis_url:
+            return RqWebhookQueue(self.queue(DEFAULT_QUEUE))
+        return InlineWebhookQueue(self.webhook_handler)
 
     @cached_property
     def delivery_queue(self) -> DeliveryQueue:

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from agent.core.channel_accounts import mask
 from agent.core.channel_policy import (
     RULES,
+    WindowState,
     check_length,
     fit,
     may_auto_reply,
     plain_links,
     reply_window,
+    split,
 )
 from agent.core.errors import ValidationError
-from agent.core.models import Channel, Conversation
+from agent.core.models import Channel
 
 
 @pytest.mark.parametrize(
@@ -42,7 +44,7 @@ def test_links_stay_where_the_channel_shows_them():
 
 
 def test_long_text_is_cut_at_a_word_to_the_channel_limit():
-    words = "word " * 1000
+    words = "word " * 2000
     for channel in ("sms", "instagram", "messenger", "whatsapp"):
         cut = fit(channel, words)
         assert len(cut) <= RULES[channel].max_chars and cut.endswith("word…")
@@ -64,10 +66,54 @@ def test_auto_reply_is_on_unless_turned_off_and_web_chat_always_answers():
     assert may_auto_reply("webchat", {"ai_auto_reply": False})
 
 
-def test_reply_window_allows_for_now():
-    now = datetime(2026, 3, 2, tzinfo=UTC)
-    window = reply_window("whatsapp", Conversation(workspace_id=1, contact_id=1), None, now)
-    assert window.allowed
+LAST = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # the customer's last message
+
+
+@pytest.mark.parametrize("channel", ["messenger", "instagram"])
+@pytest.mark.parametrize(
+    ("after", "state", "ai", "staff", "tag"),
+    [
+        (timedelta(hours=23, minutes=59), WindowState.OPEN, True, True, ""),
+        (timedelta(hours=24, minutes=1), WindowState.HUMAN_ONLY, False, True, "HUMAN_AGENT"),
+        (timedelta(days=6, hours=23), WindowState.HUMAN_ONLY, False, True, "HUMAN_AGENT"),
+        (timedelta(days=7, minutes=1), WindowState.CLOSED, False, False, ""),
+    ],
+)  # fmt: skip
+def test_meta_reply_windows(channel, after, state, ai, staff, tag):
+    window = reply_window(channel, LAST, LAST + after)
+    assert (window.state, window.ai, window.staff, window.tag) == (state, ai, staff, tag)
+    if state == WindowState.OPEN:
+        assert window.until == LAST + timedelta(hours=24) and window.reason == ""
+    elif state == WindowState.HUMAN_ONLY:
+        assert window.until == LAST + timedelta(days=7)
+        assert "only lets a person reply" in window.reason
+    else:
+        assert "more than 7 days" in window.reason
+
+
+def test_no_window_before_the_customer_writes_and_none_on_other_channels():
+    assert not reply_window("messenger", None, LAST).staff
+    for channel in ("webchat", "email", "sms", "whatsapp"):
+        window = reply_window(channel, LAST, LAST + timedelta(days=30))
+        assert window.ai and window.staff and window.tag == ""
+
+
+def test_split_keeps_short_text_whole_and_cuts_long_text_at_boundaries():
+    assert split("messenger", "Hello there.") == ["Hello there."]
+    assert split("email", "x" * 50_000) == ["x" * 50_000]
+    text = " ".join(f"Sentence number {n} is here." for n in range(300))
+    parts = split("messenger", text)
+    assert len(parts) > 1 and all(len(p) <= 2000 for p in parts)
+    assert all(p.endswith(".") for p in parts)  # cut after a sentence
+    assert " ".join(parts) == text  # nothing lost
+
+
+def test_instagram_parts_are_counted_in_bytes():
+    text = "café ñandú " * 300  # two-byte letters: 1,000 bytes is fewer than 1,000 characters
+    parts = split("instagram", text)
+    assert all(len(p.encode("utf-8")) <= 1000 for p in parts)
+    assert " ".join(parts) == text.strip()
+    assert split("instagram", "x" * 2500) == ["x" * 1000, "x" * 1000, "x" * 500]  # no spaces
 
 
 def test_secrets_are_masked():

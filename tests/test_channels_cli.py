@@ -50,9 +50,10 @@ def test_list_json_shape(workspace):
         "inbound_address": "",
         "public_address": "",
         "forwarding_confirmation": None,
+        "last_notice": None,
     }
     assert {r["state"] for r in rows} == {"not_connected"}
-    assert [r["connectable"] for r in rows] == [True, False, False, False, False, False]
+    assert [r["connectable"] for r in rows] == [True, True, True, False, False, False]
 
 
 def test_connect_email_prints_the_inbound_address_and_list_shows_it(workspace):

@@ -7,6 +7,7 @@ are sealed by a ``SecretBox`` before they are stored and only ever shown masked.
 
 from __future__ import annotations
 
+import hmac
 import json
 import re
 import secrets
@@ -22,11 +23,18 @@ from agent.core.ports import Clock, SecretBox, UnitOfWorkFactory, WorkspaceScope
 
 # Channels an admin can connect today; the others' cards say "not available yet" until
 # their provider issue lands (Messenger/Instagram, WhatsApp, Twilio).
-CONNECTABLE = frozenset({Channel.EMAIL.value})
+CONNECTABLE = frozenset({Channel.EMAIL.value, Channel.MESSENGER.value, Channel.INSTAGRAM.value})
+META = (Channel.MESSENGER.value, Channel.INSTAGRAM.value)  # one Meta app, one webhook
+# The credentials a Meta account is connected with (the app secret checks webhooks, the
+# verify token answers Meta's subscription handshake).
+META_CREDENTIALS = ("access_token", "app_secret", "verify_token")
 PUBLIC_ADDRESS = "public_address"
 # The latest "confirm forwarding" mail (Gmail, Outlook) that reached the inbound address:
 # {"provider", "code", "link", "requested_by", "received_at"}, shown on the email card.
 FORWARDING_CONFIRMATION = "forwarding_confirmation"
+# The latest problem a provider reported that is not the account's fault, such as a
+# customer Meta says is unavailable: {"text", "at"}, shown on the card.
+LAST_NOTICE = "last_notice"
 NOT_CONNECTED = "not_connected"
 _MASK = "••••"
 
@@ -73,6 +81,8 @@ class ChannelState:
             "ai_auto_reply": self.ai_auto_reply,
             "credentials": dict(self.credentials),
         }
+        notice = self.settings.get(LAST_NOTICE)
+        row["last_notice"] = dict(notice) if isinstance(notice, Mapping) else None
         if self.channel == Channel.EMAIL:
             row["inbound_address"] = self.external_id
             row["public_address"] = str(self.settings.get(PUBLIC_ADDRESS) or "")
@@ -212,6 +222,59 @@ class ChannelAccountService:
             address = f"{_slug(name)}-{secrets.token_hex(3)}@{self._email_domain}"
         return self.connect(workspace_id, Channel.EMAIL, address, settings={PUBLIC_ADDRESS: public})
 
+    def connect_meta(
+        self,
+        workspace_id: int,
+        channel: str,
+        account_id: str,
+        *,
+        access_token: str,
+        app_secret: str,
+        verify_token: str,
+    ) -> ChannelAccount:
+        """Connect a Facebook Page (Messenger) or an Instagram professional account, by
+        the ids and tokens from the Meta app (the manual path; OAuth is documented)."""
+        if channel not in META:
+            raise ValidationError("channel", f"{channel!r} is not a Meta channel")
+        what = "Page id" if channel == Channel.MESSENGER else "Instagram account id"
+        account_id = validation.as_text(account_id, "account_id").strip()
+        if not re.fullmatch(r"[0-9]{1,30}", account_id):
+            raise ValidationError("account_id", f"the {what} is a number (from the Meta app)")
+        values = {"access_token": access_token, "app_secret": app_secret}
+        values["verify_token"] = verify_token
+        found = {}
+        for name, value in values.items():
+            value = validation.as_text(value, name).strip()
+            if not re.fullmatch(r"[\x21-\x7e]{8,1000}", value):
+                label = name.replace("_", " ")
+                raise ValidationError(name, f"the {label} is 8 or more characters, no spaces")
+            found[name] = value
+        return self.connect(workspace_id, channel, account_id, credentials=found)
+
+    def verify_token_matches(self, token: str, channels: tuple[str, ...] = META) -> bool:
+        """Whether any account on these channels was connected with this verify token
+        (Meta's subscription handshake names no account). Constant-time per account."""
+        token = str(token or "")
+        if not token:
+            return False
+        with self._uow(read_only=True) as uow:
+            accounts = uow.channel_accounts(channels)
+        matched = False
+        for account in accounts:
+            expected = str(self.credentials(account).get("verify_token") or "")
+            matched |= bool(expected) and hmac.compare_digest(expected.encode(), token.encode())
+        return matched
+
+    def app_secrets(self, channel: str, external_ids: list[str]) -> list[str]:
+        """The app secrets of the accounts a webhook names (unknown ids give none)."""
+        found = []
+        for external_id in external_ids[:20]:
+            account = self.route(channel, external_id)
+            secret = str(self.credentials(account).get("app_secret") or "") if account else ""
+            if secret and secret not in found:
+                found.append(secret)
+        return found
+
     def disconnect(self, workspace_id: int, channel: str) -> bool:
         """Forget the channel's account (and its credentials); False when none was there."""
         with self._uow() as uow:
@@ -232,6 +295,13 @@ class ChannelAccountService:
 
     def set_auto_reply(self, workspace_id: int, channel: str, enabled: bool) -> ChannelAccount:
         return self._change(workspace_id, channel, settings={AUTO_REPLY: bool(enabled)})
+
+    def notice(self, workspace_id: int, channel: str, text: str) -> None:
+        """Keep a provider's report for the channel card, without marking the account."""
+        if self.account(workspace_id, channel) is None:
+            return
+        found = {"text": text[:500], "at": self._clock().isoformat()}
+        self._change(workspace_id, channel, settings={LAST_NOTICE: found})
 
     def mark(self, workspace_id: int, channel: str, error: str = "") -> None:
         """Record that the account failed (``error``) or works again (no error)."""

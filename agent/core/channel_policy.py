@@ -7,13 +7,14 @@ so a channel's rules never drift apart between them. Pure: no I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from agent.core.errors import ValidationError
-from agent.core.models import Channel, Conversation
+from agent.core.models import Channel
 
 AUTO_REPLY = "ai_auto_reply"  # the account setting that lets the AI answer on its own
 # An inbound message's meta key: why the AI must not answer this one message (an
@@ -25,14 +26,23 @@ NO_AUTO_REPLY = "no_auto_reply"
 class ChannelRules:
     label: str
     links: bool  # renders Markdown links itself; otherwise they become "text (url)"
-    max_chars: int  # the longest message the provider accepts (in characters)
+    max_chars: int  # the longest message we send (in characters), split or not
+    # The provider's limit for one message: a longer text goes out as several, cut at
+    # word boundaries (0: no such limit, the text goes whole).
+    part_chars: int = 0
+    part_bytes: int = 0  # the same limit counted in UTF-8 bytes (Instagram)
+    brief: bool = False  # a chat app: the AI keeps to a few sentences
 
 
 RULES: dict[str, ChannelRules] = {
     Channel.WEBCHAT: ChannelRules("Web chat", links=True, max_chars=10_000),
     Channel.EMAIL: ChannelRules("Email", links=False, max_chars=100_000),
-    Channel.MESSENGER: ChannelRules("Messenger", links=False, max_chars=2_000),
-    Channel.INSTAGRAM: ChannelRules("Instagram", links=False, max_chars=1_000),
+    Channel.MESSENGER: ChannelRules(
+        "Messenger", links=False, max_chars=6_000, part_chars=2_000, brief=True
+    ),
+    Channel.INSTAGRAM: ChannelRules(
+        "Instagram", links=False, max_chars=3_000, part_bytes=1_000, brief=True
+    ),
     Channel.WHATSAPP: ChannelRules("WhatsApp", links=False, max_chars=4_096),
     Channel.SMS: ChannelRules("SMS", links=False, max_chars=1_600),
     Channel.PHONE: ChannelRules("Phone", links=False, max_chars=1_600),
@@ -102,15 +112,110 @@ def check_length(channel: str, text: str) -> None:
         )
 
 
+def split(channel: str, text: str) -> list[str]:
+    """The text as the messages the provider accepts: whole when it fits, otherwise cut
+    at paragraph, sentence or word boundaries so no part is over the channel's limit."""
+    rule = rules(channel)
+    if not rule.part_chars and not rule.part_bytes:
+        return [text]
+
+    def fits(part: str) -> bool:
+        if rule.part_chars and len(part) > rule.part_chars:
+            return False
+        return not rule.part_bytes or len(part.encode("utf-8")) <= rule.part_bytes
+
+    parts: list[str] = []
+    rest = text.strip()
+    while rest and not fits(rest):
+        cut = _longest_fit(rest, fits)
+        head = rest[:cut]
+        for boundary in ("\n\n", "\n", ". ", "? ", "! ", " "):
+            at = head.rfind(boundary)
+            if at > len(head) // 3:
+                cut = at + len(boundary)
+                break
+        parts.append(rest[:cut].strip())
+        rest = rest[cut:].strip()
+    if rest:
+        parts.append(rest)
+    return parts
+
+
+def _longest_fit(text: str, fits: Callable[[str], bool]) -> int:
+    """How many leading characters of ``text`` fit (binary search: bytes grow with chars)."""
+    low, high = 1, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(text[:middle]):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+# -- reply windows ---------------------------------------------------------------------
+
+WINDOWED = frozenset({Channel.MESSENGER.value, Channel.INSTAGRAM.value})  # reply windows
+HUMAN_AGENT = "HUMAN_AGENT"  # Meta's tag for a person's reply 24 h to 7 days later
+# The meta key on the message a sender is handed: the tag the window requires (Meta's
+# ``messaging_type: MESSAGE_TAG``); absent when the reply is a plain response.
+MESSAGE_TAG = "message_tag"
+_DAY = timedelta(hours=24)
+_WEEK = timedelta(days=7)
+
+
+class WindowState(StrEnum):
+    OPEN = "open"  # anyone may reply
+    HUMAN_ONLY = "human_only"  # only a person may reply (with ``tag``)
+    CLOSED = "closed"  # nobody may send a free-form message
+
+
 @dataclass(frozen=True)
 class ReplyWindow:
-    allowed: bool
-    reason: str = ""
+    """Who may send a free-form message on the conversation now, and until when."""
+
+    state: WindowState = WindowState.OPEN
+    reason: str = ""  # a plain explanation, shown in the composer (empty when open)
+    tag: str = ""  # what a staff reply must carry (Meta's HUMAN_AGENT)
+    until: datetime | None = None  # when this state ends (the next rule applies)
+
+    @property
+    def ai(self) -> bool:
+        return self.state == WindowState.OPEN
+
+    @property
+    def staff(self) -> bool:
+        return self.state != WindowState.CLOSED
 
 
-def reply_window(
-    channel: str, conversation: Conversation, last_inbound_at: datetime | None, now: datetime
-) -> ReplyWindow:
-    """Whether a free-form reply may go out now. Meta and WhatsApp only allow one within
-    24 hours of the customer's last message; their channels fill this in. Today: always."""
-    return ReplyWindow(allowed=True)
+def reply_window(channel: str, last_inbound_at: datetime | None, now: datetime) -> ReplyWindow:
+    """Whether a free-form reply may go out now, by the provider's rules.
+
+    Messenger and Instagram: anyone within 24 hours of the customer's last message; a
+    person only (tagged ``HUMAN_AGENT``) until 7 days; nobody after that. The AI never
+    uses the tag. Other channels have no window."""
+    if channel not in WINDOWED:
+        return ReplyWindow()
+    label = rules(channel).label
+    if last_inbound_at is None:
+        return ReplyWindow(
+            WindowState.CLOSED,
+            f"{label} only allows replies to a customer who wrote to you first.",
+        )
+    if now - last_inbound_at < _DAY:
+        return ReplyWindow(until=last_inbound_at + _DAY)
+    closes = last_inbound_at + _WEEK
+    if now - last_inbound_at < _WEEK:
+        return ReplyWindow(
+            WindowState.HUMAN_ONLY,
+            f"More than 24 hours since the customer's last message: Meta only lets a "
+            f"person reply now (sent with the {HUMAN_AGENT} tag), and the AI stays silent. "
+            f"Replies close 7 days after their last message.",
+            tag=HUMAN_AGENT,
+            until=closes,
+        )
+    return ReplyWindow(
+        WindowState.CLOSED,
+        f"Meta does not allow {label} replies more than 7 days after the customer's last "
+        f"message. They can write again, or you can reach them another way.",
+    )

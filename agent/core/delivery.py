@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from agent.core import validation
 from agent.core.channel_accounts import ChannelAccountService
-from agent.core.channel_policy import fit, rules
+from agent.core.channel_policy import MESSAGE_TAG, WINDOWED, fit, reply_window, rules
 from agent.core.errors import (
     Conflict,
     NotFound,
@@ -127,6 +128,11 @@ class DeliveryService:
             contact = repo.contacts.get(conversation.contact_id)
             account = repo.channel_accounts.for_channel(message.channel)
             business = repo.workspace().name
+            last_inbound = (
+                repo.messages.last_inbound_at(conversation.id)
+                if message.channel in WINDOWED
+                else None
+            )
             author = None
             if message.author_kind == AuthorKind.STAFF and message.author_member_id:
                 author = repo.team.by_ids([message.author_member_id]).get(message.author_member_id)
@@ -138,10 +144,16 @@ class DeliveryService:
         if sender is None:
             reason = f"this server has no {label} sender configured"
             return self._failed(workspace_id, message_id, reason)
+        # The provider's window is checked again at sending time: a retry may come late.
+        window = reply_window(message.channel, last_inbound, self._clock())
+        if not (window.ai if message.author_kind == AuthorKind.AI else window.staff):
+            return self._failed(workspace_id, message_id, f"not sent: {window.reason}")
         credentials = self._accounts.credentials(account)
         sender_name = author.name if author is not None else business
         sending = sending_account(account, business, sender_name, credentials)
         outgoing = detached(message, fit(message.channel, message.body))
+        if window.tag:
+            outgoing.meta[MESSAGE_TAG] = window.tag
         try:
             result = sender.send(sending, conversation, outgoing, contact)
         except TransientSendError as exc:
@@ -150,6 +162,8 @@ class DeliveryService:
             reason = scrub(exc.reason, credentials)
             if exc.account_problem:
                 self._accounts.mark(workspace_id, account.channel, reason)
+            elif exc.notice:
+                self._accounts.notice(workspace_id, account.channel, reason)
             return self._failed(workspace_id, message_id, reason)
         except Exception as exc:  # an adapter's bug or an unforeseen error: retried, then failed
             log.exception("the %s sender raised for message %s", label, message_id)
@@ -164,7 +178,9 @@ class DeliveryService:
             if message.delivery_status == DeliveryStatus.QUEUED:
                 message.delivery_status = DeliveryStatus.SENT
             message.provider_message_id = provider_id
-            self._note(message, error="", sent_at=self._clock().isoformat())
+            parts = [validation.clean_text(str(i))[:255] for i in result.part_ids[:20]]
+            extra = {"part_ids": parts} if len(parts) > 1 else {}
+            self._note(message, error="", sent_at=self._clock().isoformat(), **extra)
             uow.commit()
         self._changed(message)
         return DeliveryOutcome.SENT
@@ -242,6 +258,31 @@ class DeliveryService:
             uow.commit()
         self._changed(message)
         return message
+
+    def update_thread(
+        self, workspace_id: int, channel: str, thread_id: str, status: str, until: datetime
+    ) -> int:
+        """A provider says every message it got in a thread up to ``until`` is delivered
+        or read (Meta's watermarks): each moves forward alone; how many did."""
+        with self._uow(read_only=True) as uow:
+            repo = uow.workspace(workspace_id)
+            conversation = repo.conversations.by_thread(channel, thread_id)
+            if conversation is None:
+                return 0
+            found = [
+                m.provider_message_id
+                for m in repo.messages.for_conversation(conversation.id, limit=200)
+                if m.direction == Direction.OUTBOUND
+                and m.provider_message_id
+                and m.created_at is not None
+                and m.created_at <= until
+                and advances(m.delivery_status, status)
+            ]
+        changed = 0
+        for provider_id in found:
+            message = self.update_status(channel, provider_id, status, workspace_id=workspace_id)
+            changed += message is not None and message.delivery_status == status
+        return changed
 
     # -- staff actions ------------------------------------------------------------------
 

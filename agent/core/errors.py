@@ -45,8 +45,11 @@ class PermanentSendError(SendError):
     """Trying again will not help (a refused address, a message too long, bad credentials).
 
     ``account_problem``: the account itself is at fault (revoked token, unverified sender),
-    so its channel card shows the error until it works again."""
+    so its channel card shows the error until it works again. ``notice``: the account
+    works, but admins should know (a customer the provider says is unreachable): the card
+    shows it as the latest delivery problem."""
 
-    def __init__(self, reason: str, *, account_problem: bool = False) -> None:
+    def __init__(self, reason: str, *, account_problem: bool = False, notice: bool = False) -> None:
         super().__init__(reason)
         self.account_problem = account_problem
+        self.notice = notice

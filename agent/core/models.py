@@ -292,9 +292,11 @@ class SendingAccount:
 
 @dataclass(frozen=True)
 class SendResult:
-    """What a provider said when it accepted a message: its id for status callbacks."""
+    """What a provider said when it accepted a message: its id for status callbacks (and
+    every part's id when the channel sent it as several messages)."""
 
     provider_message_id: str
+    part_ids: tuple[str, ...] = ()
 
 
 @dataclass(eq=False, kw_only=True)

@@ -3,6 +3,7 @@ handed (a detached copy of the message, a test message), with secrets kept out o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import fields
 from datetime import datetime
@@ -10,6 +11,7 @@ from typing import Any
 
 from agent.core import validation
 from agent.core.channel_accounts import mask
+from agent.core.errors import ValidationError
 from agent.core.models import (
     AuthorKind,
     Channel,
@@ -75,15 +77,23 @@ def sending_account(
 def test_message(
     workspace: Workspace, channel: str, to: str, now: datetime
 ) -> tuple[Conversation, Message, Contact]:
-    """A short test message to ``to`` (an address or a number, checked), never stored."""
+    """A short test message to ``to`` (an address, a number, or on Messenger and Instagram
+    the id Meta gave a person who wrote to the account), checked; never stored."""
     to = validation.as_text(to, "to").strip()
+    thread = None
     if channel == Channel.EMAIL:
         contact = Contact(workspace_id=workspace.id, email=validation.email(to, "to"))
+    elif channel in (Channel.MESSENGER, Channel.INSTAGRAM):
+        if not re.fullmatch(r"[0-9]{1,30}", to):
+            raise ValidationError("to", "the id Meta gave the person (PSID / IGSID), digits")
+        contact, thread = Contact(workspace_id=workspace.id), to
     else:
         phone = validation.phone(to, workspace.country, "to")
         contact = Contact(workspace_id=workspace.id, phone=phone)
     contact.source_channel = channel
-    conversation = Conversation(workspace_id=workspace.id, contact_id=0, channel=channel)
+    conversation = Conversation(
+        workspace_id=workspace.id, contact_id=0, channel=channel, provider_thread_id=thread
+    )
     message = Message(
         workspace_id=workspace.id,
         conversation_id=0,

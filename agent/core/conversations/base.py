@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.core.channel_accounts import ai_may_answer
+from agent.core.channel_policy import WINDOWED, ReplyWindow, reply_window
 from agent.core.errors import ValidationError
 from agent.core.events import ConversationUpdated, Event, EventBus, MessageCreated
 from agent.core.models import (
@@ -113,6 +114,13 @@ class ServiceBase:
         repo.add(message)
         repo.flush()
         return self._created(message)
+
+    def _window(self, repo: WorkspaceScope, conversation: Conversation) -> ReplyWindow:
+        """The provider's reply window on this conversation, now (see channel_policy)."""
+        if conversation.channel not in WINDOWED:
+            return ReplyWindow()
+        last = repo.messages.last_inbound_at(conversation.id)
+        return reply_window(conversation.channel, last, self._clock())
 
     @staticmethod
     def _auto_reply(repo: WorkspaceScope, channel: str) -> bool:

@@ -6,17 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 from agent.core import validation
-from agent.core.channel_policy import check_length
+from agent.core.channel_policy import ReplyWindow, check_length, rules
 from agent.core.contacts import ContactDetails
 from agent.core.conversations.base import _channel
 from agent.core.conversations.contacts import ContactsMixin
 from agent.core.conversations.handover import HandoverMixin
-from agent.core.errors import ValidationError
+from agent.core.errors import Conflict, ValidationError
+from agent.core.events import Event
 from agent.core.models import (
     AuthorKind,
     Channel,
     Conversation,
     ConversationStatus,
+    DeliveryStatus,
     Message,
     Mode,
 )
@@ -41,6 +43,9 @@ class OutboundMixin(HandoverMixin, ContactsMixin):
             member = repo.team.get(member_id)
             conversation = repo.conversations.get(conversation_id, for_update=True)
             check_length(conversation.channel, body)
+            window = self._window(repo, conversation)
+            if not window.staff:
+                raise Conflict(window.reason)
             events = []
             if conversation.status == ConversationStatus.CLOSED:
                 events += self._set_status(repo, conversation, ConversationStatus.OPEN, member.name)
@@ -137,9 +142,56 @@ class OutboundMixin(HandoverMixin, ContactsMixin):
                 return None
             if not self._auto_reply(repo, conversation.channel):
                 return None  # the channel waits for staff
-            message = self._outbound(repo, conversation, body, AuthorKind.AI, meta=meta)
-            message.reply_to_id = in_reply_to
-            uow.commit()
+            window = self._window(repo, conversation)
+            if window.ai:
+                message = self._outbound(repo, conversation, body, AuthorKind.AI, meta=meta)
+                message.reply_to_id = in_reply_to
+                uow.commit()
+        if not window.ai:  # too late for the AI by the provider's rules: a person answers
+            self.hand_off(workspace_id, conversation_id, f"too late for the AI. {window.reason}")
+            return None
         self._publish([self._created(message)])
         self._send(message)
+        return message
+
+    def reply_window(self, workspace_id: int, conversation_id: int) -> ReplyWindow:
+        """Who may reply on the conversation now (the composer shows it)."""
+        with self._uow(read_only=True) as uow:
+            repo = uow.workspace(workspace_id)
+            return self._window(repo, repo.conversations.get(conversation_id))
+
+    def record_external(
+        self,
+        workspace_id: int,
+        conversation_id: int,
+        body: str,
+        provider_message_id: str,
+        meta: dict[str, Any] | None = None,
+    ) -> Message | None:
+        """A message the business sent from the provider's own app (Meta's echoes): stored
+        as a staff message already sent (never delivered again), and since a person is
+        answering there, the AI stops. Idempotent on the provider id; None when known."""
+        body = validation.message_body(body, self._limits.max_message_chars)
+        with self._uow() as uow:
+            repo = uow.workspace(workspace_id)
+            conversation = repo.conversations.get(conversation_id, for_update=True)
+            if repo.messages.by_provider_id(conversation.channel, provider_message_id):
+                return None
+            events: list[Event] = []
+            if conversation.mode == Mode.AI:
+                conversation.mode = Mode.HUMAN
+                label = rules(conversation.channel).label
+                events += [
+                    self._updated(conversation, mode="human"),
+                    self._activity(
+                        repo,
+                        conversation,
+                        f"A person replied from the {label} app; the AI stops answering",
+                    ),
+                ]
+            message = self._outbound(repo, conversation, body, AuthorKind.STAFF, meta=meta)
+            message.provider_message_id = provider_message_id
+            message.delivery_status = DeliveryStatus.SENT
+            uow.commit()
+        self._publish([*events, self._created(message)])
         return message

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select
 
 from agent.core.errors import NotFound
-from agent.core.models import Message
+from agent.core.models import Direction, Message
 from agent.storage.repositories.base import Scoped
 
 
@@ -62,6 +63,16 @@ class SqlMessages(Scoped):
         )
         query = self._scoped(Message).join(newest, Message.id == newest.c.id)
         return {m.conversation_id: m for m in self._session.scalars(query)}
+
+    def last_inbound_at(self, conversation_id: int) -> datetime | None:
+        """When the customer last wrote in this conversation (the providers' reply windows
+        count from it); None when they never did."""
+        query = select(func.max(Message.created_at)).where(
+            Message.workspace_id == self.workspace_id,
+            Message.conversation_id == conversation_id,
+            Message.direction == Direction.INBOUND,
+        )
+        return self._session.scalar(query)
 
     def reply_to(self, message_id: int) -> Message | None:
         """The AI reply that answered this message: the first in its conversation that

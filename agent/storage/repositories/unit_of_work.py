@@ -58,6 +58,12 @@ class SqlUnitOfWork:
         )
         return self.session.scalars(query).first()
 
+    def channel_accounts(self, channels: Sequence[str]) -> Sequence[ChannelAccount]:
+        """Every workspace's accounts on these channels (a provider's app-wide handshake)."""
+        assert self.session is not None
+        query = select(ChannelAccount).where(ChannelAccount.channel.in_(list(channels)))
+        return self.session.scalars(query.order_by(ChannelAccount.id)).all()
+
     def outbound_message(self, channel: str, provider_message_id: str) -> Message | None:
         assert self.session is not None
         query = select(Message).where(
