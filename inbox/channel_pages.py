@@ -9,11 +9,17 @@ only ever shown masked.
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from agent.core.channel_accounts import ChannelState
+from agent.core.channel_accounts import (
+    META,
+    META_CREDENTIALS,
+    META_WEBHOOK_PATH,
+    ChannelState,
+)
 from agent.core.errors import FrontdeskError, ValidationError
 from agent.core.models import Channel
 from web.context import container
@@ -23,8 +29,6 @@ bp = Blueprint("channels_admin", __name__, url_prefix="/settings/channels")
 _CHANNELS = frozenset(c.value for c in Channel if c != Channel.WEBCHAT)
 # What each provider's own issue brings; until then its card says so (no fake connect).
 COMING = {
-    "messenger": "Messenger (a Facebook Page) is not available yet.",
-    "instagram": "Instagram direct messages are not available yet.",
     "whatsapp": "WhatsApp (Cloud API) is not available yet.",
     "sms": "SMS (Twilio) is not available yet.",
     "phone": "Phone calls (Twilio) are not available yet.",
@@ -39,6 +43,13 @@ def _card(state: ChannelState) -> dict[str, Any]:
         state.channel
     )
     card["coming"] = COMING.get(state.channel, "")
+    card["meta"] = state.channel in META
+    if card["meta"]:
+        # The admin pastes these into the Meta app; the verify token is theirs to see.
+        account = container().channels.account(current().workspace_id, state.channel)
+        token = container().channels.credentials(account).get("verify_token") if account else ""
+        card["verify_token"] = token or secrets.token_urlsafe(18)
+        card["webhook_url"] = settings.base_url + META_WEBHOOK_PATH
     if state.channel == Channel.EMAIL:
         card["email_domain"] = settings.email_domain
         card["smtp_port"] = settings.inbound_smtp_port
@@ -74,6 +85,22 @@ def connect_email():  # type: ignore[no-untyped-def]
         flash(f"Email was not connected: {exc}", "error")
         return _back()
     flash(f"Email is connected. Forward your mail to {account.external_id}.", "success")
+    return _back()
+
+
+@bp.post("/<any(messenger,instagram):channel>/connect")
+@admin_required
+def connect_meta(channel: str):  # type: ignore[no-untyped-def]
+    form = {k: str(request.form.get(k, "")) for k in ("account_id", *META_CREDENTIALS)}
+    label = "Messenger" if channel == Channel.MESSENGER else "Instagram"
+    try:
+        container().channels.connect_meta(current().workspace_id, channel, **form)
+    except FrontdeskError as exc:
+        flash(f"{label} was not connected: {exc}", "error")
+        return _back()
+    flash(
+        f"{label} is connected. Subscribe the webhook in your Meta app if you have not.", "success"
+    )
     return _back()
 
 

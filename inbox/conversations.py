@@ -15,7 +15,7 @@ from agent.core.contacts import ContactDetails
 from agent.core.errors import ValidationError
 from agent.core.models import Channel, Conversation
 from agent.core.ports import WorkspaceScope
-from inbox.presenters import CHANNEL_LABELS, conversation_json, message_json
+from inbox.presenters import CHANNEL_LABELS, conversation_json, message_json, window_json
 from web.context import container
 from web.security import current, login_required
 
@@ -108,14 +108,19 @@ def show(conversation_id: int):  # type: ignore[no-untyped-def]
             repo.conversations.mark_read(staff.member.id, conversation_id, messages[-1].id)
             uow.commit()
         (summary,) = summaries(repo, staff.member.id, [conversation])
+        contact = repo.contacts.get(conversation.contact_id)
     channel = conversation.channel
+    connected = connected_channels()
+    window = container().conversations.reply_window(staff.workspace_id, conversation_id)
     return jsonify(
         conversation=summary,
-        # Replies go out on the conversation's own channel: is it connected?
+        # Replies go out on the conversation's own channel: is it connected, and does the
+        # provider's window let a person reply now?
         reply_via={
             "channel": channel,
             "label": CHANNEL_LABELS.get(channel, channel),
-            "connected": channel == Channel.WEBCHAT or channel in connected_channels(),
+            "connected": channel == Channel.WEBCHAT or channel in connected,
+            "window": window_json(window, contact, connected),
         },
         messages=[message_json(m, members.get(m.author_member_id)) for m in messages],
         appointments=[

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from agent.core.channel_policy import NO_AUTO_REPLY
+from agent.core.channel_policy import NO_AUTO_REPLY, ReplyWindow
 from agent.core.models import Contact, Conversation, Message, TeamMember
 
 CHANNEL_LABELS = {
@@ -67,6 +67,31 @@ def conversation_json(
     }
 
 
+# Channels staff can start a conversation on, and the contact detail each one needs.
+_REACH = {"email": "email", "sms": "phone", "whatsapp": "phone"}
+
+
+def window_json(
+    window: ReplyWindow, contact: Contact | None, connected: frozenset[str]
+) -> dict[str, Any]:
+    """Who may reply now, for the composer; when nobody may, the other connected channels
+    the contact can be reached on."""
+    alternatives = []
+    if not window.staff and contact is not None:
+        alternatives = [
+            {"channel": channel, "label": CHANNEL_LABELS[channel]}
+            for channel, needs in _REACH.items()
+            if channel in connected and getattr(contact, needs)
+        ]
+    return {
+        "state": str(window.state),
+        "reason": window.reason,
+        "tag": window.tag,
+        "until": _iso(window.until),
+        "alternatives": alternatives,
+    }
+
+
 def message_json(message: Message, author: TeamMember | None = None) -> dict[str, Any]:
     meta = message.meta or {}
     kind = str(message.author_kind)
@@ -97,6 +122,9 @@ def message_json(message: Message, author: TeamMember | None = None) -> dict[str
         # text when the body is only its new part, and why the AI left it to staff.
         "attachments": _attachments(message),
         "original": str(meta.get("original") or ""),
+        # Sent by a person from the provider's own app (Meta's echoes), not from here.
+        "external": bool(meta.get("echo")),
+        "reply_to": _reply_to(meta),
         "no_auto_reply": str(meta.get(NO_AUTO_REPLY) or ""),
     }
 
@@ -107,20 +135,30 @@ def _attachments(message: Message) -> list[dict[str, Any]]:
         if not isinstance(entry, dict):
             continue
         stored = bool(entry.get("stored"))
+        link = str(entry.get("link") or "")
+        url = ""
+        if stored:
+            url = (
+                f"/api/conversations/{message.conversation_id}/messages/{message.id}"
+                f"/attachments/{index}"
+            )
         found.append(
             {
                 "name": str(entry.get("name") or f"attachment {index + 1}"),
                 "size": int(entry.get("size") or 0),
                 "note": str(entry.get("note") or ""),
-                "url": (
-                    f"/api/conversations/{message.conversation_id}/messages/{message.id}"
-                    f"/attachments/{index}"
-                    if stored
-                    else ""
-                ),
+                "url": url,
+                # A provider's own link (Meta's CDN), opened in a new tab, never stored here.
+                "link": link if link.startswith(("https://", "http://")) else "",
             }
         )
     return found
+
+
+def _reply_to(meta: dict[str, Any]) -> str:
+    """An excerpt of the message the customer answered (Messenger's reply_to), if known."""
+    found = meta.get("reply_to")
+    return str(found.get("excerpt") or "")[:200] if isinstance(found, dict) else ""
 
 
 def _delivery_error(message: Message) -> str:

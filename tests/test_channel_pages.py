@@ -211,7 +211,12 @@ def test_the_thread_says_whether_replies_can_go_out(site):
     )
     client, _ = _client(app, "sam@bayside.example")
     via = client.get(f"/api/conversations/{conversation.id}").json["reply_via"]
-    assert via == {"channel": "email", "label": "Email", "connected": False}
+    assert via == {
+        "channel": "email",
+        "label": "Email",
+        "connected": False,
+        "window": {"state": "open", "reason": "", "tag": "", "until": None, "alternatives": []},
+    }
     container.channels.connect_email(workspace.id)
     assert client.get(f"/api/conversations/{conversation.id}").json["reply_via"]["connected"]
 
@@ -261,3 +266,68 @@ def test_mail_attachments_download_and_the_original_and_loop_reason_show(site):
     reply = client.get(f"/api/conversations/{quoted.conversation_id}").get_json()["messages"]
     assert reply[-1]["original"].startswith(reply[-1]["body"][:20])
     assert len(reply[-1]["original"]) > len(reply[-1]["body"])
+
+
+def test_connect_a_facebook_page_from_its_card(site):
+    app, container = site[0], site[1]
+    client, token = _client(app)
+    card = _card(client.get("/settings/channels/").get_data(as_text=True), "messenger")
+    assert "/channels/meta/webhook" in card and "Connect Messenger" in card
+    suggested = re.search(r'<code class="verify-token">([^<]+)</code>', card).group(1)
+    form = {
+        "account_id": "104938223543921",
+        "access_token": "EAAGm0PX4ZCpsBAKpagetoken",
+        "app_secret": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+        "verify_token": suggested,
+        "csrf_token": token,
+    }
+    bad = client.post("/settings/channels/messenger/connect", data=form | {"account_id": "x"})
+    assert bad.status_code == 302
+    page = client.get("/settings/channels/").get_data(as_text=True)
+    assert "Messenger was not connected" in page and "Page id is a number" in page
+    client.post("/settings/channels/messenger/connect", data=form)
+    page = client.get("/settings/channels/").get_data(as_text=True)
+    card = _card(page, "messenger")
+    assert 'data-state="connected"' in card and "Messenger is connected" in page
+    assert f'<code class="verify-token">{suggested}</code>' in card  # kept, to paste
+    assert "EAAGm0PX4ZCpsBAKpagetoken" not in page and "••••oken" in card
+    assert container.channels.verify_token_matches(suggested)
+    staff, staff_token = _client(app, "sam@bayside.example")
+    response = staff.post(
+        "/settings/channels/instagram/connect", data=form | {"csrf_token": staff_token}
+    )
+    assert response.status_code == 403
+
+
+def test_the_composer_says_when_meta_s_window_closed_and_offers_another_channel(site):
+    app, container, workspace = site[0], site[1], site[2]
+    clock = container.clock
+    container.channels.connect_email(workspace.id)
+    container.channels.connect_meta(
+        workspace.id, "messenger", "1049382", access_token="EAAGm0PX4ZCp",
+        app_secret="0f1e2d3c4b5a6978", verify_token="verify-123",
+    )  # fmt: skip
+    container.channels.set_auto_reply(workspace.id, "messenger", False)
+    from agent.core.conversations import Inbound
+
+    received = container.conversations.receive(
+        workspace.id,
+        Inbound(
+            "messenger", "Hi", thread_id="6243551", provider_message_id="m_1",
+            sender=ContactDetails(first_name="Rosa", email="rosa@example.com"),
+        ),
+    )  # fmt: skip
+    client, token = _client(app, "sam@bayside.example")
+    url = f"/api/conversations/{received.conversation.id}"
+    clock.advance(hours=25)
+    window = client.get(url).json["reply_via"]["window"]
+    assert window["state"] == "human_only" and window["tag"] == "HUMAN_AGENT"
+    assert window["alternatives"] == [] and window["until"]
+    clock.advance(days=7)
+    window = client.get(url).json["reply_via"]["window"]
+    assert window["state"] == "closed" and "more than 7 days" in window["reason"]
+    assert window["alternatives"] == [{"channel": "email", "label": "Email"}]
+    response = client.post(
+        url + "/messages", json={"body": "Hello?"}, headers={"X-CSRF-Token": token}
+    )
+    assert response.status_code == 400 and "more than 7 days" in response.json["error"]

@@ -113,3 +113,38 @@ def test_channels_test_email_sends_a_real_mail_through_the_relay(workspace, monk
     assert result.exit_code == 1 and "554 5.7.1 relaying denied" in result.output
     email = json.loads(workspace("channels", "list", "--json").output)[0]
     assert email["state"] == "error" and "relaying denied" in email["last_error"]
+
+
+def test_connect_messenger_and_instagram_as_the_contract_says(workspace, monkeypatch):
+    monkeypatch.setenv("FRONTDESK_PUBLIC_URL", "https://desk.acme.example")
+    result = workspace(
+        "channels", "connect", "messenger", "--page-id", "104938223543921",
+        "--access-token", "EAAGm0PX4ZCpsBAKpagetoken", "--app-secret", "0f1e2d3c4b5a6978",
+        "--verify-token", "acme-verify-123",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Webhook URL: https://desk.acme.example/channels/meta/webhook" in result.output
+    assert "Verify token: acme-verify-123" in result.output
+    result = workspace(
+        "channels", "connect", "instagram", "--account-id", "17841405822304914",
+        "--access-token", "IGQWRPageTokenForIG", "--app-secret", "0f1e2d3c4b5a6978",
+        "--verify-token", "acme-verify-123",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = {r["channel"]: r for r in json.loads(workspace("channels", "list", "--json").output)}
+    assert rows["messenger"]["state"] == "connected"
+    assert rows["messenger"]["external_id"] == "104938223543921"
+    assert rows["instagram"]["external_id"] == "17841405822304914"
+    shown = json.dumps(rows["messenger"]["credentials"], ensure_ascii=False)
+    assert "EAAGm0PX4ZCpsBAKpagetoken" not in shown and "••••" in shown  # masked
+
+
+def test_connect_messenger_says_what_is_missing_or_wrong(workspace):
+    result = workspace("channels", "connect", "messenger", "--page-id", "123")
+    assert result.exit_code == 2
+    assert "--access-token, --app-secret, --verify-token" in result.output
+    result = workspace(
+        "channels", "connect", "messenger", "--page-id", "my-page", "--access-token",
+        "EAAGm0PX4ZCpsBAK", "--app-secret", "0f1e2d3c4b5a6978", "--verify-token", "verify-123",
+    )  # fmt: skip
+    assert result.exit_code == 1 and "Page id is a number" in result.output

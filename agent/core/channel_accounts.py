@@ -28,6 +28,7 @@ META = (Channel.MESSENGER.value, Channel.INSTAGRAM.value)  # one Meta app, one w
 # The credentials a Meta account is connected with (the app secret checks webhooks, the
 # verify token answers Meta's subscription handshake).
 META_CREDENTIALS = ("access_token", "app_secret", "verify_token")
+META_WEBHOOK_PATH = "/channels/meta/webhook"  # what the admin pastes into the Meta app
 PUBLIC_ADDRESS = "public_address"
 # The latest "confirm forwarding" mail (Gmail, Outlook) that reached the inbound address:
 # {"provider", "code", "link", "requested_by", "received_at"}, shown on the email card.

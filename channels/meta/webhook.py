@@ -13,12 +13,13 @@ import json
 
 from flask import Blueprint, Response, abort, current_app, request
 
+from agent.core.channel_accounts import META_WEBHOOK_PATH
 from channels.meta.events import account_ids
 from channels.meta.signature import HEADER, handshake, verify
 from web.context import container
 from web.security import csrf_exempt
 
-PATH = "/channels/meta/webhook"
+PATH = META_WEBHOOK_PATH
 MAX_BODY = 1024 * 1024  # Meta batches events, but never near this
 PROVIDER = "meta"
 

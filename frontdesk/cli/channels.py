@@ -10,7 +10,7 @@ import json
 
 import click
 
-from agent.core.channel_accounts import CONNECTABLE, PUBLIC_ADDRESS
+from agent.core.channel_accounts import CONNECTABLE, META, META_WEBHOOK_PATH, PUBLIC_ADDRESS
 from agent.core.errors import FrontdeskError
 from agent.core.models import Channel
 from frontdesk.cli.context import CliContext
@@ -24,7 +24,7 @@ PROVIDER_CHANNELS = [c.value for c in Channel if c != Channel.WEBCHAT]
 
 @click.group()
 def channels() -> None:
-    """Connect the channels customers reach you on (email, and more to come)."""
+    """Connect the channels customers reach you on (email, Messenger, Instagram...)."""
 
 
 @channels.command(name="list")
@@ -53,13 +53,55 @@ def list_channels(cli: CliContext, as_json: bool, workspace_name: str | None) ->
 @channels.command()
 @click.argument("channel", type=click.Choice(PROVIDER_CHANNELS))
 @click.option("--address", default="", help="Email: the public address customers write to.")
+@click.option("--page-id", default="", help="Messenger: the Facebook Page id.")
+@click.option("--account-id", default="", help="Instagram: the professional account id.")
+@click.option("--access-token", default="", help="Messenger/Instagram: the Page access token.")
+@click.option("--app-secret", default="", help="Messenger/Instagram: the Meta app's secret.")
+@click.option("--verify-token", default="", help="Messenger/Instagram: the webhook's verify token.")
 @workspace_option
 @pass_cli
-def connect(cli: CliContext, channel: str, address: str, workspace_name: str | None) -> None:
-    """Connect CHANNEL; for email, prints the inbound address to forward mail to."""
+def connect(
+    cli: CliContext,
+    channel: str,
+    address: str,
+    page_id: str,
+    account_id: str,
+    access_token: str,
+    app_secret: str,
+    verify_token: str,
+    workspace_name: str | None,
+) -> None:
+    """Connect CHANNEL. Email prints the inbound address to forward mail to; Messenger
+    and Instagram print the webhook URL and verify token for the Meta app."""
     if channel not in CONNECTABLE:
-        raise click.ClickException(f"{channel} cannot be connected yet (only: email)")
+        allowed = ", ".join(sorted(CONNECTABLE))
+        raise click.ClickException(f"{channel} cannot be connected yet (only: {allowed})")
     workspace = cli.workspace(workspace_name)
+    if channel in META:
+        ident = page_id if channel == Channel.MESSENGER else account_id
+        option = "--page-id" if channel == Channel.MESSENGER else "--account-id"
+        given = {option: ident, "--access-token": access_token, "--app-secret": app_secret}
+        missing = [
+            name for name, value in {**given, "--verify-token": verify_token}.items() if not value
+        ]
+        if missing:
+            raise click.UsageError(f"{channel} needs {', '.join(missing)}")
+        try:
+            cli.container.channels.connect_meta(
+                workspace.id,
+                channel,
+                ident,
+                access_token=access_token,
+                app_secret=app_secret,
+                verify_token=verify_token,
+            )
+        except FrontdeskError as exc:
+            raise click.ClickException(str(exc)) from None
+        label = "Messenger" if channel == Channel.MESSENGER else "Instagram"
+        click.echo(f"{label} is connected for {workspace.name} ({ident}).")
+        click.echo(f"Webhook URL: {cli.container.settings.base_url}{META_WEBHOOK_PATH}")
+        click.echo(f"Verify token: {verify_token}")
+        return
     try:
         account = cli.container.channels.connect_email(workspace.id, address)
     except FrontdeskError as exc:

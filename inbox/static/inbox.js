@@ -118,9 +118,11 @@
       head.appendChild(img);
     }
     head.appendChild(el("span", "author", message.author_name));
+    if (message.external) head.appendChild(el("span", "external muted", "sent from the " + $("#thread-channel").textContent + " app"));
     head.appendChild(el("time", "time", when(message.created_at)));
     if (message.direction === "out") head.appendChild(el("span", "delivery delivery-" + message.delivery_status, message.delivery_status));
     item.appendChild(head);
+    if (message.reply_to) item.appendChild(el("blockquote", "reply-to muted", message.reply_to));
     item.appendChild(el("div", "body", message.body));
     if (message.delivery_error || message.can_retry) {
       // Not delivered: the provider's reason, and a way to send it again.
@@ -147,6 +149,12 @@
           link.setAttribute("download", "");
           entry.appendChild(link);
           entry.appendChild(document.createTextNode(" (" + Math.max(1, Math.round(file.size / 1024)) + " KB)"));
+        } else if (/^https?:\/\//.test(file.link || "")) {
+          const link = el("a", "", file.name);
+          link.href = file.link;
+          link.target = "_blank";
+          link.rel = "noopener noreferrer";
+          entry.appendChild(link);
         } else {
           entry.textContent = file.note || file.name;
         }
@@ -260,6 +268,7 @@
     const via = data.reply_via || { connected: true };
     $("#composer-via").textContent = via.connected ? "" : via.label + " is " + notConnected + ": replies are not delivered until it is.";
     $("#composer-via").hidden = via.connected;
+    renderWindow(via, data.conversation);
     // Live messages drawn while it loaded, newer than the fetch, stay after it.
     const list = $("#messages");
     const newest = data.messages.reduce((max, m) => Math.max(max, m.id), 0);
@@ -273,6 +282,40 @@
     if (row) row.unread = 0;
     state.rows.set(id, Object.assign(row || {}, data.conversation, { unread: 0 }));
     renderList();
+  }
+
+  // The provider's reply window (Messenger, Instagram): who may reply now, and when
+  // nobody may, the other channels the contact can be reached on.
+  function renderWindow(via, conversation) {
+    const window_ = via.window || { state: "open", alternatives: [] };
+    const box = $("#composer-window");
+    box.hidden = window_.state === "open";
+    box.dataset.state = window_.state;
+    let reason = window_.reason;
+    if (window_.state === "human_only" && window_.until) reason += " Replies close " + when(window_.until) + ".";
+    box.querySelector(".window-reason").textContent = reason;
+    const closed = window_.state === "closed";
+    $("#reply-body").disabled = closed;
+    $("#composer button[type=submit]").disabled = closed;
+    $("#template-select").disabled = closed;
+    const others = box.querySelector(".window-alternatives");
+    others.replaceChildren();
+    others.hidden = !(closed && window_.alternatives.length);
+    for (const option of window_.alternatives) {
+      const button = el("button", "secondary", "Write by " + option.label + " instead");
+      button.type = "button";
+      button.addEventListener("click", () => startOn(option.channel, conversation.contact || {}));
+      others.appendChild(button);
+    }
+  }
+
+  // The "new conversation" dialog, filled in for this contact on another channel.
+  function startOn(channel, contact) {
+    const form = $("#new-form");
+    for (const name of ["first_name", "last_name", "email", "phone"]) form.elements[name].value = contact[name] || "";
+    form.elements.channel.value = channel;
+    $("#new-dialog").showModal();
+    form.elements.body.focus();
   }
 
   async function act(action) {
