@@ -483,3 +483,71 @@ def test_the_ai_is_told_to_keep_it_short_on_messaging_apps():
         prompt = system_prompt(workspace, NOW, None, channel)
         assert "a few short sentences" in prompt and parse_context(prompt)["channel"] == channel
     assert "a few short sentences" not in system_prompt(workspace, NOW, None, "webchat")
+
+
+def test_a_bad_event_is_dropped_without_losing_the_rest_of_the_batch(hub: Meta):
+    empty = text("m_empty", "   ")  # nothing to show: skipped
+    huge = text("m_huge", "x" * 10_001)  # over the message limit: refused, logged
+    body = meta.payload(PAGE_ID, empty, huge, text("m_ok", "Still there?"))
+    assert hub.post(body).status_code == 200
+    _, messages, _ = hub.thread()
+    assert [m.body for m in messages if m.direction == Direction.INBOUND] == ["Still there?"]
+
+
+def test_with_redis_the_webhook_answers_at_once_and_a_worker_applies_it(
+    sqlite_settings: Settings, graph: FakeGraph, redis_url: str, redis_conn
+):
+    settings = replace(sqlite_settings, meta_graph_url=graph.url)
+    container = build(settings, redis_url=redis_url, clock=FixedClock(NOW))
+    try:
+        app, _ = create_app(container, testing=True)
+        workspace, _ = make_workspace(container)
+        container.channels.connect_meta(
+            workspace.id, "messenger", PAGE_ID, access_token=TOKEN, app_secret=SECRET,
+            verify_token=VERIFY,
+        )  # fmt: skip
+        container.channels.set_auto_reply(workspace.id, "messenger", False)
+        raw, headers = meta.signed(meta.payload(PAGE_ID, text("m_rq", "Hello from rq")), SECRET)
+        client = app.test_client()
+        assert client.post(HOOK, data=raw, headers=headers).status_code == 200
+        assert client.post(HOOK, data=raw, headers=headers).status_code == 200  # a retry
+        with container.uow() as uow:
+            assert not uow.workspace(workspace.id).conversations.search(limit=5)  # not yet
+        container.worker(["default"]).work(burst=True)
+        with container.uow() as uow:
+            repo = uow.workspace(workspace.id)
+            (conversation,) = repo.conversations.search(limit=5)
+            messages = repo.messages.for_conversation(conversation.id)
+        assert [m.body for m in messages] == ["Hello from rq"]  # once
+    finally:
+        container.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        None, [], "page", {"object": "page"}, {"object": "page", "entry": "x"},
+        {"object": "page", "entry": [None, 1, {"id": None}, {"id": "1", "messaging": "x"}]},
+        {"object": "page", "entry": [{"id": "1", "messaging": [None, {"message": "x"},
+            {"message": {"mid": 5}}, {"delivery": {"mids": "x"}}, {"read": {}}]}]},
+        {"object": "whatsapp_business_account", "entry": [{"id": "1"}]},
+    ],
+)  # fmt: skip
+def test_malformed_payloads_read_as_nothing(garbage):
+    from channels.meta.events import parse
+
+    read = parse(garbage)
+    assert read.messages == [] and read.statuses == []
+
+
+def test_postbacks_read_as_the_button_title():
+    from channels.meta.events import parse
+
+    postback = {
+        "sender": {"id": PSID},
+        "recipient": {"id": PAGE_ID},
+        "timestamp": 1527459824,
+        "postback": {"mid": "m_pb", "title": "Book a table", "payload": "BOOK"},
+    }
+    (message,) = parse(meta.payload(PAGE_ID, postback)).messages
+    assert (message.text, message.quick_reply, message.mid) == ("Book a table", "BOOK", "m_pb")

@@ -116,13 +116,17 @@ def _message(channel: str, account: str, event: dict[str, Any]) -> MessageEvent 
         return None
     quick = message.get("quick_reply")
     reply_to = message.get("reply_to")
+    text = message.get("text") if isinstance(message.get("text"), str) else ""
+    attachments = _attachments(message.get("attachments"))
+    if not text.strip() and not attachments:
+        return None  # nothing to show (an unsupported kind of message)
     return MessageEvent(
         channel=channel,
         account_id=account,
         user_id=user,
         mid=_id(message.get("mid")),
-        text=message.get("text") if isinstance(message.get("text"), str) else "",
-        attachments=_attachments(message.get("attachments")),
+        text=text,
+        attachments=attachments,
         quick_reply=_text(quick.get("payload"), 1000) if isinstance(quick, dict) else "",
         reply_to=_id(reply_to.get("mid")) if isinstance(reply_to, dict) else "",
         echo=echo,

@@ -27,6 +27,7 @@ from agent.core.channel_policy import NO_AUTO_REPLY, fit
 from agent.core.contacts import ContactDetails
 from agent.core.conversations import ConversationService, Inbound
 from agent.core.delivery import DeliveryService
+from agent.core.errors import FrontdeskError
 from agent.core.models import Channel, ChannelAccount, DeliveryStatus, Direction
 from agent.core.ports import UnitOfWorkFactory
 from channels.meta.events import MessageEvent, StatusEvent, parse
@@ -87,14 +88,18 @@ class MetaInbound:
             accounts[account_id] = self._accounts.route(events.channel, account_id)
         for message in events.messages:
             account = accounts.get(message.account_id)
-            if account is None:
+            try:
+                if account is None:
+                    result.dropped += 1
+                elif message.echo:
+                    result.echoes += self._echo(account, message)
+                elif self._receive(account, message):
+                    result.stored += 1
+                else:
+                    result.duplicates += 1
+            except FrontdeskError as error:  # one bad event never costs the batch's others
+                log.warning("Meta message %s dropped: %s", message.mid, error)
                 result.dropped += 1
-            elif message.echo:
-                result.echoes += self._echo(account, message)
-            elif self._receive(account, message):
-                result.stored += 1
-            else:
-                result.duplicates += 1
         for status in events.statuses:
             account = accounts.get(status.account_id)
             if account is None:
@@ -214,8 +219,7 @@ def _inbound(
 ) -> Inbound:
     text = event.text.strip()
     if not text:
-        kinds = ", ".join(a.kind for a in event.attachments) or "an empty message"
-        text = f"(sent {kinds})"
+        text = f"(sent {', '.join(a.kind for a in event.attachments)})"
     return Inbound(
         channel=event.channel,
         body=text,
