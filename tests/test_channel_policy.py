@@ -13,6 +13,7 @@ from agent.core.channel_policy import (
     check_length,
     fit,
     may_auto_reply,
+    may_send,
     plain_links,
     reply_window,
     split,
@@ -93,9 +94,31 @@ def test_meta_reply_windows(channel, after, state, ai, staff, tag):
 
 def test_no_window_before_the_customer_writes_and_none_on_other_channels():
     assert not reply_window("messenger", None, LAST).staff
-    for channel in ("webchat", "email", "sms", "whatsapp"):
+    for channel in ("webchat", "email", "sms"):
         window = reply_window(channel, LAST, LAST + timedelta(days=30))
         assert window.ai and window.staff and window.tag == ""
+
+
+@pytest.mark.parametrize(
+    ("after", "state"),
+    [
+        (timedelta(hours=23, minutes=59), WindowState.OPEN),
+        (timedelta(hours=24, minutes=1), WindowState.TEMPLATES_ONLY),
+    ],
+)
+def test_whatsapp_window_then_templates_only(after, state):
+    window = reply_window("whatsapp", LAST, LAST + after)
+    assert window.state == state
+    assert (window.ai, window.staff) == (
+        (True, True) if state == WindowState.OPEN else (False, False)
+    )
+    assert may_send(window, ai=False, template=True)  # a template may always go
+    assert not may_send(window, ai=True, template=True) or state == WindowState.OPEN
+    if state == WindowState.TEMPLATES_ONLY:
+        assert window.closed_at == LAST + timedelta(hours=24)
+        assert "only allows an approved template" in window.reason
+    first = reply_window("whatsapp", None, LAST)
+    assert first.templates_only and "start a conversation" in first.reason
 
 
 def test_split_keeps_short_text_whole_and_cuts_long_text_at_boundaries():

@@ -23,12 +23,19 @@ from agent.core.ports import Clock, SecretBox, UnitOfWorkFactory, WorkspaceScope
 
 # Channels an admin can connect today; the others' cards say "not available yet" until
 # their provider issue lands (Messenger/Instagram, WhatsApp, Twilio).
-CONNECTABLE = frozenset({Channel.EMAIL.value, Channel.MESSENGER.value, Channel.INSTAGRAM.value})
+CONNECTABLE = frozenset(
+    {Channel.EMAIL.value, Channel.MESSENGER.value, Channel.INSTAGRAM.value, Channel.WHATSAPP.value}
+)
 META = (Channel.MESSENGER.value, Channel.INSTAGRAM.value)  # one Meta app, one webhook
 # The credentials a Meta account is connected with (the app secret checks webhooks, the
 # verify token answers Meta's subscription handshake).
 META_CREDENTIALS = ("access_token", "app_secret", "verify_token")
 META_WEBHOOK_PATH = "/channels/meta/webhook"  # what the admin pastes into the Meta app
+WHATSAPP_WEBHOOK_PATH = "/channels/whatsapp/webhook"
+WABA_ID = "waba_id"  # WhatsApp account settings: the business account, its number, its cap
+DISPLAY_NUMBER = "display_number"
+TIER = "tier"  # business-initiated conversations allowed per moving 24 hours
+DEFAULT_TIER = 250
 PUBLIC_ADDRESS = "public_address"
 # The latest "confirm forwarding" mail (Gmail, Outlook) that reached the inbound address:
 # {"provider", "code", "link", "requested_by", "received_at"}, shown on the email card.
@@ -82,6 +89,11 @@ class ChannelState:
             "ai_auto_reply": self.ai_auto_reply,
             "credentials": dict(self.credentials),
         }
+        if self.channel == Channel.WHATSAPP:
+            row["phone_number_id"] = self.external_id
+            row["waba_id"] = str(self.settings.get(WABA_ID) or "")
+            row["display_number"] = str(self.settings.get(DISPLAY_NUMBER) or "")
+            row["tier"] = int(self.settings.get(TIER) or DEFAULT_TIER)
         notice = self.settings.get(LAST_NOTICE)
         row["last_notice"] = dict(notice) if isinstance(notice, Mapping) else None
         if self.channel == Channel.EMAIL:
@@ -241,6 +253,11 @@ class ChannelAccountService:
         account_id = validation.as_text(account_id, "account_id").strip()
         if not re.fullmatch(r"[0-9]{1,30}", account_id):
             raise ValidationError("account_id", f"the {what} is a number (from the Meta app)")
+        found = self._meta_credentials(access_token, app_secret, verify_token)
+        return self.connect(workspace_id, channel, account_id, credentials=found)
+
+    @staticmethod
+    def _meta_credentials(access_token: str, app_secret: str, verify_token: str) -> dict[str, str]:
         values = {"access_token": access_token, "app_secret": app_secret}
         values["verify_token"] = verify_token
         found = {}
@@ -250,7 +267,48 @@ class ChannelAccountService:
                 label = name.replace("_", " ")
                 raise ValidationError(name, f"the {label} is 8 or more characters, no spaces")
             found[name] = value
-        return self.connect(workspace_id, channel, account_id, credentials=found)
+        return found
+
+    def connect_whatsapp(
+        self,
+        workspace_id: int,
+        *,
+        phone_number_id: str,
+        waba_id: str,
+        display_number: str,
+        access_token: str,
+        app_secret: str,
+        verify_token: str,
+        tier: int = DEFAULT_TIER,
+    ) -> ChannelAccount:
+        """Connect a WhatsApp Business number (Cloud API), by the ids and tokens from the
+        Meta app; inbound webhooks are routed by the phone number id."""
+        ids = {"phone_number_id": phone_number_id, "waba_id": waba_id}
+        for name, value in ids.items():
+            ids[name] = validation.as_text(value, name).strip()
+            if not re.fullmatch(r"[0-9]{1,30}", ids[name]):
+                label = name.replace("_", " ").replace("waba", "WhatsApp Business Account")
+                raise ValidationError(name, f"the {label} is a number (from the Meta app)")
+        with self._uow(read_only=True) as uow:
+            country = uow.workspace(workspace_id).workspace().country
+        number = validation.phone(display_number, country, "display_number")
+        if not isinstance(tier, int) or isinstance(tier, bool) or not 1 <= tier <= 1_000_000:
+            raise ValidationError("tier", "a whole number of conversations, 1 or more")
+        credentials = self._meta_credentials(access_token, app_secret, verify_token)
+        settings = {WABA_ID: ids["waba_id"], DISPLAY_NUMBER: number, TIER: tier}
+        return self.connect(
+            workspace_id,
+            Channel.WHATSAPP,
+            ids["phone_number_id"],
+            credentials=credentials,
+            settings=settings,
+        )
+
+    def whatsapp_by_waba(self, waba_id: str) -> list[ChannelAccount]:
+        """The WhatsApp accounts of a business account (template webhooks name only it)."""
+        with self._uow(read_only=True) as uow:
+            accounts = uow.channel_accounts([Channel.WHATSAPP.value])
+        return [a for a in accounts if str(a.settings.get(WABA_ID) or "") == str(waba_id)]
 
     def verify_token_matches(self, token: str, channels: tuple[str, ...] = META) -> bool:
         """Whether any account on these channels was connected with this verify token

@@ -155,11 +155,18 @@ def _longest_fit(text: str, fits: Callable[[str], bool]) -> int:
 
 # -- reply windows ---------------------------------------------------------------------
 
-WINDOWED = frozenset({Channel.MESSENGER.value, Channel.INSTAGRAM.value})  # reply windows
+WINDOWED = frozenset(
+    {Channel.MESSENGER.value, Channel.INSTAGRAM.value, Channel.WHATSAPP.value}
+)  # channels with a reply window
 HUMAN_AGENT = "HUMAN_AGENT"  # Meta's tag for a person's reply 24 h to 7 days later
 # The meta key on the message a sender is handed: the tag the window requires (Meta's
 # ``messaging_type: MESSAGE_TAG``); absent when the reply is a plain response.
 MESSAGE_TAG = "message_tag"
+# The meta key the sender reads for the provider's id of the message being answered.
+REPLY_TO_PROVIDER_ID = "reply_to_provider_id"
+# The meta key of a WhatsApp template message: {"id", "name", "language", "params",
+# "business_initiated"}; the sender sends the template, the body is what it renders to.
+TEMPLATE = "template"
 _DAY = timedelta(hours=24)
 _WEEK = timedelta(days=7)
 
@@ -168,6 +175,7 @@ class WindowState(StrEnum):
     OPEN = "open"  # anyone may reply
     HUMAN_ONLY = "human_only"  # only a person may reply (with ``tag``)
     CLOSED = "closed"  # nobody may send a free-form message
+    TEMPLATES_ONLY = "templates_only"  # WhatsApp: only an approved template may go
 
 
 @dataclass(frozen=True)
@@ -178,6 +186,7 @@ class ReplyWindow:
     reason: str = ""  # a plain explanation, shown in the composer (empty when open)
     tag: str = ""  # what a staff reply must carry (Meta's HUMAN_AGENT)
     until: datetime | None = None  # when this state ends (the next rule applies)
+    closed_at: datetime | None = None  # when the free-form window closed (WhatsApp)
 
     @property
     def ai(self) -> bool:
@@ -185,7 +194,12 @@ class ReplyWindow:
 
     @property
     def staff(self) -> bool:
-        return self.state != WindowState.CLOSED
+        """Whether a person may send a free-form message now."""
+        return self.state in (WindowState.OPEN, WindowState.HUMAN_ONLY)
+
+    @property
+    def templates_only(self) -> bool:
+        return self.state == WindowState.TEMPLATES_ONLY
 
 
 def reply_window(channel: str, last_inbound_at: datetime | None, now: datetime) -> ReplyWindow:
@@ -193,10 +207,13 @@ def reply_window(channel: str, last_inbound_at: datetime | None, now: datetime) 
 
     Messenger and Instagram: anyone within 24 hours of the customer's last message; a
     person only (tagged ``HUMAN_AGENT``) until 7 days; nobody after that. The AI never
-    uses the tag. Other channels have no window."""
+    uses the tag. WhatsApp: anyone within 24 hours; after that (or before the customer
+    ever wrote) only an approved template. Other channels have no window."""
     if channel not in WINDOWED:
         return ReplyWindow()
     label = rules(channel).label
+    if channel == Channel.WHATSAPP:
+        return _whatsapp_window(last_inbound_at, now)
     if last_inbound_at is None:
         return ReplyWindow(
             WindowState.CLOSED,
@@ -219,3 +236,28 @@ def reply_window(channel: str, last_inbound_at: datetime | None, now: datetime) 
         f"Meta does not allow {label} replies more than 7 days after the customer's last "
         f"message. They can write again, or you can reach them another way.",
     )
+
+
+def _whatsapp_window(last_inbound_at: datetime | None, now: datetime) -> ReplyWindow:
+    if last_inbound_at is None:
+        return ReplyWindow(
+            WindowState.TEMPLATES_ONLY,
+            "WhatsApp only lets a business start a conversation with an approved template.",
+        )
+    closes = last_inbound_at + _DAY
+    if now < closes:
+        return ReplyWindow(until=closes)
+    return ReplyWindow(
+        WindowState.TEMPLATES_ONLY,
+        "More than 24 hours since the customer's last message: WhatsApp only allows an "
+        "approved template until they write again, and the AI stays silent.",
+        closed_at=closes,
+    )
+
+
+def may_send(window: ReplyWindow, *, ai: bool, template: bool = False) -> bool:
+    """Whether a message may go out in this window: the AI only while it is open, a person
+    while a free-form reply is allowed, and an approved template (WhatsApp) at any time."""
+    if ai:
+        return window.ai
+    return window.staff or template

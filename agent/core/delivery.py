@@ -17,7 +17,16 @@ from typing import Any
 
 from agent.core import validation
 from agent.core.channel_accounts import ChannelAccountService
-from agent.core.channel_policy import MESSAGE_TAG, WINDOWED, fit, reply_window, rules
+from agent.core.channel_policy import (
+    MESSAGE_TAG,
+    REPLY_TO_PROVIDER_ID,
+    TEMPLATE,
+    WINDOWED,
+    fit,
+    may_send,
+    reply_window,
+    rules,
+)
 from agent.core.errors import (
     Conflict,
     NotFound,
@@ -133,6 +142,9 @@ class DeliveryService:
                 if message.channel in WINDOWED
                 else None
             )
+            # The customer's message this one answers, by the provider's id (WhatsApp
+            # quotes it: ``context.message_id``).
+            answered = repo.messages.get(message.reply_to_id) if message.reply_to_id else None
             author = None
             if message.author_kind == AuthorKind.STAFF and message.author_member_id:
                 author = repo.team.by_ids([message.author_member_id]).get(message.author_member_id)
@@ -146,7 +158,8 @@ class DeliveryService:
             return self._failed(workspace_id, message_id, reason)
         # The provider's window is checked again at sending time: a retry may come late.
         window = reply_window(message.channel, last_inbound, self._clock())
-        if not (window.ai if message.author_kind == AuthorKind.AI else window.staff):
+        is_ai, template = message.author_kind == AuthorKind.AI, TEMPLATE in (message.meta or {})
+        if not may_send(window, ai=is_ai, template=template):
             return self._failed(workspace_id, message_id, f"not sent: {window.reason}")
         credentials = self._accounts.credentials(account)
         sender_name = author.name if author is not None else business
@@ -154,6 +167,8 @@ class DeliveryService:
         outgoing = detached(message, fit(message.channel, message.body))
         if window.tag:
             outgoing.meta[MESSAGE_TAG] = window.tag
+        if answered is not None and answered.provider_message_id:
+            outgoing.meta[REPLY_TO_PROVIDER_ID] = answered.provider_message_id
         try:
             result = sender.send(sending, conversation, outgoing, contact)
         except TransientSendError as exc:

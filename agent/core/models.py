@@ -235,6 +235,37 @@ class MessageTemplate:
     created_at: datetime | None = None
 
 
+class TemplateStatus(StrEnum):
+    """Where a WhatsApp template stands with Meta (``DRAFT``: not submitted yet)."""
+
+    DRAFT = "DRAFT"
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    PAUSED = "PAUSED"
+    DISABLED = "DISABLED"
+
+
+@dataclass(eq=False, kw_only=True)
+class WhatsAppTemplate:
+    """A message template for WhatsApp, the only thing that may start a conversation or
+    go out after the 24-hour window; Meta must approve it first."""
+
+    id: int | None = None
+    workspace_id: int
+    name: str  # lowercase letters, digits and underscores (Meta's rule)
+    category: str  # MARKETING | UTILITY | AUTHENTICATION
+    language: str  # en, en_US, es...
+    body: str  # with {{1}}, {{2}}... parameters
+    header: str = ""
+    buttons: list[str] = field(default_factory=list)  # quick-reply button texts
+    status: str = TemplateStatus.DRAFT
+    reason: str = ""  # why Meta rejected or paused it
+    provider_id: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
 @dataclass(eq=False, kw_only=True)
 class Notification:
     """One notification sent (or attempted) to the team: the log staff and admins can audit."""

@@ -269,6 +269,26 @@ channel_account = Table(
     UniqueConstraint("workspace_id", "channel", name="uq_channel_account_workspace_channel"),
 )
 
+# WhatsApp message templates and their review status at Meta.
+whatsapp_template = Table(
+    "whatsapp_template",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _workspace_fk(),
+    Column("name", String(512), nullable=False),
+    Column("category", String(16), nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("header", Text, nullable=False, default=""),
+    Column("buttons", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("provider_id", String(64), nullable=False, default=""),
+    Column("created_at", UTCDateTime),
+    Column("updated_at", UTCDateTime),
+    UniqueConstraint("workspace_id", "name", "language", name="uq_whatsapp_template_name"),
+)
+
 # How far each team member has read each conversation (unread counts in the inbox).
 conversation_read = Table(
     "conversation_read",
@@ -298,6 +318,7 @@ _MAPPINGS = (
     (models.Notification, notification),
     (models.JobFailure, job_failure),
     (models.ChannelAccount, channel_account),
+    (models.WhatsAppTemplate, whatsapp_template),
 )
 
 

@@ -68,6 +68,27 @@ class GraphClient:
             message=str(error.get("message") or f"HTTP {response.status_code}")[:500],
         )
 
+    def download(self, url: str, token: str, max_bytes: int) -> bytes:
+        """A media file from the URL the Graph API gave (WhatsApp media), at most
+        ``max_bytes`` (``GraphError`` 413 when larger): read in chunks, never whole."""
+        try:
+            with self._client.stream(
+                "GET", url, headers={"Authorization": f"Bearer {token}"}
+            ) as response:
+                if not response.is_success:
+                    raise GraphError(response.status_code, message=f"HTTP {response.status_code}")
+                declared = int(response.headers.get("Content-Length") or 0)
+                if declared > max_bytes:
+                    raise GraphError(413, message=f"the file is over {max_bytes:,} bytes")
+                data = bytearray()
+                for chunk in response.iter_bytes():
+                    data += chunk
+                    if len(data) > max_bytes:
+                        raise GraphError(413, message=f"the file is over {max_bytes:,} bytes")
+                return bytes(data)
+        except httpx.HTTPError as exc:
+            raise GraphError(0, message=f"the media could not be downloaded: {exc}") from None
+
     def close(self) -> None:
         self._client.close()
 

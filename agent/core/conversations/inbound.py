@@ -18,7 +18,7 @@ from agent.core.contacts import ContactDetails
 from agent.core.conversations.base import _channel
 from agent.core.conversations.contacts import ContactsMixin
 from agent.core.errors import Conflict, ValidationError
-from agent.core.events import Event, MessageCreated
+from agent.core.events import Event, MessageCreated, MessageStatusChanged
 from agent.core.models import (
     AuthorKind,
     Channel,
@@ -47,6 +47,7 @@ class Inbound:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+REACTIONS = "reactions"  # meta: {who: emoji}, the customers' reactions to a message
 _PROVIDER_ID_CHARS = 255  # what the thread and message id columns hold
 
 
@@ -192,6 +193,33 @@ class InboundMixin(ContactsMixin):
             and not message_blocks_ai(message.meta)
             and repo.messages.reply_to(message.id) is None
         )
+
+    def react(
+        self, workspace_id: int, channel: str, provider_message_id: str, who: str, emoji: str
+    ) -> Message | None:
+        """A customer reacted to a message (WhatsApp): shown on it, one reaction per person
+        (an empty emoji takes theirs away). None when the message is not known here."""
+        with self._uow() as uow:
+            repo = uow.workspace(workspace_id)
+            found = repo.messages.by_provider_id(channel, provider_message_id)
+            if found is None:
+                return None
+            message = repo.messages.get(found.id, for_update=True)
+            reactions = dict((message.meta or {}).get(REACTIONS) or {})
+            if emoji:
+                reactions[who[:64]] = emoji[:16]
+            else:
+                reactions.pop(who[:64], None)
+            message.meta = {**(message.meta or {}), REACTIONS: reactions}
+            uow.commit()
+        self._publish(
+            [
+                MessageStatusChanged(
+                    workspace_id, message.conversation_id, message.id, str(message.delivery_status)
+                )
+            ]
+        )
+        return message
 
     def _dispatch(self, received: Received) -> None:
         if self._dispatcher is None:

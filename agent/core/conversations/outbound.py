@@ -3,10 +3,13 @@ themselves, and the AI's answer (dropped if a human took over while it was think
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from agent.core import validation
-from agent.core.channel_policy import ReplyWindow, check_length, rules
+from agent.core.channel_accounts import DEFAULT_TIER, TIER
+from agent.core.channel_policy import TEMPLATE, ReplyWindow, check_length, rules
 from agent.core.contacts import ContactDetails
 from agent.core.conversations.base import _channel
 from agent.core.conversations.contacts import ContactsMixin
@@ -21,7 +24,10 @@ from agent.core.models import (
     DeliveryStatus,
     Message,
     Mode,
+    WhatsAppTemplate,
 )
+from agent.core.ports import WorkspaceScope
+from agent.core.whatsapp_templates import check_values, render, require_approved
 
 # Which contact detail addresses a person on a channel we start from the inbox.
 _OUTBOUND_ADDRESS = {
@@ -59,6 +65,74 @@ class OutboundMixin(HandoverMixin, ContactsMixin):
         self._send(message)
         return message
 
+    def send_template(
+        self,
+        workspace_id: int,
+        conversation_id: int,
+        member_id: int,
+        template_id: int,
+        values: Sequence[str],
+    ) -> Message:
+        """A WhatsApp template, filled in: what staff may send outside the 24-hour window.
+        Outside it, it opens a business-initiated conversation, counted against the
+        account's cap (refused at the cap, before anything is sent)."""
+        with self._uow() as uow:
+            repo = uow.workspace(workspace_id)
+            member = repo.team.get(member_id)
+            conversation = repo.conversations.get(conversation_id, for_update=True)
+            if conversation.channel != Channel.WHATSAPP:
+                raise ValidationError("channel", "templates are for WhatsApp conversations")
+            template = repo.whatsapp_templates.get(template_id)
+            business_initiated = not self._window(repo, conversation).staff
+            meta = self._template_meta(repo, conversation, template, values, business_initiated)
+            events = []
+            if conversation.status == ConversationStatus.CLOSED:
+                events += self._set_status(repo, conversation, ConversationStatus.OPEN, member.name)
+            if conversation.mode == Mode.AI or conversation.assignee_id is None:
+                events += self._take_over(repo, conversation, member.id, member.name)
+            body = render(template, values)
+            message = self._outbound(
+                repo, conversation, body, AuthorKind.STAFF, member_id=member.id, meta=meta
+            )
+            uow.commit()
+        self._publish([*events, self._created(message)])
+        self._send(message)
+        return message
+
+    def _template_meta(
+        self,
+        repo: WorkspaceScope,
+        conversation: Conversation,
+        template: WhatsAppTemplate,
+        values: Sequence[str],
+        business_initiated: bool,
+    ) -> dict[str, Any]:
+        require_approved(template)
+        filled = check_values(template, values)
+        if business_initiated:
+            self._check_cap(repo, conversation.id)
+        found = {"id": template.id, "name": template.name, "language": template.language}
+        found |= {"params": filled, "business_initiated": business_initiated}
+        return {TEMPLATE: found}
+
+    def _check_cap(self, repo: WorkspaceScope, conversation_id: int | None) -> None:
+        """WhatsApp's limit on business-initiated conversations per moving 24 hours."""
+        account = repo.channel_accounts.for_channel(Channel.WHATSAPP)
+        tier = int((account.settings if account else {}).get(TIER) or DEFAULT_TIER)
+        now = self._clock()
+        started: dict[int, datetime] = {}
+        for sent in repo.messages.outbound_since(Channel.WHATSAPP, now - timedelta(hours=24)):
+            template = (sent.meta or {}).get(TEMPLATE)
+            if isinstance(template, dict) and template.get("business_initiated"):
+                started.setdefault(sent.conversation_id, sent.created_at or now)
+        if conversation_id in started or len(started) < tier:
+            return
+        frees = min(started.values()) + timedelta(hours=24)
+        raise Conflict(
+            f"WhatsApp's limit of {tier:,} business-initiated conversations in 24 hours is "
+            f"reached; the next one frees up at {frees:%H:%M} UTC on {frees:%b %d}."
+        )
+
     def start_conversation(
         self,
         workspace_id: int,
@@ -68,9 +142,18 @@ class OutboundMixin(HandoverMixin, ContactsMixin):
         *,
         contact_id: int | None = None,
         new_contact: ContactDetails | None = None,
+        template_id: int | None = None,
+        values: Sequence[str] = (),
     ) -> Conversation:
-        """Staff reach out first, to an existing contact or a new one."""
+        """Staff reach out first, to an existing contact or a new one (on WhatsApp, with
+        an approved template: ``template_id`` and its ``values``; ``body`` is ignored)."""
         channel = _channel(channel)
+        if channel == Channel.WHATSAPP:
+            if template_id is None:
+                raise ValidationError(
+                    "template", "a WhatsApp conversation can only start with an approved template"
+                )
+            body = "(template)"
         body = validation.message_body(body, self._limits.max_message_chars)
         check_length(channel, body)
         address_field = _OUTBOUND_ADDRESS.get(Channel(channel))
@@ -103,10 +186,17 @@ class OutboundMixin(HandoverMixin, ContactsMixin):
                 created_at=now,
                 updated_at=now,
             )
+            meta: dict[str, Any] = {}
+            if template_id is not None:
+                # The customer's answer joins this thread (WhatsApp ids are the number).
+                conversation.provider_thread_id = contact.phone.lstrip("+")
+                template = repo.whatsapp_templates.get(template_id)
+                meta = self._template_meta(repo, conversation, template, values, True)
+                body = render(template, values)
             repo.add(conversation)
             repo.flush()
             message = self._outbound(
-                repo, conversation, body, AuthorKind.STAFF, member_id=member.id
+                repo, conversation, body, AuthorKind.STAFF, member_id=member.id, meta=meta
             )
             uow.commit()
         self._publish([self._updated(conversation, created=True), self._created(message)])

@@ -74,6 +74,15 @@ class SqlMessages(Scoped):
         )
         return self._session.scalar(query)
 
+    def outbound_since(self, channel: str, since: datetime) -> Sequence[Message]:
+        """The workspace's messages sent on a channel since a time (a provider's caps)."""
+        query = self._scoped(Message).where(
+            Message.channel == channel,
+            Message.direction == Direction.OUTBOUND,
+            Message.created_at >= since,
+        )
+        return self._session.scalars(query.order_by(Message.id)).all()
+
     def reply_to(self, message_id: int) -> Message | None:
         """The AI reply that answered this message: the first in its conversation that
         replies to it or to a later message (one reply answers everything sent before)."""

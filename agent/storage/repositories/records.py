@@ -1,11 +1,17 @@
 """The workspace's smaller aggregates: knowledge sources, message templates, notifications,
-channel accounts."""
+channel accounts, WhatsApp templates."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from agent.core.models import ChannelAccount, KnowledgeSource, MessageTemplate, Notification
+from agent.core.models import (
+    ChannelAccount,
+    KnowledgeSource,
+    MessageTemplate,
+    Notification,
+    WhatsAppTemplate,
+)
 from agent.storage.repositories.base import Scoped
 
 
@@ -37,4 +43,21 @@ class SqlChannelAccounts(Scoped):
 
     def for_channel(self, channel: str) -> ChannelAccount | None:
         query = self._scoped(ChannelAccount).where(ChannelAccount.channel == channel)
+        return self._session.scalars(query).first()
+
+
+class SqlWhatsAppTemplates(Scoped):
+    def all(self) -> Sequence[WhatsAppTemplate]:
+        query = self._scoped(WhatsAppTemplate).order_by(
+            WhatsAppTemplate.name, WhatsAppTemplate.language
+        )
+        return self._session.scalars(query).all()
+
+    def get(self, template_id: int) -> WhatsAppTemplate:
+        return self._one(WhatsAppTemplate, template_id)
+
+    def find(self, name: str, language: str) -> WhatsAppTemplate | None:
+        query = self._scoped(WhatsAppTemplate).where(
+            WhatsAppTemplate.name == name, WhatsAppTemplate.language == language
+        )
         return self._session.scalars(query).first()

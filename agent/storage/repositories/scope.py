@@ -19,6 +19,7 @@ from agent.storage.repositories.records import (
     SqlKnowledgeSources,
     SqlNotifications,
     SqlTemplates,
+    SqlWhatsAppTemplates,
 )
 from agent.storage.repositories.team import SqlTeam
 
@@ -38,6 +39,7 @@ class SqlWorkspaceScope:
         self.templates = SqlTemplates(session, workspace_id)
         self.notifications = SqlNotifications(session, workspace_id)
         self.channel_accounts = SqlChannelAccounts(session, workspace_id)
+        self.whatsapp_templates = SqlWhatsAppTemplates(session, workspace_id)
 
     def workspace(self, *, for_update: bool = False) -> Workspace:
         if for_update:
