@@ -6,7 +6,10 @@ directory, or ``--redis-url``), and ``frontdesk worker`` processes: ``--workers`
 ``turns,default`` plus as many on ``ingest`` (at least one), like `up`'s plan. SQLite in
 a temporary data directory, or ``--database-url`` (a scratch database: the run adds a
 workspace). Nothing leaves 127.0.0.1: the provider's own API (Meta's Graph API, which
-the worker asks for each new customer's name) is the local stand-in from the tests.
+the worker asks for each new Messenger customer's name) is the local stand-in from the
+tests. Providers (``--provider``): ``meta`` (Messenger, a Page), ``whatsapp`` (the Cloud
+API, a business number); payloads in the shapes of tests/meta_samples.py and
+tests/whatsapp_samples.py.
 
 One workspace connects the provider's account with AI auto-reply OFF, so the figures
 are webhook intake and storage, not the AI. ``--clients`` threads, each on one
@@ -46,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import multiprocessing
 import os
 import signal
@@ -156,7 +160,56 @@ class MetaProvider:
         return Post(body, headers, mid)
 
 
-PROVIDERS: dict[str, Callable[[], MetaProvider]] = {"meta": MetaProvider}
+class WhatsAppProvider(MetaProvider):
+    """WhatsApp Cloud API: a business number connected with an app secret; every POST
+    carries ``X-Hub-Signature-256``; one ``messages`` change (a text) per POST."""
+
+    name = "whatsapp"
+    path = "/channels/whatsapp/webhook"
+    channel = "whatsapp"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.phone_number_id = "1" + self.page_id[1:]
+        self.waba_id = "2" + self.page_id[1:]
+
+    def psid(self, sender: int) -> str:  # a wa_id: the customer's number, digits only
+        return f"1650{self.run[:2]}{sender % 10**7:07d}"
+
+    def connect(self, container: Container, workspace_id: int) -> None:
+        container.channels.connect_whatsapp(
+            workspace_id,
+            phone_number_id=self.phone_number_id,
+            waba_id=self.waba_id,
+            display_number="+1 650 253 0000",
+            access_token="EAAGbenchmarkwhatsapptoken",
+            app_secret=self.secret,
+            verify_token=f"bench-{self.run}",
+        )
+
+    def post(self, n: int, sender: int, label: str) -> Post:
+        from channels.meta.signature import HEADER, sign
+        from tests import whatsapp_samples as wa
+
+        wamid = f"wamid.{label}{self.run}{n:07d}"
+        change = wa.message(
+            "text",
+            {"body": f"{TEXTS[n % len(TEXTS)]} (#{n})"},
+            wamid=wamid,
+            at=datetime.now(UTC),
+            name=f"Customer{sender} Bench",
+            wa_id=self.psid(sender),
+        )
+        change["value"]["metadata"]["phone_number_id"] = self.phone_number_id
+        body = json.dumps(wa.envelope(change, waba=self.waba_id)).encode()
+        headers = {HEADER: sign(body, self.secret), "Content-Type": "application/json"}
+        return Post(body, headers, wamid)
+
+
+PROVIDERS: dict[str, Callable[[], MetaProvider]] = {
+    "meta": MetaProvider,
+    "whatsapp": WhatsAppProvider,
+}
 
 
 # -- the server and the workers -------------------------------------------------------------

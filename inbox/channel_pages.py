@@ -18,10 +18,12 @@ from agent.core.channel_accounts import (
     META,
     META_CREDENTIALS,
     META_WEBHOOK_PATH,
+    WHATSAPP_WEBHOOK_PATH,
     ChannelState,
 )
 from agent.core.errors import FrontdeskError, ValidationError
 from agent.core.models import Channel
+from agent.core.whatsapp_templates import CATEGORIES, DEFAULT_TEMPLATE
 from web.context import container
 from web.security import admin_required, current
 
@@ -29,7 +31,6 @@ bp = Blueprint("channels_admin", __name__, url_prefix="/settings/channels")
 _CHANNELS = frozenset(c.value for c in Channel if c != Channel.WEBCHAT)
 # What each provider's own issue brings; until then its card says so (no fake connect).
 COMING = {
-    "whatsapp": "WhatsApp (Cloud API) is not available yet.",
     "sms": "SMS (Twilio) is not available yet.",
     "phone": "Phone calls (Twilio) are not available yet.",
 }
@@ -43,13 +44,14 @@ def _card(state: ChannelState) -> dict[str, Any]:
         state.channel
     )
     card["coming"] = COMING.get(state.channel, "")
-    card["meta"] = state.channel in META
+    card["meta"] = state.channel in (*META, Channel.WHATSAPP)
     if card["meta"]:
         # The admin pastes these into the Meta app; the verify token is theirs to see.
         account = container().channels.account(current().workspace_id, state.channel)
         token = container().channels.credentials(account).get("verify_token") if account else ""
         card["verify_token"] = token or secrets.token_urlsafe(18)
-        card["webhook_url"] = settings.base_url + META_WEBHOOK_PATH
+        path = WHATSAPP_WEBHOOK_PATH if state.channel == Channel.WHATSAPP else META_WEBHOOK_PATH
+        card["webhook_url"] = settings.base_url + path
     if state.channel == Channel.EMAIL:
         card["email_domain"] = settings.email_domain
         card["smtp_port"] = settings.inbound_smtp_port
@@ -102,6 +104,83 @@ def connect_meta(channel: str):  # type: ignore[no-untyped-def]
         f"{label} is connected. Subscribe the webhook in your Meta app if you have not.", "success"
     )
     return _back()
+
+
+@bp.post("/whatsapp/connect")
+@admin_required
+def connect_whatsapp():  # type: ignore[no-untyped-def]
+    names = ("phone_number_id", "waba_id", "display_number", *META_CREDENTIALS)
+    form: dict[str, Any] = {k: str(request.form.get(k, "")) for k in names}
+    tier = str(request.form.get("tier", "") or "250").strip()
+    form["tier"] = int(tier) if tier.isdigit() else -1
+    try:
+        container().channels.connect_whatsapp(current().workspace_id, **form)
+    except FrontdeskError as exc:
+        flash(f"WhatsApp was not connected: {exc}", "error")
+        return _back()
+    flash("WhatsApp is connected. Subscribe the webhook in your Meta app if not done.", "success")
+    return _back()
+
+
+# -- WhatsApp templates ------------------------------------------------------------------
+
+
+@bp.get("/whatsapp/templates")
+@admin_required
+def whatsapp_templates():  # type: ignore[no-untyped-def]
+    found = container().whatsapp_templates.all(current().workspace_id)
+    connected = container().channels.account(current().workspace_id, Channel.WHATSAPP)
+    return render_template(
+        "settings/whatsapp_templates.html",
+        templates=found,
+        categories=CATEGORIES,
+        default=DEFAULT_TEMPLATE if not found else None,
+        connected=connected is not None,
+    )
+
+
+def _templates_page() -> Any:
+    return redirect(url_for(".whatsapp_templates"))
+
+
+@bp.post("/whatsapp/templates")
+@admin_required
+def create_whatsapp_template():  # type: ignore[no-untyped-def]
+    fields = ("name", "category", "language", "body", "header", "buttons")
+    values = {k: str(request.form.get(k, "")) for k in fields}
+    service = container().whatsapp_templates
+    try:
+        template = service.create(current().workspace_id, values)
+        if request.form.get("submit") == "yes":
+            service.submit(current().workspace_id, template.id)
+            flash(f"{template.name} was sent to Meta for review.", "success")
+        else:
+            flash(f"{template.name} was saved as a draft.", "success")
+    except FrontdeskError as exc:
+        flash(f"The template was not saved: {exc}", "error")
+    return _templates_page()
+
+
+@bp.post("/whatsapp/templates/<int:template_id>/submit")
+@admin_required
+def submit_whatsapp_template(template_id: int):  # type: ignore[no-untyped-def]
+    try:
+        template = container().whatsapp_templates.submit(current().workspace_id, template_id)
+    except FrontdeskError as exc:
+        flash(str(exc), "error")
+        return _templates_page()
+    flash(f"{template.name} was sent to Meta for review.", "success")
+    return _templates_page()
+
+
+@bp.post("/whatsapp/templates/<int:template_id>/delete")
+@admin_required
+def delete_whatsapp_template(template_id: int):  # type: ignore[no-untyped-def]
+    container().whatsapp_templates.delete(current().workspace_id, template_id)
+    flash(
+        "The template was deleted here (Meta keeps its copy until you delete it there).", "success"
+    )
+    return _templates_page()
 
 
 @bp.post("/<channel>/disconnect")

@@ -15,7 +15,13 @@ from agent.core.contacts import ContactDetails
 from agent.core.errors import ValidationError
 from agent.core.models import Channel, Conversation
 from agent.core.ports import WorkspaceScope
-from inbox.presenters import CHANNEL_LABELS, conversation_json, message_json, window_json
+from inbox.presenters import (
+    CHANNEL_LABELS,
+    conversation_json,
+    message_json,
+    template_json,
+    window_json,
+)
 from web.context import container
 from web.security import current, login_required
 
@@ -48,7 +54,15 @@ def inbox():  # type: ignore[no-untyped-def]
         for c in Channel
         if c != Channel.WEBCHAT  # a web chat starts when the visitor writes
     ]
-    return render_template("inbox.html", templates=templates, channels=channels)
+    # A new WhatsApp conversation starts with an approved template, filled in.
+    approved = (
+        [template_json(t) for t in container().whatsapp_templates.approved(staff.workspace_id)]
+        if Channel.WHATSAPP in connected
+        else []
+    )
+    return render_template(
+        "inbox.html", templates=templates, channels=channels, wa_templates=approved
+    )
 
 
 def summaries(
@@ -121,6 +135,15 @@ def show(conversation_id: int):  # type: ignore[no-untyped-def]
             "label": CHANNEL_LABELS.get(channel, channel),
             "connected": channel == Channel.WEBCHAT or channel in connected,
             "window": window_json(window, contact, connected),
+            # What may go instead of free text (WhatsApp, outside its window).
+            "templates": [
+                template_json(t)
+                for t in (
+                    container().whatsapp_templates.approved(staff.workspace_id)
+                    if channel == Channel.WHATSAPP
+                    else []
+                )
+            ],
         },
         messages=[message_json(m, members.get(m.author_member_id)) for m in messages],
         appointments=[
@@ -175,6 +198,33 @@ def reply(conversation_id: int):  # type: ignore[no-untyped-def]
         staff.workspace_id, conversation_id, staff.member.id, body
     )
     return jsonify(message=message_json(message, staff.member)), 201
+
+
+@bp.post("/api/conversations/<int:conversation_id>/template")
+@login_required
+def send_template(conversation_id: int):  # type: ignore[no-untyped-def]
+    """An approved WhatsApp template with its parameters (outside the 24-hour window)."""
+    staff = current()
+    data = request.get_json(silent=True) or {}
+    template_id, values = _template_choice(data)
+    if template_id is None:
+        raise ValidationError("template_id", "choose a template")
+    message = container().conversations.send_template(
+        staff.workspace_id, conversation_id, staff.member.id, template_id, values
+    )
+    return jsonify(message=message_json(message, staff.member)), 201
+
+
+def _template_choice(data: dict[str, Any]) -> tuple[int | None, list[str]]:
+    template_id = data.get("template_id")
+    if template_id is not None and (
+        not isinstance(template_id, int) or isinstance(template_id, bool)
+    ):
+        raise ValidationError("template_id", "must be a number")
+    values = data.get("values") or []
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ValidationError("values", "must be a list of texts")
+    return template_id, values
 
 
 @bp.post("/api/conversations/<int:conversation_id>/messages/<int:message_id>/retry")
@@ -235,6 +285,7 @@ def start():  # type: ignore[no-untyped-def]
         new_contact = ContactDetails(**{k: str(data.get(k) or "") for k in fields})
     elif not isinstance(contact_id, int):
         raise ValidationError("contact_id", "must be a number")
+    template_id, values = _template_choice(data)
     conversation = container().conversations.start_conversation(
         staff.workspace_id,
         staff.member.id,
@@ -242,5 +293,7 @@ def start():  # type: ignore[no-untyped-def]
         str(data.get("body") or ""),
         contact_id=contact_id,
         new_contact=new_contact,
+        template_id=template_id,
+        values=values,
     )
     return jsonify(conversation_id=conversation.id), 201

@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from agent.core.channel_policy import NO_AUTO_REPLY, ReplyWindow
-from agent.core.models import Contact, Conversation, Message, TeamMember
+from agent.core.models import Contact, Conversation, Message, TeamMember, WhatsAppTemplate
+from agent.core.whatsapp_templates import parameters
 
 CHANNEL_LABELS = {
     "webchat": "Web chat",
@@ -88,7 +89,20 @@ def window_json(
         "reason": window.reason,
         "tag": window.tag,
         "until": _iso(window.until),
+        "closed_at": _iso(window.closed_at),
         "alternatives": alternatives,
+    }
+
+
+def template_json(template: WhatsAppTemplate) -> dict[str, Any]:
+    """An approved WhatsApp template as the composer offers it."""
+    return {
+        "id": template.id,
+        "name": template.name,
+        "language": template.language,
+        "header": template.header,
+        "body": template.body,
+        "parameters": parameters(template.body),
     }
 
 
@@ -125,6 +139,7 @@ def message_json(message: Message, author: TeamMember | None = None) -> dict[str
         # Sent by a person from the provider's own app (Meta's echoes), not from here.
         "external": bool(meta.get("echo")),
         "reply_to": _reply_to(meta),
+        "reactions": sorted({str(e) for e in (meta.get("reactions") or {}).values()}),
         "no_auto_reply": str(meta.get(NO_AUTO_REPLY) or ""),
     }
 

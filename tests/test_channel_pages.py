@@ -215,7 +215,15 @@ def test_the_thread_says_whether_replies_can_go_out(site):
         "channel": "email",
         "label": "Email",
         "connected": False,
-        "window": {"state": "open", "reason": "", "tag": "", "until": None, "alternatives": []},
+        "window": {
+            "state": "open",
+            "reason": "",
+            "tag": "",
+            "until": None,
+            "closed_at": None,
+            "alternatives": [],
+        },
+        "templates": [],
     }
     container.channels.connect_email(workspace.id)
     assert client.get(f"/api/conversations/{conversation.id}").json["reply_via"]["connected"]

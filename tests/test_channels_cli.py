@@ -53,7 +53,7 @@ def test_list_json_shape(workspace):
         "last_notice": None,
     }
     assert {r["state"] for r in rows} == {"not_connected"}
-    assert [r["connectable"] for r in rows] == [True, True, True, False, False, False]
+    assert [r["connectable"] for r in rows] == [True, True, True, True, False, False]
 
 
 def test_connect_email_prints_the_inbound_address_and_list_shows_it(workspace):
@@ -148,3 +148,24 @@ def test_connect_messenger_says_what_is_missing_or_wrong(workspace):
         "EAAGm0PX4ZCpsBAK", "--app-secret", "0f1e2d3c4b5a6978", "--verify-token", "verify-123",
     )  # fmt: skip
     assert result.exit_code == 1 and "Page id is a number" in result.output
+
+
+def test_connect_whatsapp_as_the_contract_says(workspace):
+    result = workspace(
+        "channels", "connect", "whatsapp", "--phone-number-id", "106540352242922",
+        "--waba-id", "102290129340398", "--display-number", "+16502530000",
+        "--access-token", "EAAJB0wa0cloudapitoken", "--app-secret", "9a8b7c6d5e4f3021",
+        "--verify-token", "wa-verify-77",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Webhook URL: " in result.output and "/channels/whatsapp/webhook" in result.output
+    rows = {r["channel"]: r for r in json.loads(workspace("channels", "list", "--json").output)}
+    whatsapp = rows["whatsapp"]
+    assert (whatsapp["state"], whatsapp["phone_number_id"], whatsapp["waba_id"]) == (
+        "connected",
+        "106540352242922",
+        "102290129340398",
+    )
+    assert (whatsapp["display_number"], whatsapp["tier"]) == ("+16502530000", 250)
+    result = workspace("channels", "connect", "whatsapp", "--phone-number-id", "1")
+    assert result.exit_code == 2 and "--waba-id, --display-number" in result.output

@@ -10,7 +10,14 @@ import json
 
 import click
 
-from agent.core.channel_accounts import CONNECTABLE, META, META_WEBHOOK_PATH, PUBLIC_ADDRESS
+from agent.core.channel_accounts import (
+    CONNECTABLE,
+    DEFAULT_TIER,
+    META,
+    META_WEBHOOK_PATH,
+    PUBLIC_ADDRESS,
+    WHATSAPP_WEBHOOK_PATH,
+)
 from agent.core.errors import FrontdeskError
 from agent.core.models import Channel
 from frontdesk.cli.context import CliContext
@@ -55,9 +62,19 @@ def list_channels(cli: CliContext, as_json: bool, workspace_name: str | None) ->
 @click.option("--address", default="", help="Email: the public address customers write to.")
 @click.option("--page-id", default="", help="Messenger: the Facebook Page id.")
 @click.option("--account-id", default="", help="Instagram: the professional account id.")
-@click.option("--access-token", default="", help="Messenger/Instagram: the Page access token.")
-@click.option("--app-secret", default="", help="Messenger/Instagram: the Meta app's secret.")
-@click.option("--verify-token", default="", help="Messenger/Instagram: the webhook's verify token.")
+@click.option("--access-token", default="", help="Meta channels: the access token.")
+@click.option("--app-secret", default="", help="Meta channels: the Meta app's secret.")
+@click.option("--verify-token", default="", help="Meta channels: the webhook's verify token.")
+@click.option("--phone-number-id", default="", help="WhatsApp: the phone number id.")
+@click.option("--waba-id", default="", help="WhatsApp: the WhatsApp Business Account id.")
+@click.option("--display-number", default="", help="WhatsApp: the number, in E.164.")
+@click.option(
+    "--tier",
+    type=click.IntRange(1),
+    default=DEFAULT_TIER,
+    show_default=True,
+    help="WhatsApp: business-initiated conversations allowed per 24 hours.",
+)
 @workspace_option
 @pass_cli
 def connect(
@@ -69,23 +86,51 @@ def connect(
     access_token: str,
     app_secret: str,
     verify_token: str,
+    phone_number_id: str,
+    waba_id: str,
+    display_number: str,
+    tier: int,
     workspace_name: str | None,
 ) -> None:
-    """Connect CHANNEL. Email prints the inbound address to forward mail to; Messenger
-    and Instagram print the webhook URL and verify token for the Meta app."""
+    """Connect CHANNEL. Email prints the inbound address to forward mail to; Messenger,
+    Instagram and WhatsApp print the webhook URL and verify token for the Meta app."""
     if channel not in CONNECTABLE:
         allowed = ", ".join(sorted(CONNECTABLE))
         raise click.ClickException(f"{channel} cannot be connected yet (only: {allowed})")
     workspace = cli.workspace(workspace_name)
+    if channel == Channel.WHATSAPP:
+        given = {
+            "--phone-number-id": phone_number_id,
+            "--waba-id": waba_id,
+            "--display-number": display_number,
+            "--access-token": access_token,
+            "--app-secret": app_secret,
+            "--verify-token": verify_token,
+        }
+        _require(channel, given)
+        try:
+            account = cli.container.channels.connect_whatsapp(
+                workspace.id,
+                phone_number_id=phone_number_id,
+                waba_id=waba_id,
+                display_number=display_number,
+                access_token=access_token,
+                app_secret=app_secret,
+                verify_token=verify_token,
+                tier=tier,
+            )
+        except FrontdeskError as exc:
+            raise click.ClickException(str(exc)) from None
+        number = account.settings.get("display_number")
+        click.echo(f"WhatsApp is connected for {workspace.name} ({number}).")
+        click.echo(f"Webhook URL: {cli.container.settings.base_url}{WHATSAPP_WEBHOOK_PATH}")
+        click.echo(f"Verify token: {verify_token}")
+        return
     if channel in META:
         ident = page_id if channel == Channel.MESSENGER else account_id
         option = "--page-id" if channel == Channel.MESSENGER else "--account-id"
         given = {option: ident, "--access-token": access_token, "--app-secret": app_secret}
-        missing = [
-            name for name, value in {**given, "--verify-token": verify_token}.items() if not value
-        ]
-        if missing:
-            raise click.UsageError(f"{channel} needs {', '.join(missing)}")
+        _require(channel, {**given, "--verify-token": verify_token})
         try:
             cli.container.channels.connect_meta(
                 workspace.id,
@@ -111,6 +156,12 @@ def connect(
     public = account.settings.get(PUBLIC_ADDRESS)
     if public:
         click.echo(f"Forward {public} to {account.external_id} (or point your MX record here).")
+
+
+def _require(channel: str, given: dict[str, str]) -> None:
+    missing = [name for name, value in given.items() if not value]
+    if missing:
+        raise click.UsageError(f"{channel} needs {', '.join(missing)}")
 
 
 @channels.command()

@@ -124,6 +124,7 @@
     item.appendChild(head);
     if (message.reply_to) item.appendChild(el("blockquote", "reply-to muted", message.reply_to));
     item.appendChild(el("div", "body", message.body));
+    if (message.reactions && message.reactions.length) item.appendChild(el("div", "reactions", message.reactions.join(" ")));
     if (message.delivery_error || message.can_retry) {
       // Not delivered: the provider's reason, and a way to send it again.
       const failure = el("div", "delivery-failure");
@@ -293,8 +294,17 @@
     box.dataset.state = window_.state;
     let reason = window_.reason;
     if (window_.state === "human_only" && window_.until) reason += " Replies close " + when(window_.until) + ".";
+    if (window_.closed_at) reason += " (The window closed " + when(window_.closed_at) + ".)";
     box.querySelector(".window-reason").textContent = reason;
-    const closed = window_.state === "closed";
+    const templatesOnly = window_.state === "templates_only";
+    const closed = window_.state === "closed" || templatesOnly;
+    const panel = $("#composer-templates");
+    panel.hidden = !templatesOnly;
+    if (templatesOnly) {
+      const offered = via.templates || [];
+      fillTemplates($("#template-choice"), $("#template-preview"), $("#template-params"), $("#no-templates"), offered);
+      $("#send-template").disabled = offered.length === 0;
+    }
     $("#reply-body").disabled = closed;
     $("#composer button[type=submit]").disabled = closed;
     $("#template-select").disabled = closed;
@@ -309,11 +319,55 @@
     }
   }
 
+  // WhatsApp templates: a choice of approved ones, with a field per parameter.
+  function fillTemplates(select, preview, params, empty, templates) {
+    select.replaceChildren(...templates.map((t) => {
+      const option = el("option", "", t.name + " (" + t.language + ")");
+      option.value = String(t.id);
+      return option;
+    }));
+    empty.hidden = templates.length > 0;
+    const show = () => {
+      const chosen = templates.find((t) => String(t.id) === select.value);
+      preview.textContent = chosen ? chosen.body : "";
+      params.replaceChildren();
+      for (let n = 1; chosen && n <= chosen.parameters; n++) {
+        const label = el("label", "", "Parameter {{" + n + "}} ");
+        const input = el("input");
+        input.required = true;
+        input.maxLength = 200;
+        label.appendChild(input);
+        params.appendChild(label);
+      }
+    };
+    select.onchange = show;
+    show();
+  }
+
+  function templateValues(params) {
+    return [...params.querySelectorAll("input")].map((input) => input.value.trim());
+  }
+
+  async function sendTemplate() {
+    const problem = $("#composer-error");
+    problem.hidden = true;
+    try {
+      const choice = { template_id: Number($("#template-choice").value), values: templateValues($("#template-params")) };
+      const data = await api("POST", "/api/conversations/" + state.current + "/template", choice);
+      appendMessage(data.message);
+      for (const input of $("#template-params").querySelectorAll("input")) input.value = "";
+    } catch (error) {
+      problem.textContent = error.message;
+      problem.hidden = false;
+    }
+  }
+
   // The "new conversation" dialog, filled in for this contact on another channel.
   function startOn(channel, contact) {
     const form = $("#new-form");
     for (const name of ["first_name", "last_name", "email", "phone"]) form.elements[name].value = contact[name] || "";
     form.elements.channel.value = channel;
+    channelChosen();
     $("#new-dialog").showModal();
     form.elements.body.focus();
   }
@@ -451,16 +505,34 @@
     event.target.value = "";
   });
 
+  $("#send-template").addEventListener("click", sendTemplate);
+
   const dialog = $("#new-dialog");
-  $("#new-conversation").addEventListener("click", () => dialog.showModal());
+  const waTemplates = JSON.parse($("#wa-templates").textContent || "[]");
+  // WhatsApp conversations start with a template: the dialog swaps the message for one.
+  function channelChosen() {
+    const whatsapp = $("#send-via").value === "whatsapp";
+    $("#new-template").hidden = !whatsapp;
+    $("#new-body").hidden = whatsapp;
+    $("#new-form").elements.body.required = !whatsapp;
+    if (whatsapp) fillTemplates($("#new-template-choice"), $("#new-template-preview"), $("#new-template-params"), $("#new-no-templates"), waTemplates);
+  }
+  $("#send-via").addEventListener("change", channelChosen);
+  $("#new-conversation").addEventListener("click", () => { channelChosen(); dialog.showModal(); });
   $("#new-cancel").addEventListener("click", () => dialog.close());
   $("#new-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const form = new FormData(event.target);
     const problem = $("#new-error");
     problem.hidden = true;
+    const payload = Object.fromEntries(form.entries());
+    delete payload.template_id;
+    if (payload.channel === "whatsapp") {
+      payload.template_id = Number($("#new-template-choice").value) || null;
+      payload.values = templateValues($("#new-template-params"));
+    }
     try {
-      const data = await api("POST", "/api/conversations", Object.fromEntries(form.entries()));
+      const data = await api("POST", "/api/conversations", payload);
       dialog.close();
       await loadList();
       openConversation(data.conversation_id);
