@@ -131,3 +131,29 @@ def test_turn_locks_outlive_their_ttl_while_held_and_free_a_dead_holder_fast(red
     assert not locks.held("conversation:2")
     with locks.hold("conversation:2"):
         pass
+
+
+def test_messages_left_to_staff_by_their_channel_are_not_swept(queued):
+    container, _ = queued
+    workspace, _ = make_workspace(container)
+    service = container.conversations
+    container.channels.connect_meta(
+        workspace.id, "messenger", "1049382", access_token="EAAGm0PX4ZCp",
+        app_secret="0f1e2d3c4b5a6978", verify_token="verify-123",
+    )  # fmt: skip
+    container.channels.set_auto_reply(workspace.id, "messenger", False)
+    off = service.receive(
+        workspace.id, Inbound(channel="messenger", body="hi", thread_id="6243551",
+                              provider_message_id="m_1"),
+    )  # fmt: skip
+    blocked = service.receive(
+        workspace.id,
+        Inbound(channel="webchat", body="(sent image)", thread_id="g",
+                meta={"no_auto_reply": "only an attachment"}),
+    )  # fmt: skip
+    waiting = service.receive(workspace.id, visitor("waiting", "h"))
+    lose(container, f"turn-{workspace.id}-{waiting.message.id}")
+    container.clock.advance(minutes=2)
+    swept = {r.message_id for r in container.sweeper.sweep()}
+    assert swept == {waiting.message.id}
+    assert off.message.id not in swept and blocked.message.id not in swept

@@ -3,7 +3,8 @@
 A turn job can be lost (a worker killed after taking it from the queue and before
 registering it) or abandoned (a worker killed mid-turn). So every 15 s one process
 sweeps: the newest message of an open, AI-mode conversation that is the
-visitor's, older than ``min_age`` and younger than ``max_age``, with no turn running for
+visitor's (and the AI may answer: not one its channel leaves to staff), older than
+``min_age`` and younger than ``max_age``, with no turn running for
 its conversation (turn locks are short-lived and renewed by a live holder), gets its
 turn dispatched again. The turn runner's "already answered" check keeps the effect
 exactly-once when the original turn was only slow.
@@ -15,6 +16,8 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from agent.core.channel_accounts import ai_may_answer
+from agent.core.channel_policy import message_blocks_ai
 from agent.core.ports import Clock, Locks, TurnDispatcher, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -54,6 +57,11 @@ class TurnSweeper:
                 for conversation_id, message_id in repo.conversations.awaiting_reply(
                     since=now - self._max_age, until=now - self._min_age
                 ):
+                    # Waiting for staff on purpose: the channel's AI auto-reply is off, or
+                    # the channel kept this message from the AI (a loop, an attachment).
+                    message = repo.messages.get(message_id)
+                    if not ai_may_answer(repo, message.channel) or message_blocks_ai(message.meta):
+                        continue
                     waiting.append(Redelivered(workspace.id, conversation_id, message_id))
         dispatched = []
         for item in waiting:
