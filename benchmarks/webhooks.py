@@ -35,8 +35,7 @@ customers (each one's first message also makes the worker fetch their profile):
    ratio = stored messages/s / handler messages/s.
 
 The worker log is kept in the temporary directory; errors in it are counted, and so are
-the turn sweeper's re-dispatches (it re-dispatches turns for unanswered customer
-messages older than 45 s, even on a channel whose auto-reply is off).
+the turn sweeper's re-dispatches (there should be none: the channel's auto-reply is off).
 
     python benchmarks/webhooks.py [--provider meta] [--paced 1200] [--rate 300]
         [--posts 1500] [--senders 500] [--clients 12] [--workers 1] [--baseline 500]

@@ -36,7 +36,7 @@ class RqWebhookQueue:
             body,
             description=f"{provider} webhook",
             retry=Retry(max=3, interval=[10, 60, 300]),
-            result_ttl=600,
+            result_ttl=0,  # nothing to read back: spares Redis work on every webhook
             failure_ttl=7 * 24 * 3600,
         )
 
