@@ -339,3 +339,55 @@ def test_the_composer_says_when_meta_s_window_closed_and_offers_another_channel(
         url + "/messages", json={"body": "Hello?"}, headers={"X-CSRF-Token": token}
     )
     assert response.status_code == 400 and "more than 7 days" in response.json["error"]
+
+
+def test_connect_whatsapp_and_manage_its_templates(site):
+    app, container, workspace = site[0], site[1], site[2]
+    client, token = _client(app)
+    card = _card(client.get("/settings/channels/").get_data(as_text=True), "whatsapp")
+    assert "/channels/whatsapp/webhook" in card and "Connect WhatsApp" in card
+    form = {
+        "phone_number_id": "106540352242922",
+        "waba_id": "102290129340398",
+        "display_number": "+1 604 555 0199",
+        "access_token": "EAAJB0wa0cloudapitoken",
+        "app_secret": "9a8b7c6d5e4f3021",
+        "verify_token": "wa-verify-77",
+        "tier": "1000",
+        "csrf_token": token,
+    }
+    client.post("/settings/channels/whatsapp/connect", data=form | {"display_number": "call me"})
+    page = client.get("/settings/channels/").get_data(as_text=True)
+    assert "WhatsApp was not connected" in page and "not a phone number" in page
+    client.post("/settings/channels/whatsapp/connect", data=form)
+    card = _card(client.get("/settings/channels/").get_data(as_text=True), "whatsapp")
+    assert 'data-state="connected"' in card and "+16045550199" in card and "1,000" in card
+
+    templates = client.get("/settings/channels/whatsapp/templates").get_data(as_text=True)
+    assert 'value="enquiry_follow_up"' in templates  # the default, offered
+    draft = {
+        "name": "pickup_ready",
+        "category": "UTILITY",
+        "language": "en",
+        "body": "Hi {{1}}, your bike is ready for pickup.",
+        "submit": "no",
+        "csrf_token": token,
+    }
+    client.post("/settings/channels/whatsapp/templates", data=draft | {"name": "Pickup Ready"})
+    page = client.get("/settings/channels/whatsapp/templates").get_data(as_text=True)
+    assert "The template was not saved" in page and "lowercase" in page
+    client.post("/settings/channels/whatsapp/templates", data=draft)
+    page = client.get("/settings/channels/whatsapp/templates").get_data(as_text=True)
+    assert 'data-name="pickup_ready" data-status="DRAFT"' in page
+    assert 'value="enquiry_follow_up"' not in page  # no longer offered
+    (found,) = container.whatsapp_templates.all(workspace.id)
+    staff, staff_token = _client(app, "sam@bayside.example")
+    assert staff.get("/settings/channels/whatsapp/templates").status_code == 403
+    forbidden = staff.post(
+        f"/settings/channels/whatsapp/templates/{found.id}/delete", data={"csrf_token": staff_token}
+    )
+    assert forbidden.status_code == 403
+    client.post(
+        f"/settings/channels/whatsapp/templates/{found.id}/delete", data={"csrf_token": token}
+    )
+    assert container.whatsapp_templates.all(workspace.id) == []

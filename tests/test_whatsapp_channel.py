@@ -391,3 +391,29 @@ def test_a_new_whatsapp_conversation_starts_only_with_a_template(hub: Hub):
     joined, messages, _ = hub.thread("16505550111")
     assert joined.id == conversation.id  # the answer joins the conversation we started
     assert [m.author_kind for m in messages][:2] == [AuthorKind.STAFF, AuthorKind.CONTACT]
+
+
+def test_cloud_api_errors_become_the_right_send_errors():
+    from agent.core.errors import PermanentSendError, TransientSendError
+    from channels.meta.graph import GraphError
+    from channels.whatsapp.sender import send_error
+
+    expired = send_error(GraphError(401, code=190, message="Error validating access token"))
+    assert isinstance(expired, PermanentSendError) and expired.account_problem
+    limited = send_error(GraphError(400, code=131056, message="(#131056) Pair rate limit hit"))
+    assert isinstance(limited, TransientSendError) and "wait a moment" in limited.reason
+    window = send_error(GraphError(400, code=131047, message="Re-engagement message"))
+    assert isinstance(window, PermanentSendError) and not window.account_problem
+    assert "send a template" in window.reason
+    assert isinstance(send_error(GraphError(0, message="connection refused")), TransientSendError)
+    assert isinstance(send_error(GraphError(503, code=0, message="down")), TransientSendError)
+
+
+def test_garbage_payloads_read_as_nothing():
+    from channels.whatsapp.events import parse
+
+    for garbage in (None, [], {"object": "page"}, {"object": "whatsapp_business_account",
+                    "entry": [None, {"changes": "x"}, {"changes": [{"field": "messages",
+                    "value": {"metadata": {}, "messages": [{"type": "text"}]}}]}]}):  # fmt: skip
+        read = parse(garbage)
+        assert read.messages == [] and read.statuses == [] and read.templates == []
