@@ -209,6 +209,9 @@ class WebhookQueue(Protocol):
     web answers the provider at once and nothing accepted is lost."""
 
     def enqueue(self, provider: str, body: bytes) -> None: ...
+    def kick(self, provider: str) -> bool:
+        """Schedule the work for bodies left waiting (a lost job); True when it did."""
+        ...
 
 
 class SecretBox(Protocol):

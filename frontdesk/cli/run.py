@@ -223,9 +223,14 @@ def worker(cli: CliContext, burst: bool, name: str | None, queues: str) -> None:
                 stop_sweep()
 
 
+WEBHOOK_PROVIDERS = ("meta", "whatsapp")
+
+
 def _sweep(container: Container) -> None:
     try:
         with RedisLocks(container.redis, ttl=SWEEP_SECONDS, wait=0).hold("turn-sweep"):
             container.sweeper.sweep()
+            for provider in WEBHOOK_PROVIDERS:  # webhook bodies whose drain job was lost
+                container.webhook_queue.kick(provider)
     except LockTimeout:
         pass  # another worker is sweeping
