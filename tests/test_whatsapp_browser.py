@@ -128,4 +128,21 @@ def test_connect_template_review_live_message_ai_then_a_template_after_24_hours(
     assert sent["type"] == "template" and sent["to"] == wa.CUSTOMER
     parameters = sent["template"]["components"][0]["parameters"]
     assert [p["text"] for p in parameters] == ["Kerry", "Bayside Dental"]
+
+    # A new WhatsApp conversation starts with the template too, never free text.
+    page.locator("#new-conversation").click()
+    dialog = page.locator("#new-dialog")
+    dialog.get_by_label("First name").fill("Lee")
+    dialog.locator("input[name=phone]").fill("+1 650 555 0111")
+    dialog.locator("#send-via").select_option("whatsapp")
+    expect(dialog.locator("#new-body")).to_be_hidden()
+    fields = dialog.locator("#new-template-params input")
+    expect(fields).to_have_count(2)
+    fields.nth(0).fill("Lee")
+    fields.nth(1).fill("Bayside Dental")
+    dialog.get_by_role("button", name="Send").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#thread-title")).to_have_text("Lee")
+    started = graph.sends()[-1]
+    assert (started["type"], started["to"]) == ("template", "16505550111")
     assert seen.dialogs == [] and seen.console_errors == []
