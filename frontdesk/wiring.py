@@ -262,7 +262,6 @@ class Container:
             conversations=self.conversations,
             delivery=self.delivery,
             graph=self.meta_graph,
-            clock=self.clock,
         )
 
     @cached_property
@@ -281,7 +280,6 @@ class Container:
             templates=self.whatsapp_templates,
             graph=self.meta_graph,
             attachments=self.attachments,
-            clock=self.clock,
         )
 
     def webhook_handler(self, provider: str) -> Handler:

@@ -219,7 +219,7 @@ def test_start_outbound_conversation_with_new_and_existing_contacts(app_containe
     again = app_container.conversations.start_conversation(
         workspace.id,
         dana.id,
-        "whatsapp",
+        "sms",
         "Reminder",
         new_contact=ContactDetails(phone="+1 604 555 0142"),
     )

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from agent.core.channel_accounts import ChannelAccountService
@@ -64,14 +62,12 @@ class MetaInbound:
         conversations: ConversationService,
         delivery: DeliveryService,
         graph: GraphClient,
-        clock: Callable[[], datetime],
     ) -> None:
         self._uow = uow
         self._accounts = accounts
         self._conversations = conversations
         self._delivery = delivery
         self._graph = graph
-        self._clock = clock
 
     def handle(self, body: bytes) -> HandleResult:
         """Apply one (already verified) webhook POST."""

@@ -17,9 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import mimetypes
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 
 from agent.attachments import AttachmentStore
@@ -97,7 +95,6 @@ class WhatsAppInbound:
         templates: WhatsAppTemplateService,
         graph: GraphClient,
         attachments: AttachmentStore,
-        clock: Callable[[], datetime],
         max_media_bytes: int = MAX_MEDIA_BYTES,
     ) -> None:
         self._uow = uow
@@ -107,7 +104,6 @@ class WhatsAppInbound:
         self._templates = templates
         self._graph = graph
         self._attachments = attachments
-        self._clock = clock
         self._max_media_bytes = max_media_bytes
 
     def handle(self, body: bytes) -> HandleResult:
