@@ -21,10 +21,8 @@ from agent.core.channel_policy import (
     MESSAGE_TAG,
     REPLY_TO_PROVIDER_ID,
     TEMPLATE,
-    WINDOWED,
     fit,
     may_send,
-    reply_window,
     rules,
 )
 from agent.core.errors import (
@@ -45,6 +43,7 @@ from agent.core.models import (
     SendResult,
 )
 from agent.core.ports import Clock, DeliveryQueue, Locks, UnitOfWorkFactory
+from agent.core.send_rules import sms_refusal, window_for
 from agent.core.senders import SenderRegistry, detached, scrub, sending_account, test_message
 
 log = logging.getLogger(__name__)
@@ -137,10 +136,12 @@ class DeliveryService:
             contact = repo.contacts.get(conversation.contact_id)
             account = repo.channel_accounts.for_channel(message.channel)
             business = repo.workspace().name
-            last_inbound = (
-                repo.messages.last_inbound_at(conversation.id)
-                if message.channel in WINDOWED
-                else None
+            # The provider's rules are checked again at sending time: a retry may be late.
+            window = window_for(repo, conversation, self._clock())
+            refusal = (
+                sms_refusal(repo, contact.phone, message.body, self._clock(), stored=message.id)
+                if message.channel == Channel.SMS
+                else ""
             )
             # The customer's message this one answers, by the provider's id (WhatsApp
             # quotes it: ``context.message_id``).
@@ -156,11 +157,11 @@ class DeliveryService:
         if sender is None:
             reason = f"this server has no {label} sender configured"
             return self._failed(workspace_id, message_id, reason)
-        # The provider's window is checked again at sending time: a retry may come late.
-        window = reply_window(message.channel, last_inbound, self._clock())
         is_ai, template = message.author_kind == AuthorKind.AI, TEMPLATE in (message.meta or {})
         if not may_send(window, ai=is_ai, template=template):
             return self._failed(workspace_id, message_id, f"not sent: {window.reason}")
+        if refusal:
+            return self._failed(workspace_id, message_id, f"not sent: {refusal}")
         credentials = self._accounts.credentials(account)
         sender_name = author.name if author is not None else business
         sending = sending_account(account, business, sender_name, credentials)

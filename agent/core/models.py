@@ -267,6 +267,15 @@ class WhatsAppTemplate:
 
 
 @dataclass(eq=False, kw_only=True)
+class SmsOptOut:
+    """A number that texted STOP: nobody may text it until it texts START."""
+
+    workspace_id: int
+    phone: str  # E.164
+    created_at: datetime | None = None
+
+
+@dataclass(eq=False, kw_only=True)
 class Notification:
     """One notification sent (or attempted) to the team: the log staff and admins can audit."""
 

@@ -18,6 +18,7 @@ from agent.core.models import (
     Notification,
     SendingAccount,
     SendResult,
+    SmsOptOut,
     TeamMember,
     WhatsAppTemplate,
     Workspace,
@@ -109,6 +110,11 @@ class WhatsAppTemplateRepository(Protocol):
     def find(self, name: str, language: str) -> WhatsAppTemplate | None: ...
 
 
+class SmsOptOutRepository(Protocol):
+    def has(self, phone: str) -> bool: ...
+    def get(self, phone: str) -> SmsOptOut | None: ...
+
+
 class WorkspaceScope(Protocol):
     """One workspace's records. Every repository here is implicitly filtered by it, and
     ``add``/``delete`` refuse a record of another workspace."""
@@ -136,6 +142,8 @@ class WorkspaceScope(Protocol):
     def channel_accounts(self) -> ChannelAccountRepository: ...
     @property
     def whatsapp_templates(self) -> WhatsAppTemplateRepository: ...
+    @property
+    def sms_opt_outs(self) -> SmsOptOutRepository: ...
 
     def workspace(self, *, for_update: bool = False) -> Workspace: ...
     def add(self, record: object) -> None: ...

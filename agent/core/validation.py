@@ -72,6 +72,14 @@ def phone(value: str, country: str, field: str = "phone") -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def phone_region(number: str) -> str:
+    """The country (ISO code) of an E.164 number, "" when unknown."""
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(number, None)) or ""
+    except phonenumbers.NumberParseException:
+        return ""
+
+
 def timezone(value: str, field: str = "timezone") -> str:
     value = (value or "").strip()
     if value not in available_timezones():

@@ -289,6 +289,20 @@ whatsapp_template = Table(
     UniqueConstraint("workspace_id", "name", "language", name="uq_whatsapp_template_name"),
 )
 
+# Numbers that texted STOP to the workspace's SMS number.
+sms_opt_out = Table(
+    "sms_opt_out",
+    metadata,
+    Column(
+        "workspace_id",
+        Integer,
+        ForeignKey("workspace.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("phone", String(32), primary_key=True),
+    Column("created_at", UTCDateTime),
+)
+
 # How far each team member has read each conversation (unread counts in the inbox).
 conversation_read = Table(
     "conversation_read",
@@ -319,6 +333,7 @@ _MAPPINGS = (
     (models.JobFailure, job_failure),
     (models.ChannelAccount, channel_account),
     (models.WhatsAppTemplate, whatsapp_template),
+    (models.SmsOptOut, sms_opt_out),
 )
 
 

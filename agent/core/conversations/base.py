@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.core.channel_accounts import ai_may_answer
-from agent.core.channel_policy import WINDOWED, ReplyWindow, reply_window
-from agent.core.errors import ValidationError
+from agent.core.channel_policy import ReplyWindow
+from agent.core.errors import Conflict, ValidationError
 from agent.core.events import ConversationUpdated, Event, EventBus, MessageCreated
 from agent.core.models import (
     AuthorKind,
@@ -26,6 +26,7 @@ from agent.core.ports import (
     UnitOfWorkFactory,
     WorkspaceScope,
 )
+from agent.core.send_rules import sms_refusal, window_for
 
 log = logging.getLogger(__name__)
 
@@ -116,11 +117,17 @@ class ServiceBase:
         return self._created(message)
 
     def _window(self, repo: WorkspaceScope, conversation: Conversation) -> ReplyWindow:
-        """The provider's reply window on this conversation, now (see channel_policy)."""
-        if conversation.channel not in WINDOWED:
-            return ReplyWindow()
-        last = repo.messages.last_inbound_at(conversation.id)
-        return reply_window(conversation.channel, last, self._clock())
+        """Who may send on this conversation now, by the provider's rules (send_rules)."""
+        return window_for(repo, conversation, self._clock())
+
+    def _sms_check(self, repo: WorkspaceScope, conversation: Conversation, body: str) -> None:
+        """Refuse a text the carriers' rules or the daily cap would stop (SMS only)."""
+        if conversation.channel != Channel.SMS:
+            return
+        contact = repo.contacts.get(conversation.contact_id)
+        refusal = sms_refusal(repo, contact.phone, body, self._clock())
+        if refusal:
+            raise Conflict(refusal)
 
     @staticmethod
     def _auto_reply(repo: WorkspaceScope, channel: str) -> bool:

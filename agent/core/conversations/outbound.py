@@ -27,6 +27,7 @@ from agent.core.models import (
     WhatsAppTemplate,
 )
 from agent.core.ports import WorkspaceScope
+from agent.core.sms import brief
 from agent.core.whatsapp_templates import check_values, render, require_approved
 
 # Which contact detail addresses a person on a channel we start from the inbox.
@@ -52,6 +53,7 @@ class OutboundMixin(HandoverMixin, ContactsMixin):
             window = self._window(repo, conversation)
             if not window.staff:
                 raise Conflict(window.reason)
+            self._sms_check(repo, conversation, body)
             events = []
             if conversation.status == ConversationStatus.CLOSED:
                 events += self._set_status(repo, conversation, ConversationStatus.OPEN, member.name)
@@ -195,6 +197,10 @@ class OutboundMixin(HandoverMixin, ContactsMixin):
                 body = render(template, values)
             repo.add(conversation)
             repo.flush()
+            window = self._window(repo, conversation)
+            if not window.staff and template_id is None:
+                raise Conflict(window.reason)
+            self._sms_check(repo, conversation, body)
             message = self._outbound(
                 repo, conversation, body, AuthorKind.STAFF, member_id=member.id, meta=meta
             )
@@ -234,6 +240,8 @@ class OutboundMixin(HandoverMixin, ContactsMixin):
                 return None  # the channel waits for staff
             window = self._window(repo, conversation)
             if window.ai:
+                if conversation.channel == Channel.SMS:  # a segment or two when it can
+                    body = brief(body)
                 message = self._outbound(repo, conversation, body, AuthorKind.AI, meta=meta)
                 message.reply_to_id = in_reply_to
                 uow.commit()

@@ -10,6 +10,7 @@ from agent.core.models import (
     KnowledgeSource,
     MessageTemplate,
     Notification,
+    SmsOptOut,
     WhatsAppTemplate,
 )
 from agent.storage.repositories.base import Scoped
@@ -61,3 +62,14 @@ class SqlWhatsAppTemplates(Scoped):
             WhatsAppTemplate.name == name, WhatsAppTemplate.language == language
         )
         return self._session.scalars(query).first()
+
+
+class SqlSmsOptOuts(Scoped):
+    def has(self, phone: str) -> bool:
+        query = self._scoped(SmsOptOut).where(SmsOptOut.phone == phone)
+        return self._session.scalars(query).first() is not None
+
+    def get(self, phone: str) -> SmsOptOut | None:
+        return self._session.scalars(
+            self._scoped(SmsOptOut).where(SmsOptOut.phone == phone)
+        ).first()

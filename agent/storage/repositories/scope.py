@@ -18,6 +18,7 @@ from agent.storage.repositories.records import (
     SqlChannelAccounts,
     SqlKnowledgeSources,
     SqlNotifications,
+    SqlSmsOptOuts,
     SqlTemplates,
     SqlWhatsAppTemplates,
 )
@@ -40,6 +41,7 @@ class SqlWorkspaceScope:
         self.notifications = SqlNotifications(session, workspace_id)
         self.channel_accounts = SqlChannelAccounts(session, workspace_id)
         self.whatsapp_templates = SqlWhatsAppTemplates(session, workspace_id)
+        self.sms_opt_outs = SqlSmsOptOuts(session, workspace_id)
 
     def workspace(self, *, for_update: bool = False) -> Workspace:
         if for_update:
