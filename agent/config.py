@@ -39,6 +39,7 @@ _ENV = {
     "inbound_smtp_port": "FRONTDESK_INBOUND_SMTP_PORT",
     "inbound_smtp_host": "FRONTDESK_INBOUND_SMTP_HOST",
     "meta_graph_url": "FRONTDESK_META_GRAPH_URL",
+    "twilio_api_url": "FRONTDESK_TWILIO_API_URL",
 }
 
 
@@ -79,6 +80,8 @@ class Settings:
     inbound_smtp_host: str = "127.0.0.1"
     # Messenger and Instagram: the Graph API's base URL (tests and proxies override it).
     meta_graph_url: str = "https://graph.facebook.com/v21.0"
+    # SMS and calls: Twilio's REST API base URL (tests point it at a local server).
+    twilio_api_url: str = "https://api.twilio.com"
 
     @classmethod
     def load(

@@ -7,7 +7,7 @@ and the shell stays the one place that knows the concrete classes.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 import redis
 from langgraph.graph.state import CompiledStateGraph
@@ -63,6 +63,8 @@ class Services(Protocol):
     def webhook_queue(self) -> WebhookQueue: ...
     @property
     def whatsapp_templates(self) -> WhatsAppTemplateService: ...
+    @property
+    def voice(self) -> Any: ...  # channels.twilio.voice.VoiceService (agent cannot name it)
     @property
     def graph(self) -> CompiledStateGraph: ...
 

@@ -18,6 +18,7 @@ from agent.core.errors import FrontdeskError, NotFound
 from agent.core.events import Event, MemberAccessChanged
 from agent.services import Services
 from channels.meta import webhook as meta_webhook
+from channels.twilio import webhook as twilio_webhook
 from channels.whatsapp import webhook as whatsapp_webhook
 from inbox import appointments, auth, channel_pages, contacts, conversations, health, realtime, team
 from inbox import settings as settings_pages
@@ -80,6 +81,7 @@ def create_app(
         widget_routes.bp,
         meta_webhook.bp,
         whatsapp_webhook.bp,
+        twilio_webhook.bp,
     ):
         app.register_blueprint(blueprint)
     # (endpoint, label, admin only): each feature blueprint adds its page to the top bar.

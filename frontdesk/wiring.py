@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from agent.attachments import AttachmentStore
 from agent.config import Settings
 from agent.core.booking import BookingService
-from agent.core.channel_accounts import ChannelAccountService
+from agent.core.channel_accounts import TWILIO_PATHS, ChannelAccountService
 from agent.core.clock import system_clock
 from agent.core.conversations import ConversationService, Limits
 from agent.core.delivery import DeliveryService
@@ -62,6 +62,9 @@ from channels.email.smtp_send import SmtpMailSender
 from channels.meta.graph import GraphClient
 from channels.meta.inbound import MetaInbound
 from channels.meta.sender import MetaSender
+from channels.twilio.inbound import TwilioInbound
+from channels.twilio.sender import TwilioSmsSender
+from channels.twilio.voice import VoiceService
 from channels.webhooks import Handler, InlineWebhookQueue, RqWebhookQueue
 from channels.whatsapp.inbound import WhatsAppInbound
 from channels.whatsapp.sender import GraphTemplateSubmitter, WhatsAppSender
@@ -184,6 +187,8 @@ class Container:
         registry.register(Channel.MESSENGER, self.meta_sender)
         registry.register(Channel.INSTAGRAM, self.meta_sender)
         registry.register(Channel.WHATSAPP, WhatsAppSender(self.meta_graph))
+        status_url = self.settings.base_url.rstrip("/") + TWILIO_PATHS["status"]
+        registry.register(Channel.SMS, TwilioSmsSender(self.settings.twilio_api_url, status_url))
         for channel, sender in (self.senders_override or {}).items():
             registry.register(channel, sender)
         return registry
@@ -282,8 +287,33 @@ class Container:
             attachments=self.attachments,
         )
 
+    # -- SMS and calls (Twilio) ----------------------------------------------------------
+
+    @cached_property
+    def twilio_inbound(self) -> TwilioInbound:
+        return TwilioInbound(
+            accounts=self.channels,
+            conversations=self.conversations,
+            delivery=self.delivery,
+            attachments=self.attachments,
+        )
+
+    @cached_property
+    def voice(self) -> VoiceService:
+        """Calls, answered in the web process: each voice turn runs the agent at once."""
+        return VoiceService(
+            uow=self.uow,
+            accounts=self.channels,
+            conversations=self.conversations,
+            agent=AgentResponder(self.graph, self.agent_context).run,
+            public_url=self.settings.base_url,
+            api_url=self.settings.twilio_api_url,
+        )
+
     def webhook_handler(self, provider: str) -> Handler:
         """What applies a verified webhook body of this provider (in the worker)."""
+        if provider == "twilio":
+            return self.twilio_inbound.handle
         if provider == "whatsapp":
             return self.whatsapp_inbound.handle
         if provider == "meta":

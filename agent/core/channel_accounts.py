@@ -23,9 +23,7 @@ from agent.core.ports import Clock, SecretBox, UnitOfWorkFactory, WorkspaceScope
 
 # Channels an admin can connect today; the others' cards say "not available yet" until
 # their provider issue lands (Messenger/Instagram, WhatsApp, Twilio).
-CONNECTABLE = frozenset(
-    {Channel.EMAIL.value, Channel.MESSENGER.value, Channel.INSTAGRAM.value, Channel.WHATSAPP.value}
-)
+CONNECTABLE = frozenset(c.value for c in Channel if c != Channel.WEBCHAT)
 META = (Channel.MESSENGER.value, Channel.INSTAGRAM.value)  # one Meta app, one webhook
 # The credentials a Meta account is connected with (the app secret checks webhooks, the
 # verify token answers Meta's subscription handshake).
@@ -36,6 +34,16 @@ WABA_ID = "waba_id"  # WhatsApp account settings: the business account, its numb
 DISPLAY_NUMBER = "display_number"
 TIER = "tier"  # business-initiated conversations allowed per moving 24 hours
 DEFAULT_TIER = 250
+# Twilio: one number for SMS and calls; its webhooks, and how calls are handled.
+TWILIO_PATHS = {
+    "sms": "/channels/twilio/sms",
+    "status": "/channels/twilio/status",
+    "voice": "/channels/twilio/voice",
+}
+CALLS = ("end", "forward", "ai")  # when a call comes in: end it, forward it, the AI answers
+TEXT_BACK = ("never", "always", "missed")  # an SMS to the caller after the call
+# (A hyphen, not the dash: a dash is not GSM-7 and would halve what one SMS holds.)
+DEFAULT_TEXT_BACK = "Sorry we missed your call! How can we help? - {business}"
 PUBLIC_ADDRESS = "public_address"
 # The latest "confirm forwarding" mail (Gmail, Outlook) that reached the inbound address:
 # {"provider", "code", "link", "requested_by", "received_at"}, shown on the email card.
@@ -303,6 +311,67 @@ class ChannelAccountService:
             credentials=credentials,
             settings=settings,
         )
+
+    def connect_twilio(
+        self,
+        workspace_id: int,
+        *,
+        account_sid: str,
+        auth_token: str,
+        number: str,
+        calls: str = "end",
+        forward_to: str = "",
+        text_back: str = "missed",
+        text_back_template: str = "",
+        end_message: str = "",
+        a2p_registered: bool = False,
+        daily_segments: int = 1000,
+    ) -> tuple[ChannelAccount, ChannelAccount]:
+        """Connect a Twilio number for both SMS and calls (one account each, the same
+        number and credentials); inbound webhooks are routed by the number."""
+        sid = validation.as_text(account_sid, "account_sid").strip()
+        if not re.fullmatch(r"AC[0-9a-fA-F]{32}", sid):
+            raise ValidationError("account_sid", "the Account SID is AC and 32 hex digits")
+        token = validation.as_text(auth_token, "auth_token").strip()
+        if not re.fullmatch(r"[0-9A-Za-z]{16,64}", token):
+            raise ValidationError("auth_token", "the auth token is 32 letters and digits")
+        with self._uow(read_only=True) as uow:
+            country = uow.workspace(workspace_id).workspace().country
+        number = validation.phone(number, country, "number")
+        if calls not in CALLS:
+            raise ValidationError("calls", f"choose one of {', '.join(CALLS)}")
+        if text_back not in TEXT_BACK:
+            raise ValidationError("text_back", f"choose one of {', '.join(TEXT_BACK)}")
+        forward = validation.phone(forward_to, country, "forward_to") if forward_to.strip() else ""
+        if calls == "forward" and not forward:
+            raise ValidationError("forward_to", "give the number calls are forwarded to")
+        if forward == number:
+            raise ValidationError("forward_to", "forward to another number than this one")
+        template = validation.name(text_back_template, "text_back_template", 320)
+        if not isinstance(daily_segments, int) or not 1 <= daily_segments <= 1_000_000:
+            raise ValidationError("daily_segments", "a whole number of segments, 1 or more")
+        credentials = {"account_sid": sid, "auth_token": token}
+        sms = self.connect(
+            workspace_id,
+            Channel.SMS,
+            number,
+            credentials=credentials,
+            settings={"a2p_registered": bool(a2p_registered), "daily_segments": daily_segments},
+        )
+        phone = self.connect(
+            workspace_id,
+            Channel.PHONE,
+            number,
+            credentials=credentials,
+            settings={
+                "calls": calls,
+                "forward_to": forward,
+                "text_back": text_back,
+                "text_back_template": template or DEFAULT_TEXT_BACK,
+                "end_message": validation.name(end_message, "end_message", 500),
+            },
+        )
+        return sms, phone
 
     def whatsapp_by_waba(self, waba_id: str) -> list[ChannelAccount]:
         """The WhatsApp accounts of a business account (template webhooks name only it)."""

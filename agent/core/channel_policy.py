@@ -20,6 +20,9 @@ AUTO_REPLY = "ai_auto_reply"  # the account setting that lets the AI answer on i
 # An inbound message's meta key: why the AI must not answer this one message (an
 # auto-reply, list mail, a loop...). The channel decides; the service and turns obey.
 NO_AUTO_REPLY = "no_auto_reply"
+# An inbound message's meta key: the AI answers it live, in the same request (a caller's
+# words on a phone call), so it is never queued as a turn.
+LIVE = "live"
 
 
 @dataclass(frozen=True)
@@ -44,8 +47,8 @@ RULES: dict[str, ChannelRules] = {
         "Instagram", links=False, max_chars=3_000, part_bytes=1_000, brief=True
     ),
     Channel.WHATSAPP: ChannelRules("WhatsApp", links=False, max_chars=4_096),
-    Channel.SMS: ChannelRules("SMS", links=False, max_chars=1_600),
-    Channel.PHONE: ChannelRules("Phone", links=False, max_chars=1_600),
+    Channel.SMS: ChannelRules("SMS", links=False, max_chars=1_600, brief=True),
+    Channel.PHONE: ChannelRules("Phone", links=False, max_chars=1_600, brief=True),
 }
 
 _LINK = re.compile(r"\[([^\]\n]{1,500})\]\((https?://[^\s()]{1,2000})\)")
@@ -73,6 +76,8 @@ def message_blocks_ai(meta: Mapping[str, Any] | None) -> str | None:
     The same path as the channel's auto-reply toggle, for one message: it is stored and
     shown, but never routed to the AI (nor by the sweeper's redelivery)."""
     reason = (meta or {}).get(NO_AUTO_REPLY)
+    if not reason and (meta or {}).get(LIVE):
+        return "answered live, on the call"
     return str(reason) if reason else None
 
 

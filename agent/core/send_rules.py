@@ -22,6 +22,7 @@ from agent.core.sms import segments
 A2P_REGISTERED = "a2p_registered"  # SMS account settings
 DAILY_SEGMENTS = "daily_segments"
 DEFAULT_DAILY_SEGMENTS = 1000
+SPOKEN_ONLY = "A phone call carries no written replies: text the caller by SMS instead."
 OPTED_OUT = (
     "This customer texted STOP: SMS cannot be sent to them until they text START. "
     "Reach them another way."
@@ -30,6 +31,8 @@ OPTED_OUT = (
 
 def window_for(repo: WorkspaceScope, conversation: Conversation, now: datetime) -> ReplyWindow:
     """Who may send a free-form message on the conversation now."""
+    if conversation.channel == Channel.PHONE:
+        return ReplyWindow(WindowState.CLOSED, SPOKEN_ONLY)
     if conversation.channel == Channel.SMS:
         contact = repo.contacts.get(conversation.contact_id)
         if contact.phone and repo.sms_opt_outs.has(contact.phone):

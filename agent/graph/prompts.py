@@ -98,7 +98,13 @@ def system_prompt(
         )
     ]
     style = rules(channel)
-    if style.brief:
+    if channel == "phone":
+        parts.append(
+            "This conversation is a phone call: your words are spoken aloud. Answer in one "
+            "or two short sentences, with no links, lists, symbols or Markdown; say times, "
+            "prices and numbers the way a person would say them."
+        )
+    elif style.brief:
         parts.append(
             f"This conversation is on {style.label}, a messaging app: answer in a few short "
             "sentences of plain text (no Markdown, headings or long lists); give links as "

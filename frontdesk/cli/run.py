@@ -223,7 +223,7 @@ def worker(cli: CliContext, burst: bool, name: str | None, queues: str) -> None:
                 stop_sweep()
 
 
-WEBHOOK_PROVIDERS = ("meta", "whatsapp")
+WEBHOOK_PROVIDERS = ("meta", "whatsapp", "twilio")
 
 
 def _sweep(container: Container) -> None:

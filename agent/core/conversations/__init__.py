@@ -13,13 +13,15 @@ Rules it owns:
 
 ``ConversationService`` is composed from one mixin per seam, each in its own module:
 ``inbound`` (receiving), ``outbound`` (staff and AI replies, starting a conversation),
-``handover`` (who has the conversation, and whether it is open) and ``contacts``
-(who it is with), all on the constructor and event helpers of ``base``.
+``handover`` (who has the conversation, and whether it is open), ``calls`` (phone calls,
+spoken answers, texts after a call) and ``contacts`` (who it is with), all on the
+constructor and event helpers of ``base``.
 """
 
 from __future__ import annotations
 
 from agent.core.conversations.base import Limits
+from agent.core.conversations.calls import CallsMixin
 from agent.core.conversations.contacts import ContactsMixin
 from agent.core.conversations.handover import HandoverMixin
 from agent.core.conversations.inbound import Inbound, InboundMixin, Received
@@ -28,7 +30,7 @@ from agent.core.conversations.outbound import OutboundMixin
 __all__ = ["ConversationService", "Inbound", "Limits", "Received"]
 
 
-class ConversationService(InboundMixin, OutboundMixin, HandoverMixin, ContactsMixin):
+class ConversationService(InboundMixin, OutboundMixin, CallsMixin, HandoverMixin, ContactsMixin):
     """Receive, reply, hand over, close and reopen conversations; record who they are with.
 
     Built as ``ConversationService(uow, events, dispatcher, clock, limits=None,

@@ -28,6 +28,7 @@ from agent.core.models import (
     Direction,
     Message,
     Mode,
+    SmsOptOut,
 )
 from agent.core.ports import WorkspaceScope
 
@@ -220,6 +221,21 @@ class InboundMixin(ContactsMixin):
             ]
         )
         return message
+
+    def sms_opt_out(self, workspace_id: int, phone: str, word: str) -> None:
+        """STOP records that the number may not be texted; START lifts it (idempotent)."""
+        if word not in ("stop", "start") or not phone:
+            return
+        with self._uow() as uow:
+            repo = uow.workspace(workspace_id)
+            found = repo.sms_opt_outs.get(phone)
+            if word == "stop" and found is None:
+                repo.add(
+                    SmsOptOut(workspace_id=workspace_id, phone=phone, created_at=self._clock())
+                )
+            elif word == "start" and found is not None:
+                repo.delete(found)
+            uow.commit()
 
     def _dispatch(self, received: Received) -> None:
         if self._dispatcher is None:
