@@ -5,7 +5,6 @@ deliveries run inline; the offline model answers the calls."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
@@ -15,7 +14,7 @@ from twilio.request_validator import RequestValidator
 from agent.config import Settings
 from agent.core.clock import FixedClock
 from agent.core.errors import Conflict
-from agent.core.models import AuthorKind, DeliveryStatus, Direction
+from agent.core.models import AuthorKind, DeliveryStatus
 from agent.core.sms import keyword, segments
 from frontdesk.web import create_app
 from frontdesk.wiring import Container, build
@@ -116,7 +115,7 @@ def test_a_text_is_stored_once_answered_and_its_status_follows(hub: Hub):
     assert response.status_code == 200 and response.mimetype == "text/xml"
     assert "<Response" in response.get_data(as_text=True)
     hub.text("Are you open today?", "SM100")  # Twilio retried
-    conversation, messages = hub.thread()
+    _conversation, messages = hub.thread()
     assert [(m.author_kind, m.body) for m in messages] == [
         (AuthorKind.CONTACT, "Are you open today?"),
         (AuthorKind.AI, f"echo {messages[0].id}"),
