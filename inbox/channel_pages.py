@@ -18,6 +18,7 @@ from agent.core.channel_accounts import (
     META,
     META_CREDENTIALS,
     META_WEBHOOK_PATH,
+    TWILIO_PATHS,
     WHATSAPP_WEBHOOK_PATH,
     ChannelState,
 )
@@ -29,11 +30,16 @@ from web.security import admin_required, current
 
 bp = Blueprint("channels_admin", __name__, url_prefix="/settings/channels")
 _CHANNELS = frozenset(c.value for c in Channel if c != Channel.WEBCHAT)
-# What each provider's own issue brings; until then its card says so (no fake connect).
-COMING = {
-    "sms": "SMS (Twilio) is not available yet.",
-    "phone": "Phone calls (Twilio) are not available yet.",
-}
+# Conditional call forwarding (no answer / busy) to the Twilio number, so a business keeps
+# its own number and only missed calls reach frontdesk: (carrier, turn on, turn off).
+FORWARDING_CODES = [
+    ("AT&T", "*61*<number># (no answer), *67*<number># (busy)", "#61# and #67#"),
+    ("T-Mobile", "**61*1<number># (no answer), **67*1<number># (busy)", "##61# and ##67#"),
+    ("Verizon", "*71<number> (no answer or busy)", "*73"),
+    ("Rogers", "*92<number> (no answer), *90<number> (busy)", "*93 and *91"),
+    ("Bell", "*92<number> (no answer), *90<number> (busy)", "*93 and *91"),
+    ("Telus", "*92<number> (no answer), *90<number> (busy)", "*93 and *91"),
+]
 
 
 def _card(state: ChannelState) -> dict[str, Any]:
@@ -43,7 +49,11 @@ def _card(state: ChannelState) -> dict[str, Any]:
     card["testable"] = state.state != "not_connected" and container().delivery.can_send(
         state.channel
     )
-    card["coming"] = COMING.get(state.channel, "")
+    if state.channel in (Channel.SMS, Channel.PHONE):
+        base = settings.base_url.rstrip("/")
+        card["twilio_urls"] = {name: base + path for name, path in TWILIO_PATHS.items()}
+        card["twilio_urls"]["call_status"] = base + TWILIO_PATHS["voice"] + "/status"
+        card["forwarding_codes"] = FORWARDING_CODES
     card["meta"] = state.channel in (*META, Channel.WHATSAPP)
     if card["meta"]:
         # The admin pastes these into the Meta app; the verify token is theirs to see.
@@ -119,6 +129,55 @@ def connect_whatsapp():  # type: ignore[no-untyped-def]
         flash(f"WhatsApp was not connected: {exc}", "error")
         return _back()
     flash("WhatsApp is connected. Subscribe the webhook in your Meta app if not done.", "success")
+    return _back()
+
+
+@bp.post("/twilio/connect")
+@admin_required
+def connect_twilio():  # type: ignore[no-untyped-def]
+    names = ("account_sid", "auth_token", "number", "calls", "forward_to", "text_back")
+    form: dict[str, Any] = {k: str(request.form.get(k, "")) for k in names}
+    form["calls"] = form["calls"] or "end"
+    form["text_back"] = form["text_back"] or "missed"
+    try:
+        sms, _ = container().channels.connect_twilio(current().workspace_id, **form)
+    except FrontdeskError as exc:
+        flash(f"Twilio was not connected: {exc}", "error")
+        return _back()
+    flash(f"SMS and calls are connected on {sms.external_id}. Paste the webhook URLs into the "
+          "number's configuration in Twilio.", "success")  # fmt: skip
+    return _back()
+
+
+@bp.post("/sms/settings")
+@admin_required
+def sms_settings():  # type: ignore[no-untyped-def]
+    cap = str(request.form.get("daily_segments", "")).strip()
+    try:
+        container().channels.configure_sms(
+            current().workspace_id,
+            a2p_registered=request.form.get("a2p_registered") == "on",
+            daily_segments=int(cap) if cap.isdigit() else -1,
+        )
+    except FrontdeskError as exc:
+        flash(str(exc), "error")
+        return _back()
+    flash("SMS settings saved.", "success")
+    return _back()
+
+
+@bp.post("/phone/settings")
+@admin_required
+def call_settings():  # type: ignore[no-untyped-def]
+    names = ("calls", "forward_to", "text_back", "text_back_template", "end_message")
+    try:
+        container().channels.configure_calls(
+            current().workspace_id, **{k: str(request.form.get(k, "")) for k in names}
+        )
+    except FrontdeskError as exc:
+        flash(str(exc), "error")
+        return _back()
+    flash("Call settings saved.", "success")
     return _back()
 
 

@@ -65,8 +65,9 @@ def test_admins_see_a_card_per_channel_and_staff_are_forbidden(site):
     for channel in ("email", "messenger", "instagram", "whatsapp", "sms", "phone"):
         assert 'data-state="not_connected"' in _card(page, channel)
     assert "Connect email" in _card(page, "email")
-    assert "not available yet" in _card(page, "sms")
-    assert "<form" not in _card(page, "sms")  # no fake connect
+    assert "Connect Twilio" in _card(page, "sms") and "/channels/twilio/voice" in _card(
+        page, "phone"
+    )
     assert 'href="/settings/channels"' in page  # in the settings navigation
     staff, _ = _client(app, "sam@bayside.example")
     assert staff.get("/settings/channels/").status_code == 403
@@ -391,3 +392,42 @@ def test_connect_whatsapp_and_manage_its_templates(site):
         f"/settings/channels/whatsapp/templates/{found.id}/delete", data={"csrf_token": token}
     )
     assert container.whatsapp_templates.all(workspace.id) == []
+
+
+def test_connect_twilio_then_call_and_sms_settings(site):
+    app, container, workspace = site[0], site[1], site[2]
+    client, token = _client(app)
+    form = {
+        "account_sid": "AC" + "3f" * 16,
+        "auth_token": "9b2c4e6f8a0d1c3e5f7a9b1d3e5f7a9b",
+        "number": "+1 604 555 0100",
+        "csrf_token": token,
+    }
+    client.post("/settings/channels/twilio/connect", data=form | {"account_sid": "nope"})
+    page = client.get("/settings/channels/").get_data(as_text=True)
+    assert "Twilio was not connected" in page and "AC and 32 hex digits" in page
+    client.post("/settings/channels/twilio/connect", data=form)
+    page = client.get("/settings/channels/").get_data(as_text=True)
+    phone = _card(page, "phone")
+    assert 'data-state="connected"' in _card(page, "sms") and 'data-state="connected"' in phone
+    assert "+16045550100" in phone and "*92" in phone  # carrier forwarding codes
+    settings = {"calls": "forward", "forward_to": "", "text_back": "always", "csrf_token": token}
+    client.post("/settings/channels/phone/settings", data=settings)
+    assert "give the number calls are forwarded to" in client.get("/settings/channels/").get_data(
+        as_text=True
+    )
+    client.post("/settings/channels/phone/settings", data=settings | {"forward_to": "604 555 0177"})
+    account = container.channels.account(workspace.id, "phone")
+    assert (account.settings["calls"], account.settings["forward_to"]) == (
+        "forward",
+        "+16045550177",
+    )
+    sms = {"a2p_registered": "on", "daily_segments": "500", "csrf_token": token}
+    client.post("/settings/channels/sms/settings", data=sms)
+    account = container.channels.account(workspace.id, "sms")
+    assert account.settings == account.settings | {"a2p_registered": True, "daily_segments": 500}
+    staff, staff_token = _client(app, "sam@bayside.example")
+    forbidden = staff.post(
+        "/settings/channels/phone/settings", data=settings | {"csrf_token": staff_token}
+    )
+    assert forbidden.status_code == 403

@@ -67,7 +67,7 @@ def test_connect_email_send_a_test_and_retry_a_failed_message(
     page.goto("/settings/channels/")
     card = page.locator("#channel-email")
     expect(card.locator(".badge")).to_have_text("Not connected")
-    expect(page.locator("#channel-sms")).to_contain_text("not available yet")
+    expect(page.locator("#channel-sms")).to_contain_text("Connect Twilio")
     card.get_by_label("Public address (optional)").fill("hello@bayside.example")
     card.get_by_role("button", name="Connect email").click()
     expect(card.locator(".badge")).to_have_text("Connected")

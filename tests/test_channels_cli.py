@@ -53,7 +53,7 @@ def test_list_json_shape(workspace):
         "last_notice": None,
     }
     assert {r["state"] for r in rows} == {"not_connected"}
-    assert [r["connectable"] for r in rows] == [True, True, True, True, False, False]
+    assert [r["connectable"] for r in rows] == [True, True, True, True, True, True]
 
 
 def test_connect_email_prints_the_inbound_address_and_list_shows_it(workspace):
@@ -79,7 +79,9 @@ def test_connect_email_prints_the_inbound_address_and_list_shows_it(workspace):
 
 def test_clear_errors(workspace, monkeypatch):
     result = workspace("channels", "connect", "sms")
-    assert result.exit_code == 1 and "sms cannot be connected yet" in result.output
+    assert result.exit_code == 2 and "connect together: frontdesk channels connect twilio" in (
+        result.output
+    )
     result = workspace("channels", "connect", "email", "--address", "nope")
     assert result.exit_code == 1 and "not a valid email address" in result.output
     result = workspace("channels", "test", "email", "--to", "me@acme.example")
@@ -169,3 +171,25 @@ def test_connect_whatsapp_as_the_contract_says(workspace):
     assert (whatsapp["display_number"], whatsapp["tier"]) == ("+16502530000", 250)
     result = workspace("channels", "connect", "whatsapp", "--phone-number-id", "1")
     assert result.exit_code == 2 and "--waba-id, --display-number" in result.output
+
+
+def test_connect_twilio_as_the_contract_says(workspace, monkeypatch):
+    monkeypatch.setenv("FRONTDESK_PUBLIC_URL", "https://desk.acme.example")
+    result = workspace(
+        "channels", "connect", "twilio", "--account-sid", "AC" + "3f" * 16,
+        "--auth-token", "9b2c4e6f8a0d1c3e5f7a9b1d3e5f7a9b", "--number", "+16045550100",
+        "--calls", "forward", "--forward-to", "+16045550177", "--text-back", "always",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    for path in ("/channels/twilio/sms", "/channels/twilio/status", "/channels/twilio/voice"):
+        assert f"https://desk.acme.example{path}" in result.output
+    rows = {r["channel"]: r for r in json.loads(workspace("channels", "list", "--json").output)}
+    assert rows["sms"]["state"] == rows["phone"]["state"] == "connected"
+    assert rows["sms"]["external_id"] == "+16045550100"
+    assert (rows["phone"]["calls"], rows["phone"]["forward_to"]) == ("forward", "+16045550177")
+    assert rows["phone"]["text_back"] == "always"
+    result = workspace(
+        "channels", "connect", "twilio", "--account-sid", "AC" + "3f" * 16, "--auth-token",
+        "9b2c4e6f8a0d1c3e5f7a9b1d3e5f7a9b", "--number", "+16045550100", "--calls", "forward",
+    )  # fmt: skip
+    assert result.exit_code == 1 and "give the number calls are forwarded to" in result.output

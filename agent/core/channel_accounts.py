@@ -102,6 +102,14 @@ class ChannelState:
             row["waba_id"] = str(self.settings.get(WABA_ID) or "")
             row["display_number"] = str(self.settings.get(DISPLAY_NUMBER) or "")
             row["tier"] = int(self.settings.get(TIER) or DEFAULT_TIER)
+        if self.channel == Channel.SMS:
+            row["number"] = self.external_id
+            row["a2p_registered"] = bool(self.settings.get("a2p_registered"))
+            row["daily_segments"] = int(self.settings.get("daily_segments") or 1000)
+        if self.channel == Channel.PHONE:
+            row["number"] = self.external_id
+            for key in ("calls", "forward_to", "text_back", "text_back_template", "end_message"):
+                row[key] = str(self.settings.get(key) or "")
         notice = self.settings.get(LAST_NOTICE)
         row["last_notice"] = dict(notice) if isinstance(notice, Mapping) else None
         if self.channel == Channel.EMAIL:
@@ -335,43 +343,90 @@ class ChannelAccountService:
         token = validation.as_text(auth_token, "auth_token").strip()
         if not re.fullmatch(r"[0-9A-Za-z]{16,64}", token):
             raise ValidationError("auth_token", "the auth token is 32 letters and digits")
+        number = validation.phone(number, self._country(workspace_id), "number")
+        sms_settings = self._sms_settings(a2p_registered, daily_segments)
+        call_settings = self._call_settings(
+            workspace_id, number, calls, forward_to, text_back, text_back_template, end_message
+        )
+        credentials = {"account_sid": sid, "auth_token": token}
+        sms = self.connect(
+            workspace_id, Channel.SMS, number, credentials=credentials, settings=sms_settings
+        )
+        phone = self.connect(
+            workspace_id, Channel.PHONE, number, credentials=credentials, settings=call_settings
+        )
+        return sms, phone
+
+    def configure_sms(
+        self, workspace_id: int, *, a2p_registered: bool, daily_segments: int
+    ) -> ChannelAccount:
+        return self._change(
+            workspace_id, Channel.SMS, settings=self._sms_settings(a2p_registered, daily_segments)
+        )
+
+    def configure_calls(
+        self,
+        workspace_id: int,
+        *,
+        calls: str,
+        forward_to: str = "",
+        text_back: str = "missed",
+        text_back_template: str = "",
+        end_message: str = "",
+    ) -> ChannelAccount:
+        """How the number's calls are handled, and the text after them."""
+        account = self.account(workspace_id, Channel.PHONE)
+        if account is None:
+            raise ValidationError("channel", "connect a Twilio number first")
+        values = self._call_settings(
+            workspace_id,
+            account.external_id,
+            calls,
+            forward_to,
+            text_back,
+            text_back_template,
+            end_message,
+        )
+        return self._change(workspace_id, Channel.PHONE, settings=values)
+
+    def _country(self, workspace_id: int) -> str:
         with self._uow(read_only=True) as uow:
-            country = uow.workspace(workspace_id).workspace().country
-        number = validation.phone(number, country, "number")
+            return uow.workspace(workspace_id).workspace().country
+
+    @staticmethod
+    def _sms_settings(a2p_registered: bool, daily_segments: int) -> dict[str, Any]:
+        if not isinstance(daily_segments, int) or not 1 <= daily_segments <= 1_000_000:
+            raise ValidationError("daily_segments", "a whole number of segments, 1 or more")
+        return {"a2p_registered": bool(a2p_registered), "daily_segments": daily_segments}
+
+    def _call_settings(
+        self,
+        workspace_id: int,
+        number: str,
+        calls: str,
+        forward_to: str,
+        text_back: str,
+        text_back_template: str,
+        end_message: str,
+    ) -> dict[str, Any]:
         if calls not in CALLS:
             raise ValidationError("calls", f"choose one of {', '.join(CALLS)}")
         if text_back not in TEXT_BACK:
             raise ValidationError("text_back", f"choose one of {', '.join(TEXT_BACK)}")
+        country = self._country(workspace_id)
         forward = validation.phone(forward_to, country, "forward_to") if forward_to.strip() else ""
         if calls == "forward" and not forward:
             raise ValidationError("forward_to", "give the number calls are forwarded to")
         if forward == number:
             raise ValidationError("forward_to", "forward to another number than this one")
         template = validation.name(text_back_template, "text_back_template", 320)
-        if not isinstance(daily_segments, int) or not 1 <= daily_segments <= 1_000_000:
-            raise ValidationError("daily_segments", "a whole number of segments, 1 or more")
-        credentials = {"account_sid": sid, "auth_token": token}
-        sms = self.connect(
-            workspace_id,
-            Channel.SMS,
-            number,
-            credentials=credentials,
-            settings={"a2p_registered": bool(a2p_registered), "daily_segments": daily_segments},
-        )
-        phone = self.connect(
-            workspace_id,
-            Channel.PHONE,
-            number,
-            credentials=credentials,
-            settings={
-                "calls": calls,
-                "forward_to": forward,
-                "text_back": text_back,
-                "text_back_template": template or DEFAULT_TEXT_BACK,
-                "end_message": validation.name(end_message, "end_message", 500),
-            },
-        )
-        return sms, phone
+        return {
+            "calls": calls,
+            "forward_to": forward,
+            "text_back": text_back,
+            "text_back_template": template or DEFAULT_TEXT_BACK,
+            "end_message": validation.name(end_message, "end_message", 500),
+        }
 
     def whatsapp_by_waba(self, waba_id: str) -> list[ChannelAccount]:
         """The WhatsApp accounts of a business account (template webhooks name only it)."""

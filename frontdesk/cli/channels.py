@@ -11,11 +11,13 @@ import json
 import click
 
 from agent.core.channel_accounts import (
-    CONNECTABLE,
+    CALLS,
     DEFAULT_TIER,
     META,
     META_WEBHOOK_PATH,
     PUBLIC_ADDRESS,
+    TEXT_BACK,
+    TWILIO_PATHS,
     WHATSAPP_WEBHOOK_PATH,
 )
 from agent.core.errors import FrontdeskError
@@ -58,7 +60,7 @@ def list_channels(cli: CliContext, as_json: bool, workspace_name: str | None) ->
 
 
 @channels.command()
-@click.argument("channel", type=click.Choice(PROVIDER_CHANNELS))
+@click.argument("channel", type=click.Choice([*PROVIDER_CHANNELS, "twilio"]))
 @click.option("--address", default="", help="Email: the public address customers write to.")
 @click.option("--page-id", default="", help="Messenger: the Facebook Page id.")
 @click.option("--account-id", default="", help="Instagram: the professional account id.")
@@ -75,6 +77,24 @@ def list_channels(cli: CliContext, as_json: bool, workspace_name: str | None) ->
     show_default=True,
     help="WhatsApp: business-initiated conversations allowed per 24 hours.",
 )
+@click.option("--account-sid", default="", help="Twilio: the Account SID (AC...).")
+@click.option("--auth-token", default="", help="Twilio: the auth token.")
+@click.option("--number", default="", help="Twilio: the number, in E.164.")
+@click.option(
+    "--calls",
+    type=click.Choice(CALLS),
+    default="end",
+    show_default=True,
+    help="Twilio: when a call comes in, end it, forward it, or let the AI answer.",
+)
+@click.option("--forward-to", default="", help="Twilio: where calls are forwarded (E.164).")
+@click.option(
+    "--text-back",
+    type=click.Choice(TEXT_BACK),
+    default="missed",
+    show_default=True,
+    help="Twilio: text the caller after a call: never, always, or when missed.",
+)
 @workspace_option
 @pass_cli
 def connect(
@@ -90,14 +110,42 @@ def connect(
     waba_id: str,
     display_number: str,
     tier: int,
+    account_sid: str,
+    auth_token: str,
+    number: str,
+    calls: str,
+    forward_to: str,
+    text_back: str,
     workspace_name: str | None,
 ) -> None:
     """Connect CHANNEL. Email prints the inbound address to forward mail to; Messenger,
-    Instagram and WhatsApp print the webhook URL and verify token for the Meta app."""
-    if channel not in CONNECTABLE:
-        allowed = ", ".join(sorted(CONNECTABLE))
-        raise click.ClickException(f"{channel} cannot be connected yet (only: {allowed})")
+    Instagram and WhatsApp print the webhook URL and verify token for the Meta app;
+    twilio (SMS and calls on one number) prints the webhook URLs for the number."""
+    if channel in (Channel.SMS, Channel.PHONE):
+        raise click.UsageError("SMS and calls connect together: frontdesk channels connect twilio")
     workspace = cli.workspace(workspace_name)
+    if channel == "twilio":
+        _require(channel, {"--account-sid": account_sid, "--auth-token": auth_token,
+                           "--number": number})  # fmt: skip
+        try:
+            sms, _ = cli.container.channels.connect_twilio(
+                workspace.id,
+                account_sid=account_sid,
+                auth_token=auth_token,
+                number=number,
+                calls=calls,
+                forward_to=forward_to,
+                text_back=text_back,
+            )
+        except FrontdeskError as exc:
+            raise click.ClickException(str(exc)) from None
+        base = cli.container.settings.base_url.rstrip("/")
+        click.echo(f"SMS and calls are connected for {workspace.name} ({sms.external_id}).")
+        click.echo(f"A message comes in (SMS webhook): {base}{TWILIO_PATHS['sms']}")
+        click.echo(f"Status callback: {base}{TWILIO_PATHS['status']}")
+        click.echo(f"A call comes in (voice webhook): {base}{TWILIO_PATHS['voice']}")
+        click.echo(f"Call status changes: {base}{TWILIO_PATHS['voice']}/status")
+        return
     if channel == Channel.WHATSAPP:
         given = {
             "--phone-number-id": phone_number_id,
