@@ -445,8 +445,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> None:
         )
     answers = ", ".join(f"{n} {a}" for a, n in sorted(results.answers.items()))
     print(
-        f"answers: {answers}; recordings started: {recordings}; "
-        f"failures: {len(results.failures)}"
+        f"answers: {answers}; recordings started: {recordings}; failures: {len(results.failures)}"
     )
     for failure in results.failures[:5]:
         print(f"  failure: {failure}")

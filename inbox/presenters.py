@@ -140,6 +140,7 @@ def message_json(message: Message, author: TeamMember | None = None) -> dict[str
         "external": bool(meta.get("echo")),
         "reply_to": _reply_to(meta),
         "reactions": sorted({str(e) for e in (meta.get("reactions") or {}).values()}),
+        "call": _call(meta),
         "no_auto_reply": str(meta.get(NO_AUTO_REPLY) or ""),
     }
 
@@ -168,6 +169,34 @@ def _attachments(message: Message) -> list[dict[str, Any]]:
             }
         )
     return found
+
+
+def _call(meta: dict[str, Any]) -> dict[str, Any] | None:
+    """A phone call's details (status, duration, recording, summary, transcript)."""
+    found = meta.get("call")
+    if not isinstance(found, dict):
+        return None
+    recording = found.get("recording") if isinstance(found.get("recording"), dict) else None
+    transcript = [
+        {"who": str(t.get("who") or ""), "text": str(t.get("text") or "")}
+        for t in found.get("transcript") or []
+        if isinstance(t, dict)
+    ]
+    return {
+        "status": str(found.get("status") or ""),
+        "duration": int(found.get("duration") or 0),
+        "text_back": str(found.get("text_back") or ""),
+        "summary": str(found.get("summary") or ""),
+        "recording": (
+            {
+                "url": str(recording.get("url") or ""),
+                "duration": int(recording.get("duration") or 0),
+            }
+            if recording
+            else None
+        ),
+        "transcript": transcript,
+    }
 
 
 def _reply_to(meta: dict[str, Any]) -> str:

@@ -125,6 +125,7 @@
     if (message.reply_to) item.appendChild(el("blockquote", "reply-to muted", message.reply_to));
     item.appendChild(el("div", "body", message.body));
     if (message.reactions && message.reactions.length) item.appendChild(el("div", "reactions", message.reactions.join(" ")));
+    if (message.call) item.appendChild(renderCall(message.call));
     if (message.delivery_error || message.can_retry) {
       // Not delivered: the provider's reason, and a way to send it again.
       const failure = el("div", "delivery-failure");
@@ -200,6 +201,33 @@
     return item;
   }
 
+  // A phone call: status, duration, recording, summary and transcript.
+  function renderCall(call) {
+    const box = el("div", "call");
+    const facts = ["Call", call.status || "ringing"];
+    if (call.duration) facts.push(call.duration + " s");
+    if (call.text_back) facts.push("text back: " + call.text_back);
+    box.appendChild(el("span", "call-facts muted", facts.join(" · ")));
+    if (call.recording && /^https?:\/\//.test(call.recording.url || "")) {
+      const link = el("a", "call-recording", "Recording (" + (call.recording.duration || 0) + " s)");
+      link.href = call.recording.url;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      box.appendChild(document.createTextNode(" "));
+      box.appendChild(link);
+    }
+    if (call.summary) box.appendChild(el("p", "call-summary", call.summary));
+    if (call.transcript && call.transcript.length) {
+      const details = el("details", "call-transcript");
+      details.appendChild(el("summary", "", "Transcript"));
+      const list = el("ol");
+      for (const line of call.transcript) list.appendChild(el("li", "", (line.who === "caller" ? "Caller: " : "AI: ") + line.text));
+      details.appendChild(list);
+      box.appendChild(details);
+    }
+    return box;
+  }
+
   async function retry(message, button) {
     button.disabled = true;
     try {
@@ -270,6 +298,8 @@
     $("#composer-via").textContent = via.connected ? "" : via.label + " is " + notConnected + ": replies are not delivered until it is.";
     $("#composer-via").hidden = via.connected;
     renderWindow(via, data.conversation);
+    state.rows.set(id, Object.assign(state.rows.get(id) || {}, data.conversation));
+    countSegments();
     // Live messages drawn while it loaded, newer than the fetch, stay after it.
     const list = $("#messages");
     const newest = data.messages.reduce((max, m) => Math.max(max, m.id), 0);
@@ -386,6 +416,30 @@
 
   // -- composing ------------------------------------------------------------------
 
+  // SMS segments as carriers count them (agent/core/sms.py says the same): GSM-7 when
+  // every character is in its alphabet (160, or 153 a part), else UCS-2 (70, or 67).
+  const GSM7 = new Set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà");
+  const GSM7_EXTENDED = new Set("^{}\\[~]|€\f");
+  function smsSegments(text) {
+    const chars = [...text];
+    const gsm = chars.every((c) => GSM7.has(c) || GSM7_EXTENDED.has(c));
+    const units = gsm
+      ? chars.reduce((n, c) => n + (GSM7_EXTENDED.has(c) ? 2 : 1), 0)
+      : chars.reduce((n, c) => n + (c.codePointAt(0) > 0xffff ? 2 : 1), 0);
+    const [single, part] = gsm ? [160, 153] : [70, 67];
+    const parts = units === 0 ? 0 : units <= single ? 1 : Math.ceil(units / part);
+    return { encoding: gsm ? "GSM-7" : "UCS-2", units, parts, chars: chars.length };
+  }
+
+  function countSegments() {
+    const counter = $("#composer-count");
+    const open = state.rows.get(state.current);
+    counter.hidden = !open || open.channel !== "sms";
+    if (counter.hidden) return;
+    const found = smsSegments($("#reply-body").value);
+    counter.textContent = found.chars + " characters · " + found.parts + " segment" + (found.parts === 1 ? "" : "s") + " (" + found.encoding + ")";
+  }
+
   async function send(event) {
     event.preventDefault();
     const box = $("#reply-body");
@@ -491,6 +545,7 @@
     button.addEventListener("click", () => act(button.dataset.action));
   }
   $("#composer").addEventListener("submit", send);
+  $("#reply-body").addEventListener("input", countSegments);
   $("#reply-body").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey) send(event);
     else typing();
