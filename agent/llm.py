@@ -8,6 +8,7 @@ standard integrations, with native tool calling and token streaming.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from langchain_core.language_models import BaseChatModel
 
@@ -49,3 +50,22 @@ def make_chat_model(
         raise ValidationError(
             "FRONTDESK_MODEL", f"{provider} models need `pip install {PACKAGES[provider]}`"
         ) from None
+
+
+CALL_SUMMARY = (
+    "Summarise this phone call for the business's team in at most three short sentences: "
+    "who called, why, the outcome, and whether someone must follow up (end with "
+    "'Follow-up needed: yes.' or 'Follow-up needed: no.'). Use only what the call says."
+)
+
+
+def call_summarizer(model: BaseChatModel) -> Callable[[str], str]:
+    """An LLM's summary of a call (its facts and transcript as text)."""
+
+    def summarize(call: str) -> str:
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        reply = model.invoke([SystemMessage(CALL_SUMMARY), HumanMessage(call)])
+        return str(reply.content).strip()
+
+    return summarize

@@ -239,13 +239,13 @@ class Results:
 
 def _outcome(step: Step, xml: str) -> tuple[str, str]:
     """What the TwiML does next, and what it says (to check the answers are real TwiML)."""
+    if step.kind == "status":
+        return "", ""  # 204, no body
     root = ET.fromstring(xml)
     if root.tag != "Response":
         raise ValueError(f"not TwiML: {xml[:80]!r}")
     tags = [e.tag for e in root]
     said = " ".join(e.text or "" for e in root.iter("Say"))
-    if step.kind == "status":
-        return "", ""
     if "Gather" in tags:
         return "gather", root.find("Gather/Say").text or ""  # type: ignore[union-attr]
     if "Dial" in tags:

@@ -40,7 +40,7 @@ from agent.core.workspaces import WorkspaceService
 from agent.graph.context import AgentContext
 from agent.graph.graph import build_graph
 from agent.graph.runner import AgentResponder
-from agent.llm import make_chat_model
+from agent.llm import call_summarizer, make_chat_model
 from agent.local.meaning import Meaning
 from agent.mail import SmtpSender
 from agent.queue.delivery import InlineDeliveryQueue, RqDeliveryQueue
@@ -308,6 +308,8 @@ class Container:
             agent=AgentResponder(self.graph, self.agent_context).run,
             public_url=self.settings.base_url,
             api_url=self.settings.twilio_api_url,
+            # The offline model writes an extractive summary; an LLM writes a real one.
+            summarize=None if self.settings.model == "local" else call_summarizer(self.chat_model),
         )
 
     def webhook_handler(self, provider: str) -> Handler:

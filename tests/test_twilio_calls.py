@@ -176,3 +176,31 @@ def test_asking_for_a_person_transfers_the_call_and_stops_recording(sqlite_setti
         assert "they asked for a person" in call_details(hub)["summary"]
     finally:
         hub.container.engine.dispose()
+
+
+def test_with_an_llm_the_call_summary_is_written_by_it(sqlite_settings, twilio, monkeypatch):
+    from dataclasses import replace
+
+    from tests.openai_server import FakeOpenAI, Reply
+
+    def brain(messages):
+        if "Summarise this phone call" in str(messages[0]["content"]):
+            assert "Transcript:" in messages[-1]["content"]
+            return Reply("Rosa asked about Thursday hours; told 8 to 6. Follow-up needed: no.")
+        return Reply("We're open from 8 to 6 on Thursday.")
+
+    with FakeOpenAI(brain) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "test")
+        settings = replace(sqlite_settings, model="openai:test-model")
+        hub = _phone(settings, twilio, calls="ai")
+        try:
+            call(hub)
+            root = twiml(call(hub, "gather", SpeechResult="Are you open on Thursday?"))
+            assert "open from 8 to 6" in root.find("Gather/Say").text
+            call(hub, "status", CallStatus="completed", CallDuration="30")
+            assert call_details(hub)["summary"] == (
+                "Call summary: Rosa asked about Thursday hours; told 8 to 6. Follow-up needed: no."
+            )
+        finally:
+            hub.container.engine.dispose()

@@ -63,8 +63,10 @@ class VoiceService:
         agent: Agent,
         public_url: str,
         api_url: str = "",
+        summarize: Callable[[str], str] | None = None,
     ) -> None:
         self._uow = uow
+        self._summarize = summarize  # an LLM's summary; None: the extractive one
         self._accounts = accounts
         self._conversations = conversations
         self._agent = agent
@@ -320,10 +322,19 @@ class VoiceService:
         else:
             outcome, follow_up = "answered", False
         why = f' They said: "{asked[:200]}".' if asked else ""
-        return (
+        extractive = (
             f"Call summary: {who} called.{why} Outcome: {outcome}. "
             f"Follow-up needed: {'yes' if follow_up else 'no'}."
         )
+        if self._summarize is None or not transcript:
+            return extractive
+        lines = "\n".join(f"{t['who']}: {t['text']}" for t in transcript)
+        try:
+            written = self._summarize(f"{extractive}\n\nTranscript:\n{lines}").strip()
+        except Exception:  # the model is down: the extractive summary still says it
+            log.exception("the call summary fell back to the extractive one")
+            return extractive
+        return f"Call summary: {written}" if written else extractive
 
 
 def _ok(call: dict[str, Any], name: str) -> bool:
