@@ -134,6 +134,8 @@ def test_the_ai_answers_a_three_turn_call_and_books(sqlite_settings, twilio):
             root = twiml(call(hub, "gather", SpeechResult=words, Confidence="0.93"))
             said.append(root.find("Gather/Say").text)
         assert all("http" not in s and "*" not in s for s in said)
+        # The call's own record is not read as the caller's words (no "details noted").
+        assert "noted your details" not in said[0]
         assert "booked" in said[-1].lower()
         assert [e.tag for e in twiml(call(hub, "gather", SpeechResult="No thanks, bye!"))] == [
             "Say", "Hangup",

@@ -34,7 +34,10 @@ def stored_id(message: AnyMessage) -> int | None:
 
 
 def _as_message(message: Message) -> AnyMessage | None:
-    """Stored messages the graph has not seen yet: the visitor's, and staff replies."""
+    """Stored messages the graph has not seen yet: the visitor's, and staff replies. A
+    call's own record ("Incoming call from ...") is an event, not the caller's words."""
+    if message.author_kind == AuthorKind.CONTACT and "call" in (message.meta or {}):
+        return None
     if message.author_kind == AuthorKind.CONTACT:
         return HumanMessage(content=message.body, id=f"{_STORED}{message.id}")
     if message.author_kind == AuthorKind.AI and message.meta.get("welcome"):
