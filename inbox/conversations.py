@@ -52,7 +52,7 @@ def inbox():  # type: ignore[no-untyped-def]
             "reason": "" if c.value in connected else NOT_CONNECTED,
         }
         for c in Channel
-        if c != Channel.WEBCHAT  # a web chat starts when the visitor writes
+        if c not in (Channel.WEBCHAT, Channel.PHONE)  # the customer starts these
     ]
     # A new WhatsApp conversation starts with an approved template, filled in.
     approved = (

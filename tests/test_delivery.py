@@ -210,18 +210,18 @@ def test_unconnected_channel_or_missing_sender_fails_with_a_clear_reason(wired):
     container, _, _ = wired
     workspace, dana = make_workspace(container)
     conversation = container.conversations.start_conversation(
-        workspace.id, dana.id, "phone", "Hi", new_contact=ContactDetails(phone="6045550142")
+        workspace.id, dana.id, "email", "Hi", new_contact=ContactDetails(email="sam@example.com")
     )
     (message,) = _outbound(container, workspace.id, conversation.id)
     container.delivery.deliver(workspace.id, message.id)
     assert _message(container, workspace.id, message.id).meta["delivery"]["error"] == (
-        "Phone is not connected: connect it under Settings > Channels"
+        "Email is not connected: connect it under Settings > Channels"
     )
-    container.channels.connect(workspace.id, "phone", "+16045550100")
+    container.channels.connect(workspace.id, "email", "bayside-1a2b3c@reply.example.com")
     container.delivery.retry(workspace.id, message.id, dana.id)
-    container.delivery.deliver(workspace.id, message.id)
+    container.delivery.deliver(workspace.id, message.id)  # no FRONTDESK_SMTP_URL here
     assert _message(container, workspace.id, message.id).meta["delivery"]["error"] == (
-        "this server has no Phone sender configured"
+        "this server has no Email sender configured"
     )
 
 

@@ -35,7 +35,6 @@ _OUTBOUND_ADDRESS = {
     Channel.EMAIL: "email",
     Channel.SMS: "phone",
     Channel.WHATSAPP: "phone",
-    Channel.PHONE: "phone",
 }
 
 
