@@ -11,6 +11,7 @@ import hmac
 import json
 import re
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +53,7 @@ FORWARDING_CONFIRMATION = "forwarding_confirmation"
 # customer Meta says is unavailable: {"text", "at"}, shown on the card.
 LAST_NOTICE = "last_notice"
 NOT_CONNECTED = "not_connected"
+ROUTE_SECONDS = 5.0  # how long ``route`` remembers whose account an id is
 _MASK = "••••"
 
 
@@ -130,6 +132,7 @@ class ChannelAccountService:
         self._clock = clock
         self._box = box
         self._email_domain = email_domain.strip().lower().lstrip("@")
+        self._routes: dict[tuple[str, str], tuple[ChannelAccount | None, float]] = {}
 
     # -- reading -----------------------------------------------------------------------
 
@@ -174,9 +177,21 @@ class ChannelAccountService:
             return uow.workspace(workspace_id).channel_accounts.for_channel(channel)
 
     def route(self, channel: str, external_id: str) -> ChannelAccount | None:
-        """Whose account this is (webhooks and inbound mail): None when nobody's."""
+        """Whose account this is (webhooks and inbound mail): None when nobody's.
+
+        Every webhook asks, so an answer is remembered for ``ROUTE_SECONDS`` (forgotten at
+        once when this process changes an account; another process's change shows after
+        that long)."""
+        key, now = (channel, external_id.strip().lower()), time.monotonic()
+        found = self._routes.get(key)
+        if found is not None and found[1] > now:
+            return found[0]
         with self._uow(read_only=True) as uow:
-            return uow.channel_account(channel, external_id.strip().lower())
+            account = uow.channel_account(*key)
+        if len(self._routes) > 10_000:
+            self._routes.clear()
+        self._routes[key] = (account, now + ROUTE_SECONDS)
+        return account
 
     def credentials(self, account: ChannelAccount) -> dict[str, Any]:
         """The account's secrets, opened; for sender adapters only, never for display."""
@@ -199,6 +214,7 @@ class ChannelAccountService:
         channel). Refused when the account already belongs to another workspace."""
         rules(channel)  # a known channel
         channel = Channel(channel).value
+        self._routes.clear()
         if channel == Channel.WEBCHAT:
             raise ValidationError("channel", "web chat is always connected")
         external_id = validation.name(external_id, "external_id", 320, required=True).lower()
@@ -460,6 +476,7 @@ class ChannelAccountService:
 
     def disconnect(self, workspace_id: int, channel: str) -> bool:
         """Forget the channel's account (and its credentials); False when none was there."""
+        self._routes.clear()
         with self._uow() as uow:
             repo = uow.workspace(workspace_id)
             account = repo.channel_accounts.for_channel(channel)
@@ -502,6 +519,7 @@ class ChannelAccountService:
         status: ChannelAccountStatus | None = None,
         last_error: str | None = None,
     ) -> ChannelAccount:
+        self._routes.clear()
         with self._uow() as uow:
             account = uow.workspace(workspace_id).channel_accounts.for_channel(channel)
             if account is None:

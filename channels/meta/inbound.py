@@ -111,16 +111,12 @@ class MetaInbound:
         workspace_id = account.workspace_id
         with self._uow(read_only=True) as uow:
             repo = uow.workspace(workspace_id)
-            seen = repo.messages.by_provider_id(account.channel, event.mid) is not None
             known = repo.conversations.by_thread(account.channel, event.user_id)
             replied = (
                 repo.messages.by_provider_id(account.channel, event.reply_to)
-                if event.reply_to and not seen
+                if event.reply_to
                 else None
             )
-        if seen:  # a retried webhook: the service answers it only if the AI never did
-            received = self._conversations.receive(workspace_id, _inbound(event, {}))
-            return not received.duplicate
         reply_to: dict[str, Any] = {"mid": event.reply_to}
         if replied is not None:
             reply_to |= {"message_id": replied.id, "excerpt": replied.body[:200]}
@@ -137,6 +133,8 @@ class MetaInbound:
             meta[QUICK_REPLY] = event.quick_reply
         if event.reply_to:
             meta[REPLY_TO] = reply_to
+        # The profile once, with the first message (a retried one finds the thread, and the
+        # service keeps the message once by its mid).
         sender = ContactDetails() if known is not None else self._profile(account, event.user_id)
         received = self._conversations.receive(workspace_id, _inbound(event, meta, sender))
         return not received.duplicate
