@@ -440,3 +440,34 @@ def test_an_unexpected_sender_error_is_retried_like_a_transient_one(wired):
     assert queue.jobs == [(workspace.id, message.id, 30.0)]
     error = _message(container, workspace.id, message.id).meta["delivery"]["error"]
     assert error == "unexpected error: RuntimeError: socket closed, token ••••6789"
+
+
+def test_a_message_whose_delivery_job_was_lost_is_queued_again(wired):
+    container, _, queue = wired
+    workspace, dana = make_workspace(container)
+    conversation = _sms_conversation(container, workspace, dana)
+    (message,) = _outbound(container, workspace.id, conversation.id)
+    queue.jobs.clear()  # the worker that took the job died with it
+    container.clock.advance(minutes=4)
+    assert container.delivery.sweep() == []  # maybe only slow, so far
+    container.clock.advance(minutes=2)
+    assert container.delivery.sweep() == [message.id]
+    assert [job[1] for job in queue.jobs] == [message.id]
+    container.delivery.deliver(workspace.id, message.id)
+    assert _message(container, workspace.id, message.id).delivery_status == "sent"
+    assert container.delivery.sweep() == []  # sent: nothing left to do
+
+
+def test_a_retry_waiting_for_its_backoff_is_not_swept_early(wired):
+    container, sender, queue = wired
+    workspace, dana = make_workspace(container)
+    conversation = _sms_conversation(container, workspace, dana)
+    (message,) = _outbound(container, workspace.id, conversation.id)
+    sender.fail = [TransientSendError("503"), TransientSendError("503"), TransientSendError("503")]
+    for _ in range(3):
+        container.delivery.deliver(workspace.id, message.id)  # 30 s, 1 min, 2 min backoffs
+    queue.jobs.clear()
+    container.clock.advance(minutes=6)  # due after 2 min, lost for 4: not yet
+    assert container.delivery.sweep() == []
+    container.clock.advance(minutes=2)
+    assert container.delivery.sweep() == [message.id]

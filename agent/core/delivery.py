@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -48,6 +48,8 @@ from agent.core.senders import SenderRegistry, detached, scrub, sending_account,
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
+LOST_AFTER = timedelta(minutes=5)  # a queued message this late lost its job
+SWEEP_HORIZON = timedelta(days=1)  # older ones are left alone (staff see them queued)
 _RANK = {
     DeliveryStatus.QUEUED: 0,
     DeliveryStatus.SENT: 1,
@@ -57,6 +59,15 @@ _RANK = {
 _CALLBACK_STATUSES = frozenset(
     {DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ, DeliveryStatus.FAILED}
 )
+
+
+def _due(message: Message) -> datetime | None:
+    """When the message's delivery should have run: its retry's time, else its storing."""
+    due = ((message.meta or {}).get("delivery") or {}).get("next_at")
+    try:
+        return datetime.fromisoformat(due) if due else message.created_at
+    except (TypeError, ValueError):
+        return message.created_at
 
 
 def backoff(attempt: int, *, base: float = 30, cap: float = 3600) -> float:
@@ -208,7 +219,8 @@ class DeliveryService:
             if attempts >= self._max_attempts:
                 reason = f"gave up after {attempts} attempts: {reason}"
             else:
-                self._note(message, error=reason, attempts=attempts)
+                due = self._clock() + timedelta(seconds=self._wait(attempts))
+                self._note(message, error=reason, attempts=attempts, next_at=due.isoformat())
                 uow.commit()
         if attempts >= self._max_attempts:
             return self._failed(workspace_id, message_id, reason, attempts=attempts)
@@ -235,6 +247,31 @@ class DeliveryService:
         log.warning("message %s failed: %s", message_id, reason)
         self._changed(message)
         return DeliveryOutcome.FAILED
+
+    # -- lost jobs ----------------------------------------------------------------------
+
+    def sweep(
+        self, *, grace: timedelta = LOST_AFTER, horizon: timedelta = SWEEP_HORIZON
+    ) -> list[int]:
+        """Enqueue again the messages whose delivery job was lost with its worker: still
+        queued ``grace`` after they were stored (or after their retry was due), and no
+        older than ``horizon``. Safe when the job was only slow: a message that is no
+        longer queued is skipped, and two deliveries of one message take turns."""
+        now = self._clock()
+        found: list[tuple[int, int]] = []
+        with self._uow(read_only=True) as uow:
+            for workspace in uow.workspaces():
+                repo = uow.workspace(workspace.id)
+                for message in repo.messages.queued_outbound(since=now - horizon):
+                    due = _due(message)
+                    if due is not None and due <= now - grace:
+                        found.append((workspace.id, message.id))
+        for workspace_id, message_id in found:
+            log.warning(
+                "message %s was never delivered (its job was lost): queued again", message_id
+            )
+            self._enqueue(workspace_id, message_id)
+        return [message_id for _, message_id in found]
 
     # -- provider callbacks -------------------------------------------------------------
 

@@ -232,5 +232,6 @@ def _sweep(container: Container) -> None:
             container.sweeper.sweep()
             for provider in WEBHOOK_PROVIDERS:  # webhook bodies whose drain job was lost
                 container.webhook_queue.kick(provider)
+            container.delivery.sweep()  # messages whose delivery job was lost
     except LockTimeout:
         pass  # another worker is sweeping

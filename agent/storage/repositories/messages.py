@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from agent.core.errors import NotFound
-from agent.core.models import Direction, Message
+from agent.core.models import Channel, DeliveryStatus, Direction, Message
 from agent.storage.repositories.base import Scoped
 
 
@@ -82,6 +82,16 @@ class SqlMessages(Scoped):
             Message.created_at >= since,
         )
         return self._session.scalars(query.order_by(Message.id)).all()
+
+    def queued_outbound(self, *, since: datetime) -> Sequence[Message]:
+        """Outbound messages still waiting for a provider (not web chat), newest last."""
+        query = self._scoped(Message).where(
+            Message.direction == Direction.OUTBOUND,
+            Message.delivery_status == DeliveryStatus.QUEUED,
+            Message.channel != Channel.WEBCHAT,
+            Message.created_at >= since,
+        )
+        return self._session.scalars(query.order_by(Message.id).limit(1000)).all()
 
     def reply_to(self, message_id: int) -> Message | None:
         """The AI reply that answered this message: the first in its conversation that
