@@ -386,7 +386,17 @@ class Container:
             max_upload_bytes=self.settings.max_upload_mb * 1024 * 1024,
         )
         locks = RedisLocks(self.redis, ttl=60, wait=3600) if self.redis_url else None
-        return Ingestor(self.uow, self.index, self.clock, options, locks=locks, events=self.events)
+        # One run of a source at a time across workers; a second one is skipped at once.
+        source_locks = RedisLocks(self.redis, ttl=60, wait=0) if self.redis_url else None
+        return Ingestor(
+            self.uow,
+            self.index,
+            self.clock,
+            options,
+            locks=locks,
+            source_locks=source_locks,
+            events=self.events,
+        )
 
     @cached_property
     def turns(self) -> TurnRunner:

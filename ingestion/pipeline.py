@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext, suppress
+from contextlib import AbstractContextManager, ExitStack, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.core.errors import NotFound
+from agent.core.errors import Busy, NotFound
 from agent.core.events import EventBus, KnowledgeSourceUpdated
 from agent.core.models import KnowledgeSource, SourceKind, SourceStatus
 from agent.core.ports import Clock, Locks, UnitOfWorkFactory
@@ -49,6 +49,7 @@ class Ingestor:
         options: IngestOptions,
         *,
         locks: Locks | None = None,
+        source_locks: Locks | None = None,
         on_progress: ProgressListener | None = None,
         events: EventBus | None = None,
     ) -> None:
@@ -57,13 +58,31 @@ class Ingestor:
         self._clock = clock
         self._options = options
         self._locks = locks
+        # One run per source at a time, never waiting: a "Refresh now" during a running
+        # crawl (another ingest worker) is covered by that crawl.
+        self._source_locks = source_locks
         self._on_progress = on_progress
         self._events = events  # status and (throttled) progress, for the admin's live page
 
     def run(
         self, workspace_id: int, source_id: int, progress: ProgressListener | None = None
     ) -> SyncStats | None:
-        """Ingest the source; a failure is recorded on it (and re-raised only if unexpected)."""
+        """Ingest the source; a failure is recorded on it (and re-raised only if unexpected).
+        None when another worker is ingesting it right now (that run covers this one)."""
+        with ExitStack() as claim:
+            if self._source_locks is not None:
+                try:
+                    claim.enter_context(self._source_locks.hold(f"ingest-source:{source_id}"))
+                except Busy:
+                    log.info(
+                        "source %s is being ingested elsewhere: this run is skipped", source_id
+                    )
+                    return None
+            return self._run(workspace_id, source_id, progress)
+
+    def _run(
+        self, workspace_id: int, source_id: int, progress: ProgressListener | None
+    ) -> SyncStats | None:
         try:
             source = self._update(
                 workspace_id,

@@ -144,3 +144,35 @@ def test_terminal_chat_goes_through_the_service(cli):
     assert "source: Parking" in result.output and "tool search_knowledge" in result.output
     assert "tool handoff_to_human" in result.output
     assert "(a person has taken over)" in result.output
+
+
+def test_refresh_now_during_a_running_crawl_starts_no_second_crawl(
+    settings, clock, redis_conn, redis_url, bayview_url
+):
+    """Another ingest worker is crawling the site (it holds the source's claim): a run
+    of the same source here is skipped at once, and runs again once that crawl is over."""
+    from dataclasses import replace
+
+    from agent.queue.locks import RedisLocks
+
+    container = build(
+        replace(settings, allow_private_urls=True).ensure_data_dir(),
+        redis_url=redis_url,
+        clock=clock,
+    )
+    try:
+        workspace, _ = make_workspace(container)
+        site = container.knowledge.add_website(workspace.id, bayview_url)
+        other_worker = RedisLocks(container.redis, ttl=30, wait=0)
+        with other_worker.hold(f"ingest-source:{site.id}"):
+            container.knowledge.refresh(workspace.id, site.id)  # "Refresh now"
+            assert container.ingestor.run(workspace.id, site.id) is None  # skipped
+            with container.uow() as uow:
+                assert uow.workspace(workspace.id).knowledge.get(site.id).status == (
+                    SourceStatus.QUEUED
+                )  # untouched: the other crawl reports
+            assert container.index.search(workspace.id, "unclog a drain", 3) == []
+        stats = container.ingestor.run(workspace.id, site.id)  # the claim is free again
+        assert stats is not None and stats.summary()["pages_added"] >= 7
+    finally:
+        container.engine.dispose()

@@ -53,3 +53,7 @@ class PermanentSendError(SendError):
         super().__init__(reason)
         self.account_problem = account_problem
         self.notice = notice
+
+
+class Busy(RuntimeError):
+    """A named lock is held elsewhere (another worker is doing the same work)."""

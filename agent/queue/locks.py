@@ -10,10 +10,12 @@ from contextlib import contextmanager, suppress
 import redis
 from redis.exceptions import LockError, RedisError
 
+from agent.core.errors import Busy
+
 log = logging.getLogger(__name__)
 
 
-class LockTimeout(RuntimeError):
+class LockTimeout(Busy):
     """Another worker held the lock too long; the job fails and rq retries it later."""
 
 
