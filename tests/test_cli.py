@@ -270,3 +270,21 @@ def test_up_refuses_a_busy_port(run):
         port = busy.getsockname()[1]
         result = run("up", "--port", str(port))
     assert result.exit_code == 1 and "is in use" in result.output
+
+
+def test_an_unreachable_database_is_waited_for_then_a_clear_error(run, monkeypatch):
+    """A database that is not up yet (or never comes): the command says so and tries
+    again with a backoff, then stops with a clear error, never a traceback."""
+    from frontdesk.cli import context
+
+    slept: list[float] = []
+    monkeypatch.setattr(context, "DB_WAIT_SECONDS", 6.0)
+    monkeypatch.setattr(context.time, "sleep", slept.append)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://frontdesk:hunter2@127.0.0.1:1/frontdesk")
+    runner = CliRunner()
+    result = runner.invoke(main, ["knowledge", "list"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert slept == [1.0, 2.0, 4.0]  # 7 s waited, more than the 6 allowed
+    assert "is not reachable" in result.output and "trying again in 1 s" in result.output
+    assert "Check DATABASE_URL" in result.output
+    assert "hunter2" not in result.output  # the password is never shown

@@ -3,14 +3,50 @@
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from agent.config import Settings
 from agent.core.errors import FrontdeskError
 from frontdesk.wiring import Container, build
+
+DB_WAIT_SECONDS = 30.0  # how long a command waits for an unreachable database
+
+
+def migrate_when_reachable(
+    container: Container,
+    wait: float | None = None,
+    sleep: Callable[[float], None] | None = None,
+) -> None:
+    """Bring the schema up to date, waiting for a database that is not up yet (a server
+    starting beside us) with a line saying so; then a clear error, not a traceback."""
+    wait = DB_WAIT_SECONDS if wait is None else wait
+    delay, waited = 1.0, 0.0
+    while True:
+        try:
+            container.migrate()
+            return
+        except OperationalError as exc:
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            where = container.engine.url.render_as_string(hide_password=True)
+            if waited >= wait:
+                raise click.ClickException(
+                    f"the database at {where} is not reachable ({reason}). Check "
+                    "DATABASE_URL and that the database server is running."
+                ) from None
+            click.echo(
+                f"The database at {where} is not reachable ({reason}); "
+                f"trying again in {delay:.0f} s...",
+                err=True,
+            )
+            (sleep or time.sleep)(delay)
+            waited += delay
+            delay = min(delay * 2, 8.0)
 
 
 @dataclass
@@ -35,7 +71,7 @@ class CliContext:
     @cached_property
     def container(self) -> Container:
         container = build(self.settings, redis_url=self.redis_url, **self.overrides)
-        container.migrate()
+        migrate_when_reachable(container)
         return container
 
     def workspace(self, name: str | None):  # type: ignore[no-untyped-def]
