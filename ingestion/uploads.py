@@ -7,6 +7,7 @@ source exists, and nothing of it is left on disk.
 
 from __future__ import annotations
 
+import errno
 import os
 import uuid
 from pathlib import Path
@@ -18,6 +19,7 @@ from ingestion.document import IngestError
 from ingestion.sniff import human_size, safe_filename, sniff
 
 CHUNK = 1024 * 1024
+_NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}  # no space, over quota, over the limit
 
 
 def add_upload(
@@ -62,6 +64,13 @@ def store(stream: BinaryIO, name: str, folder: Path, *, max_bytes: int) -> str:
                 out.write(chunk)
         sniff(partial, name, max_bytes=max_bytes)  # refuses what no parser here should open
         os.replace(partial, folder / stored)
+    except OSError as exc:  # the disk is full (or the file too big for it): nothing kept
+        if exc.errno in _NO_ROOM:
+            raise IngestError(
+                f"{name} was not saved: the server's disk is full. Free some space (or ask "
+                "your administrator to), then upload it again."
+            ) from None
+        raise IngestError(f"{name} could not be saved on the server: {exc.strerror}") from None
     finally:
         partial.unlink(missing_ok=True)
     return stored
