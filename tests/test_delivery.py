@@ -140,7 +140,11 @@ def test_transient_errors_back_off_exponentially_then_succeed(wired):
     assert queue.jobs == [(workspace.id, message.id, 30.0), (workspace.id, message.id, 60.0)]
     waiting = _message(container, workspace.id, message.id)
     assert waiting.delivery_status == "queued"
-    assert waiting.meta["delivery"] == {"error": "timeout", "attempts": 2}
+    assert waiting.meta["delivery"] == {
+        "error": "timeout",
+        "attempts": 2,
+        "next_at": "2026-03-02T18:01:00+00:00",  # when the sweep would call its job lost
+    }
 
     assert container.delivery.deliver(workspace.id, message.id) == DeliveryOutcome.SENT
     assert _message(container, workspace.id, message.id).delivery_status == "sent"
