@@ -10,7 +10,13 @@ from typing import Any
 from agent.core.channel_accounts import ai_may_answer
 from agent.core.channel_policy import ReplyWindow
 from agent.core.errors import Conflict, ValidationError
-from agent.core.events import ConversationUpdated, Event, EventBus, MessageCreated
+from agent.core.events import (
+    ConversationUpdated,
+    Event,
+    EventBus,
+    MessageCreated,
+    MessageStatusChanged,
+)
 from agent.core.models import (
     AuthorKind,
     Channel,
@@ -145,6 +151,20 @@ class ServiceBase:
             self._outbox.enqueue(message.workspace_id, message.id)
         except Exception:  # stored and shown as queued; staff see it never moved
             log.exception("could not queue message %s for delivery", message.id)
+
+    def _redrawn(self, message: Message) -> None:
+        """A message changed beside its status (a reaction, a call's details): the inbox
+        draws it again, as on a status change."""
+        self._publish(
+            [
+                MessageStatusChanged(
+                    message.workspace_id,
+                    message.conversation_id,
+                    message.id,
+                    str(message.delivery_status),
+                )
+            ]
+        )
 
     @staticmethod
     def _created(message: Message) -> MessageCreated:

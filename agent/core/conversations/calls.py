@@ -15,7 +15,6 @@ from agent.core import validation
 from agent.core.contacts import ContactDetails
 from agent.core.conversations.base import ServiceBase
 from agent.core.conversations.contacts import ContactsMixin
-from agent.core.events import MessageStatusChanged
 from agent.core.models import (
     AuthorKind,
     Channel,
@@ -65,13 +64,7 @@ class CallsMixin(ContactsMixin, ServiceBase):
             meta[CALL] = {**dict(meta.get(CALL) or {}), **validation.clean_data(values)}
             message.meta = meta
             uow.commit()
-        self._publish(
-            [
-                MessageStatusChanged(
-                    workspace_id, message.conversation_id, message.id, str(message.delivery_status)
-                )
-            ]
-        )
+        self._redrawn(message)
         return message
 
     def call_note(self, workspace_id: int, conversation_id: int, text: str) -> None:

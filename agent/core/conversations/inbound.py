@@ -18,7 +18,7 @@ from agent.core.contacts import ContactDetails
 from agent.core.conversations.base import _channel
 from agent.core.conversations.contacts import ContactsMixin
 from agent.core.errors import Conflict, ValidationError
-from agent.core.events import Event, MessageCreated, MessageStatusChanged
+from agent.core.events import Event, MessageCreated
 from agent.core.models import (
     AuthorKind,
     Channel,
@@ -213,13 +213,7 @@ class InboundMixin(ContactsMixin):
                 reactions.pop(who[:64], None)
             message.meta = {**(message.meta or {}), REACTIONS: reactions}
             uow.commit()
-        self._publish(
-            [
-                MessageStatusChanged(
-                    workspace_id, message.conversation_id, message.id, str(message.delivery_status)
-                )
-            ]
-        )
+        self._redrawn(message)
         return message
 
     def sms_opt_out(self, workspace_id: int, phone: str, word: str) -> None:
