@@ -259,3 +259,21 @@ def test_ai_texts_are_kept_to_two_segments_when_sentences_allow():
     short = brief(long)
     assert segments(short).parts <= 2 and long.startswith(short)
     assert brief("Short.") == "Short."
+
+
+def test_a_conversation_staff_start_by_sms_is_where_the_answer_lands(hub: Hub):
+    from agent.core.contacts import ContactDetails
+
+    service = hub.container.conversations
+    started = service.start_conversation(
+        hub.workspace_id, hub.member_id, "sms", "Your bike is ready!",
+        new_contact=ContactDetails(first_name="Lee", phone="604 555 0142"),
+    )  # fmt: skip
+    hub.text("Great, coming at 5", "SM900")
+    conversation, messages = hub.thread()
+    assert conversation.id == started.id  # the answer joined it
+    assert [m.body for m in messages] == ["Your bike is ready!", "Great, coming at 5"]
+    again = service.start_conversation(
+        hub.workspace_id, hub.member_id, "sms", "See you then", contact_id=started.contact_id
+    )
+    assert again.id == started.id  # one thread per number, not a second conversation

@@ -19,6 +19,7 @@ from agent.core.events import Event
 from agent.core.models import (
     AuthorKind,
     Channel,
+    Contact,
     Conversation,
     ConversationStatus,
     DeliveryStatus,
@@ -29,6 +30,17 @@ from agent.core.models import (
 from agent.core.ports import WorkspaceScope
 from agent.core.sms import brief
 from agent.core.whatsapp_templates import check_values, render, require_approved
+
+
+def _thread(channel: str, contact: Contact) -> str | None:
+    """The thread id the provider will give the customer's answer (how inbound finds it):
+    their number on SMS, the number without its + on WhatsApp."""
+    if channel == Channel.SMS:
+        return contact.phone or None
+    if channel == Channel.WHATSAPP:
+        return contact.phone.lstrip("+") or None
+    return None
+
 
 # Which contact detail addresses a person on a channel we start from the inbox.
 _OUTBOUND_ADDRESS = {
@@ -178,33 +190,48 @@ class OutboundMixin(HandoverMixin, ContactsMixin):
                 raise ValidationError(
                     address_field, f"{contact.display_name} has no {address_field} for {channel}"
                 )
-            conversation = Conversation(
-                workspace_id=workspace_id,
-                contact_id=contact.id,
-                channel=channel,
-                mode=Mode.HUMAN,
-                assignee_id=member.id,
-                created_at=now,
-                updated_at=now,
-            )
+            # The customer's answer must find this conversation: SMS and WhatsApp threads
+            # are their number (WhatsApp's without the +); an open thread is reused.
+            thread = _thread(channel, contact)
+            conversation = repo.conversations.by_thread(channel, thread) if thread else None
+            events: list[Event] = []
+            if conversation is None:
+                conversation = Conversation(
+                    workspace_id=workspace_id,
+                    contact_id=contact.id,
+                    channel=channel,
+                    provider_thread_id=thread,
+                    mode=Mode.HUMAN,
+                    assignee_id=member.id,
+                    created_at=now,
+                    updated_at=now,
+                )
+                repo.add(conversation)
+                repo.flush()
+                events.append(self._updated(conversation, created=True))
+            else:
+                if conversation.status == ConversationStatus.CLOSED:
+                    events += self._set_status(
+                        repo, conversation, ConversationStatus.OPEN, member.name
+                    )
+                if conversation.mode == Mode.AI or conversation.assignee_id is None:
+                    events += self._take_over(repo, conversation, member.id, member.name)
+            window = self._window(repo, conversation)
             meta: dict[str, Any] = {}
             if template_id is not None:
-                # The customer's answer joins this thread (WhatsApp ids are the number).
-                conversation.provider_thread_id = contact.phone.lstrip("+")
                 template = repo.whatsapp_templates.get(template_id)
-                meta = self._template_meta(repo, conversation, template, values, True)
+                meta = self._template_meta(
+                    repo, conversation, template, values, business_initiated=not window.staff
+                )
                 body = render(template, values)
-            repo.add(conversation)
-            repo.flush()
-            window = self._window(repo, conversation)
-            if not window.staff and template_id is None:
+            elif not window.staff:
                 raise Conflict(window.reason)
             self._sms_check(repo, conversation, body)
             message = self._outbound(
                 repo, conversation, body, AuthorKind.STAFF, member_id=member.id, meta=meta
             )
             uow.commit()
-        self._publish([self._updated(conversation, created=True), self._created(message)])
+        self._publish([*events, self._created(message)])
         self._send(message)
         return conversation
 
