@@ -38,7 +38,9 @@ def _secrets(payload: Any) -> list[str]:
             if isinstance(metadata, dict) and metadata.get("phone_number_id"):
                 numbers.append(str(metadata["phone_number_id"]))
     channels = container().channels
-    found = channels.app_secrets(Channel.WHATSAPP, list(dict.fromkeys(numbers)))
+    if numbers:  # messages and statuses name their number (a cached lookup)
+        return channels.app_secrets(Channel.WHATSAPP, list(dict.fromkeys(numbers)))
+    found: list[str] = []  # template reviews name only the business account
     for waba in list(dict.fromkeys(w for w in wabas if w))[:5]:
         for account in channels.whatsapp_by_waba(waba):
             secret = str(channels.credentials(account).get("app_secret") or "")
