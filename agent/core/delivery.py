@@ -148,9 +148,10 @@ class DeliveryService:
             account = repo.channel_accounts.for_channel(message.channel)
             business = repo.workspace().name
             # The provider's rules are checked again at sending time: a retry may be late.
-            window = window_for(repo, conversation, self._clock())
+            now = self._clock()
+            window = window_for(repo, conversation, now)
             refusal = (
-                sms_refusal(repo, contact.phone, message.body, self._clock(), stored=message.id)
+                sms_refusal(repo, contact.phone, message.body, now, stored=message.id)
                 if message.channel == Channel.SMS
                 else ""
             )
@@ -216,10 +217,11 @@ class DeliveryService:
         with self._uow() as uow:
             message = uow.workspace(workspace_id).messages.get(message_id, for_update=True)
             attempts = int((message.meta or {}).get("delivery", {}).get("attempts", 0)) + 1
+            delay = self._wait(attempts)
             if attempts >= self._max_attempts:
                 reason = f"gave up after {attempts} attempts: {reason}"
             else:
-                due = self._clock() + timedelta(seconds=self._wait(attempts))
+                due = self._clock() + timedelta(seconds=delay)
                 self._note(message, error=reason, attempts=attempts, next_at=due.isoformat())
                 uow.commit()
         if attempts >= self._max_attempts:
@@ -231,7 +233,7 @@ class DeliveryService:
             self._max_attempts,
             reason,
         )
-        self._enqueue(workspace_id, message_id, delay=self._wait(attempts))
+        self._enqueue(workspace_id, message_id, delay=delay)
         return DeliveryOutcome.RETRYING
 
     def _failed(

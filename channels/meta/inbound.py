@@ -122,10 +122,7 @@ class MetaInbound:
             reply_to |= {"message_id": replied.id, "excerpt": replied.body[:200]}
         meta: dict[str, Any] = {}
         if event.attachments:
-            meta[ATTACHMENTS] = [
-                {"name": a.title or a.kind, "content_type": a.kind, "link": a.url}
-                for a in event.attachments
-            ]
+            meta[ATTACHMENTS] = _links(event)
             if not event.text.strip():
                 kinds = ", ".join(sorted({a.kind for a in event.attachments}))
                 meta[NO_AUTO_REPLY] = f"only an attachment ({kinds}), which the AI cannot see"
@@ -182,10 +179,7 @@ class MetaInbound:
                 return 0
         meta: dict[str, Any] = {ECHO: True}
         if event.attachments:
-            meta[ATTACHMENTS] = [
-                {"name": a.title or a.kind, "content_type": a.kind, "link": a.url}
-                for a in event.attachments
-            ]
+            meta[ATTACHMENTS] = _links(event)
         body = text or "(an attachment)"
         recorded = self._conversations.record_external(
             account.workspace_id, conversation.id, body, event.mid, meta
@@ -206,6 +200,14 @@ class MetaInbound:
                 account.workspace_id, account.channel, event.user_id, event.status, event.watermark
             )
         return changed
+
+
+def _links(event: MessageEvent) -> list[dict[str, str]]:
+    """The attachments as the thread lists them: links to Meta's copies, never stored here."""
+    return [
+        {"name": a.title or a.kind, "content_type": a.kind, "link": a.url}
+        for a in event.attachments
+    ]
 
 
 def _inbound(
