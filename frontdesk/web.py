@@ -45,11 +45,13 @@ def create_app(
     *,
     testing: bool = False,
     widget_limits: widget_realtime.RateLimits | None = None,
+    async_mode: str = "threading",
 ) -> tuple[Flask, SocketIO]:
     """Build the app around an already-wired container (the composition root owns settings).
 
     ``widget_limits``: messages per visitor and per IP address the public chat accepts
-    (default: 10 and 30 a minute).
+    (default: 10 and 30 a minute). ``async_mode``: "gevent" under the production server
+    (``frontdesk.server``), "threading" for tests and the development server.
     """
     settings = container.settings
     app = Flask("inbox")  # the inbox package holds the app-wide templates and static files
@@ -93,7 +95,7 @@ def create_app(
     _error_pages(app)
     # Events emitted by workers reach browsers through the Redis message queue.
     manager = rooms.client_manager(container.redis_url, SOCKETIO_CHANNEL)
-    socketio = SocketIO(app, async_mode="threading", client_manager=manager)
+    socketio = SocketIO(app, async_mode=async_mode, client_manager=manager)
     realtime.register_handlers(socketio, container.uow)
 
     def access_changed(event: Event) -> None:  # removed, new role, signed out

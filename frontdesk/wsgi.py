@@ -1,19 +1,40 @@
 """WSGI entry point (``frontdesk.wsgi:app``) for serving the web process on its own.
 
-Settings come from the environment, as for every command. Workers run separately
-(`frontdesk worker`), and with more than one process ``REDIS_URL`` must name the shared
-Redis, so events reach every web process.
+``frontdesk serve`` runs it on gunicorn with a gevent worker (``frontdesk.server``); any
+WSGI server works, e.g. ``gunicorn -k gevent -w 1 frontdesk.wsgi:app``. Settings come from
+the environment, as for every command. Workers run separately (`frontdesk worker`), and
+with more than one process ``REDIS_URL`` must name the shared Redis, so events reach
+every web process.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
 from agent.config import Settings
 from frontdesk.web import create_app
 from frontdesk.wiring import build
+from ingestion.embed import shared_embedder
+from ingestion.multilingual import shared_multilingual_embedder
+
+
+def _gevent_patched() -> bool:
+    monkey = sys.modules.get("gevent.monkey")
+    return bool(monkey and monkey.is_module_patched("socket"))
+
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 _container = build(Settings.load(dict(os.environ)).ensure_data_dir())
 _container.migrate()
-app, socketio = create_app(_container)
+if _gevent_patched():
+    import gevent
+
+    # The embedding models are the web process's CPU work (the knowledge search box, the
+    # try-it chat): on native threads they leave the event loop free for everyone else.
+    run_in_thread = gevent.get_hub().threadpool.apply
+    shared_embedder().offload(run_in_thread)
+    shared_multilingual_embedder().offload(run_in_thread)
+    app, socketio = create_app(_container, async_mode="gevent")
+else:
+    app, socketio = create_app(_container)

@@ -13,7 +13,7 @@ process reopens in any other (the worker writes, the web app reads).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -26,6 +26,12 @@ from chromadb.utils.embedding_functions import register_embedding_function
 MODEL_NAME = "all-MiniLM-L6-v2-int8"
 DIMENSIONS = 384
 MAX_TOKENS = 256
+# How an embedder calls its model: directly, or through a thread pool (``offload``).
+Runner = Callable[[Callable[..., Any], tuple[Any, ...]], Any]
+
+
+def call_directly(function: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    return function(*args)
 
 
 def _model_path() -> Path:
@@ -54,6 +60,12 @@ class MiniLMEmbedder:
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # to the batch's longest
         self._batch_size = batch_size
+        self._run: Runner = call_directly
+
+    def offload(self, run: Runner) -> None:
+        """Run each batch through ``run``: an event-loop server passes its thread pool, so
+        the model's milliseconds of CPU never stall the other connections."""
+        self._run = run
 
     def count_tokens(self, texts: Sequence[str]) -> int:
         self._tokenizer.no_padding()
@@ -70,7 +82,7 @@ class MiniLMEmbedder:
         out = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
         for start in range(0, len(order), self._batch_size):
             batch = order[start : start + self._batch_size]
-            out[batch] = self._embed_batch([texts[i] for i in batch])
+            out[batch] = self._run(self._embed_batch, ([texts[i] for i in batch],))
         return out
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:

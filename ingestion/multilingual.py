@@ -20,6 +20,8 @@ import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 
+from ingestion.embed import Runner, call_directly
+
 MODEL_NAME = "universal-sentence-encoder-multilingual-3"
 DIMENSIONS = 512
 
@@ -30,13 +32,21 @@ class MultilingualEmbedder:
 
         self._model = USE()
         self._lock = threading.Lock()  # the model builds itself on its first call
+        self._run: Runner = call_directly
+
+    def offload(self, run: Runner) -> None:
+        """Encode through ``run`` (an event-loop server's thread pool; see embed.py)."""
+        self._run = run
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            return np.asarray(self._model.encode(texts), dtype=np.float32)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors, one row per text, in the order given."""
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
-        with self._lock:
-            vectors = np.asarray(self._model.encode(list(texts)), dtype=np.float32)
+        vectors = self._run(self._encode, (list(texts),))
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.clip(norms, 1e-12, None)
 

@@ -20,7 +20,18 @@ from frontdesk.cli import main
 from frontdesk.wiring import build
 from tests.test_crawl import DISGUISED_LOOPBACK
 
-COMMANDS = ["init", "demo", "up", "worker", "db", "db upgrade", "db current", "jobs", "jobs failed"]
+COMMANDS = [
+    "init",
+    "demo",
+    "up",
+    "serve",
+    "worker",
+    "db",
+    "db upgrade",
+    "db current",
+    "jobs",
+    "jobs failed",
+]
 COMMANDS += ["eval", "eval run", "eval init", "knowledge", "chat", "smtp"]
 
 
@@ -257,6 +268,7 @@ def test_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path):
     assert proc.returncode == 0, output
     assert f"frontdesk is up: open http://127.0.0.1:{port}/" in output
     assert "frontdesk stopped." in output
+    assert "development server" not in output  # the web runs on gunicorn (frontdesk.server)
     assert not (data / "redis" / "redis.sock").exists()
     for pid in workers:
         stat = Path(f"/proc/{pid}/stat")

@@ -12,7 +12,7 @@ from frontdesk.cli.chat import chat
 from frontdesk.cli.context import CliContext
 from frontdesk.cli.evals import eval_group
 from frontdesk.cli.knowledge import knowledge
-from frontdesk.cli.run import up, worker
+from frontdesk.cli.run import serve, up, worker
 from frontdesk.cli.setup import db, demo, init, jobs
 from frontdesk.cli.smtp import smtp
 
@@ -40,5 +40,6 @@ def main(ctx: click.Context, data_dir: str | None) -> None:
     ctx.obj = CliContext(data_dir=data_dir)
 
 
-for command in (init, demo, up, worker, smtp, db, jobs, knowledge, channels, chat, eval_group):
+COMMANDS = (init, demo, up, serve, worker, smtp, db, jobs, knowledge, channels, chat, eval_group)
+for command in COMMANDS:
     main.add_command(command)

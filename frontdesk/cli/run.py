@@ -8,6 +8,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -26,7 +27,6 @@ from frontdesk.wiring import WORKER_QUEUES, Container
 pass_cli = click.make_pass_decorator(CliContext)
 log = logging.getLogger(__name__)
 REFRESH_CHECK_SECONDS = 300
-SWEEP_SECONDS = 15
 
 
 @contextmanager
@@ -64,81 +64,145 @@ def _stop_once(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-@click.command()
-@click.option("--host", default=None, help="Interface to listen on [default: 127.0.0.1].")
-@click.option("--port", type=int, default=None, help="Port to listen on [default: 8000].")
-@click.option("--workers", type=click.IntRange(0, 32), default=None, help="Worker processes.")
-@pass_cli
-def up(cli: CliContext, host: str | None, port: int | None, workers: int | None) -> None:
-    """Start the web app, background workers and embedded services; Ctrl-C stops them all."""
-    from frontdesk.web import create_app
+def _web_command(host: str, port: int, log_level: str) -> list[str]:
+    """The production web server (``frontdesk.server``) in a fresh interpreter."""
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return [sys.executable, "-m", "frontdesk.server", "--log-level", log_level, "--bind", bind]
 
-    settings = cli.settings
-    host = host or settings.host
-    port = port or settings.port
-    count = settings.workers if workers is None else workers
+
+def _wait_until_serving(host: str, port: int, timeout: float = 120) -> bool:
+    """Whether the web server accepts connections within ``timeout`` seconds."""
+    address = "127.0.0.1" if host == "0.0.0.0" else "::1" if host == "::" else host
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((address, port), timeout=1):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def _wait_for_stop() -> None:
+    """Sleep until Ctrl-C or SIGTERM (``_stop_once`` turns both into KeyboardInterrupt)."""
+    while True:
+        time.sleep(3600)
+
+
+def _claim_port(host: str, port: int) -> None:
     if not _port_free(host, port):
         raise click.ClickException(f"port {port} on {host} is in use; pick another with --port")
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _stop_once)
+
+
+host_option = click.option(
+    "--host", default=None, help="Interface to listen on [default: FRONTDESK_HOST or 127.0.0.1]."
+)
+port_option = click.option(
+    "--port", type=int, default=None, help="Port to listen on [default: FRONTDESK_PORT or 8000]."
+)
+
+
+@click.command()
+@host_option
+@port_option
+@click.option("--workers", type=click.IntRange(0, 32), default=None, help="Worker processes.")
+@pass_cli
+def up(cli: CliContext, host: str | None, port: int | None, workers: int | None) -> None:
+    """Start the web app, background workers and embedded services; Ctrl-C stops them all."""
+    settings = cli.settings
+    host = host or settings.host
+    port = port or settings.port
+    count = settings.workers if workers is None else workers
+    _claim_port(host, port)
     with redis_url_for(cli) as redis_url:
         cli.redis_url = redis_url
-        container = cli.container
+        container = cli.container  # the schema is brought up to date here, once
         env = {**os.environ, "FRONTDESK_DATA_DIR": str(settings.data_dir), "REDIS_URL": redis_url}
-        app, socketio = create_app(container)
         # AI turns never wait behind a long crawl: ingestion has workers of its own.
         plan = [("turns,default", count), ("ingest", max(1, count) if count else 0)]
-        workers = Supervisor(
+        processes = Supervisor(
             [
-                [sys.executable, "-m", "frontdesk.cli", "worker", "--queues", queues]
-                for queues, n in plan
-                for _ in range(n)
+                _web_command(host, port, settings.log_level),
+                *(
+                    [sys.executable, "-m", "frontdesk.cli", "worker", "--queues", queues]
+                    for queues, n in plan
+                    for _ in range(n)
+                ),
             ],
             env,
         )
-        workers.start()
+        processes.start()
         mail = None
-        if settings.inbound_smtp_port:
-            from frontdesk.cli.smtp import listening, start_inbound
-
-            try:
-                mail = start_inbound(container)
-            except click.ClickException:
-                workers.stop()
-                raise
-        requeued = container.knowledge.requeue_pending()
-        stop_refresh = _start_refresh_scheduler(container.knowledge, container.notifications)
-        base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
-        click.echo("")
-        click.echo(f"  frontdesk is up: open {base}/")
-        click.echo(f"  widget demo:      {base}/demo  (the chat on a sample business page)")
-        click.echo(f"  health check:     {base}/healthz")
-        click.echo(f"  data directory:   {settings.data_dir}")
-        click.echo(f"  queue:            {redis_url} ({len(workers.pids)} worker process(es))")
-        if mail is not None:
-            click.echo(f"  inbound mail:     {listening(mail)} (for @{settings.email_domain})")
-        if requeued:
-            click.echo(f"  knowledge:        {requeued} source(s) queued for ingestion")
-        click.echo("  Press Ctrl-C to stop.")
-        click.echo("")
+        stop_refresh = None
         try:
-            socketio.run(
-                app,
-                host=host,
-                port=port,
-                allow_unsafe_werkzeug=True,
-                use_reloader=False,
-                log_output=False,
+            if settings.inbound_smtp_port:
+                from frontdesk.cli.smtp import listening, start_inbound
+
+                mail = start_inbound(container)
+            requeued = container.knowledge.requeue_pending()
+            stop_refresh = _start_refresh_scheduler(container.knowledge, container.notifications)
+            if not _wait_until_serving(host, port):
+                raise click.ClickException(f"the web server did not start on {host}:{port}")
+            base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+            click.echo("")
+            click.echo(f"  frontdesk is up: open {base}/")
+            click.echo(f"  widget demo:      {base}/demo  (the chat on a sample business page)")
+            click.echo(f"  health check:     {base}/healthz")
+            click.echo(f"  data directory:   {settings.data_dir}")
+            click.echo(
+                f"  queue:            {redis_url} ({len(processes.pids) - 1} worker process(es))"
             )
+            if mail is not None:
+                click.echo(f"  inbound mail:     {listening(mail)} (for @{settings.email_domain})")
+            if requeued:
+                click.echo(f"  knowledge:        {requeued} source(s) queued for ingestion")
+            click.echo("  Press Ctrl-C to stop.")
+            click.echo("")
+            _wait_for_stop()
         except KeyboardInterrupt:
             pass
         finally:
-            stop_refresh()
+            if stop_refresh is not None:
+                stop_refresh()
             if mail is not None:
                 mail.stop()
             click.echo("Stopping workers...")
-            workers.stop()
+            processes.stop()
     click.echo("frontdesk stopped.")
+
+
+@click.command()
+@host_option
+@port_option
+@pass_cli
+def serve(cli: CliContext, host: str | None, port: int | None) -> None:
+    """Serve the web app alone, on the production server (gunicorn with gevent).
+
+    For deployments that run `frontdesk worker` processes separately and several web
+    processes behind a sticky load balancer (see deploy/). Set REDIS_URL to the shared
+    Redis; without it the embedded one is started (or joined) as for `up`.
+    """
+    settings = cli.settings
+    host = host or settings.host
+    port = port or settings.port
+    _claim_port(host, port)
+    with redis_url_for(cli) as redis_url:
+        cli.redis_url = redis_url
+        cli.container  # noqa: B018 - brings the schema up to date (waiting for the database)
+        env = {**os.environ, "FRONTDESK_DATA_DIR": str(settings.data_dir), "REDIS_URL": redis_url}
+        web = Supervisor([_web_command(host, port, settings.log_level)], env)
+        web.start()
+        try:
+            if _wait_until_serving(host, port):
+                click.echo(f"frontdesk web serving on {host}:{port}; Ctrl-C stops it.")
+            _wait_for_stop()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            web.stop()
+    click.echo("frontdesk web stopped.")
 
 
 def _start_refresh_scheduler(
@@ -210,9 +274,8 @@ def worker(cli: CliContext, burst: bool, name: str | None, queues: str) -> None:
         rq_worker = container.worker(names, name)
         # Workers that run turns also sweep for lost ones (one sweep at a time across them).
         sweeping = TURNS_QUEUE in names and not burst
-        stop_sweep = (
-            _every(SWEEP_SECONDS, lambda: _sweep(container), "turn-sweep") if sweeping else None
-        )
+        every = cli.settings.sweep_seconds
+        stop_sweep = _every(every, lambda: _sweep(container), "turn-sweep") if sweeping else None
         try:
             with heartbeat(container.redis, rq_worker.name, names):
                 rq_worker.work(
@@ -228,7 +291,8 @@ WEBHOOK_PROVIDERS = ("meta", "whatsapp", "twilio")
 
 def _sweep(container: Container) -> None:
     try:
-        with RedisLocks(container.redis, ttl=SWEEP_SECONDS, wait=0).hold("turn-sweep"):
+        ttl = container.settings.sweep_seconds
+        with RedisLocks(container.redis, ttl=ttl, wait=0).hold("turn-sweep"):
             container.sweeper.sweep()
             for provider in WEBHOOK_PROVIDERS:  # webhook bodies whose drain job was lost
                 container.webhook_queue.kick(provider)
