@@ -1,0 +1,67 @@
+"""The server side of benchmarks/realtime.py: the real app in a process of its own.
+
+``--server gevent`` is the production server (``frontdesk.server``: gunicorn, one gevent
+worker, the app built inside the patched worker); ``--server threaded`` is the Werkzeug
+threaded server ``frontdesk up`` used before, kept as the baseline. Both serve the app
+with no AI receptionist (messages wait for staff) and the widget limits given.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+class _StaffOnly:
+    """No AI receptionist on this server: visitor messages wait for staff."""
+
+    def dispatch(self, workspace_id: int, conversation_id: int, message_id: int) -> None:
+        pass
+
+
+def _app(data_dir: str, redis_url: str, per_ip_limit: int, async_mode: str) -> Any:
+    from agent.config import Settings
+    from frontdesk.web import create_app
+    from frontdesk.wiring import build
+    from widget.realtime import RateLimits
+
+    settings = Settings.from_values({"data_dir": data_dir}).ensure_data_dir()
+    container = build(settings, redis_url=redis_url, dispatcher_override=_StaffOnly())
+    limits = RateLimits(per_ip=per_ip_limit)
+    app, _ = create_app(container, widget_limits=limits, async_mode=async_mode)
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--server", choices=["gevent", "threaded"], required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--redis-url", default="")
+    parser.add_argument("--per-ip-limit", type=int, default=10_000)
+    args = parser.parse_args()
+    if args.server == "gevent":
+        from frontdesk.server import WebServer
+
+        def load() -> Any:
+            return _app(args.data_dir, args.redis_url, args.per_ip_limit, "gevent")
+
+        WebServer({"bind": f"127.0.0.1:{args.port}", "loglevel": "error"}, load=load).run()
+    else:
+        from werkzeug.serving import WSGIRequestHandler, make_server
+
+        class Quiet(WSGIRequestHandler):
+            def log_request(self, *args: object, **kwargs: object) -> None:
+                pass
+
+            def log_error(self, *args: object) -> None:
+                pass  # sockets torn down mid-frame at the end of the run
+
+        app = _app(args.data_dir, args.redis_url, args.per_ip_limit, "threading")
+        make_server(
+            "127.0.0.1", args.port, app, threaded=True, request_handler=Quiet
+        ).serve_forever()
+
+
+if __name__ == "__main__":
+    main()
