@@ -41,6 +41,14 @@ class AttachmentStore:
         path = self.root / str(int(workspace_id)) / stored
         return path if path.is_file() else None
 
+    def remove(self, workspace_id: int, stored: str) -> bool:
+        """Delete a stored attachment (a privacy request); False when it was not there."""
+        path = self.path(workspace_id, stored)
+        if path is None:
+            return False
+        path.unlink(missing_ok=True)
+        return True
+
 
 def _safe(name: str) -> str:
     base = name.replace("\\", "/").rsplit("/", 1)[-1]

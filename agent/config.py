@@ -40,11 +40,17 @@ _ENV = {
     "inbound_smtp_host": "FRONTDESK_INBOUND_SMTP_HOST",
     "meta_graph_url": "FRONTDESK_META_GRAPH_URL",
     "twilio_api_url": "FRONTDESK_TWILIO_API_URL",
+    "metrics_token": "FRONTDESK_METRICS_TOKEN",
+    "sweep_seconds": "FRONTDESK_SWEEP_SECONDS",
 }
 
 
 # whole-number settings with bounds: name -> (lowest, highest)
-_RANGES = {"trusted_proxies": (0, 10), "inbound_smtp_port": (0, 65535)}
+_RANGES = {
+    "trusted_proxies": (0, 10),
+    "inbound_smtp_port": (0, 65535),
+    "sweep_seconds": (1, 3600),
+}
 
 
 def default_data_dir() -> Path:
@@ -82,6 +88,12 @@ class Settings:
     meta_graph_url: str = "https://graph.facebook.com/v21.0"
     # SMS and calls: Twilio's REST API base URL (tests point it at a local server).
     twilio_api_url: str = "https://api.twilio.com"
+    # /metrics answers only requests carrying "Authorization: Bearer <this>" (empty: off).
+    metrics_token: str = ""
+    # How often the workers sweep for turns a dead worker or a lost queue left unanswered.
+    # It also sets how fast a killed worker's turn lock frees up (twice this) and how old an
+    # unanswered message must be before it is dispatched again (three times this).
+    sweep_seconds: int = 15
 
     @classmethod
     def load(

@@ -21,9 +21,17 @@ from agent.core.delivery import DeliveryService
 from agent.core.events import EventBus
 from agent.core.knowledge import KnowledgeSearch, KnowledgeService
 from agent.core.notifications import NotificationService
+from agent.core.outgoing_webhooks import WebhookService
 from agent.core.ports import Clock, Locks, UnitOfWorkFactory, WebhookQueue
+from agent.core.privacy import PrivacyService
 from agent.core.whatsapp_templates import WhatsAppTemplateService
 from agent.core.workspaces import WorkspaceService
+from agent.queue.turn_timings import RedisTurnTimings
+
+
+class Heartbeat(Protocol):
+    def heartbeat(self) -> None:
+        """Raise unless the dependency answers."""
 
 
 class Services(Protocol):
@@ -46,9 +54,17 @@ class Services(Protocol):
     @property
     def workspaces(self) -> WorkspaceService: ...
     @property
+    def privacy(self) -> PrivacyService: ...
+    @property
     def knowledge(self) -> KnowledgeService: ...
     @property
     def index(self) -> KnowledgeSearch: ...
+    @property
+    def chroma(self) -> Heartbeat: ...  # the index's Chroma client, for /healthz
+    @property
+    def turn_timings(self) -> RedisTurnTimings: ...
+    @property
+    def outgoing_webhooks(self) -> WebhookService: ...
     @property
     def booking(self) -> BookingService: ...
     @property

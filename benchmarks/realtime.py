@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import socket
 import subprocess
@@ -47,6 +48,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 import socketio
@@ -81,6 +83,8 @@ class Result:
     received: dict[int, float] = field(default_factory=dict)  # id -> staff saw it
     failures: list[str] = field(default_factory=list)
     stored: int = 0
+    server_cpu: float = 0.0  # CPU seconds the web processes used while timed
+    client_cpu: float = 0.0  # and this process (every client)
 
     @property
     def latencies(self) -> list[float]:
@@ -95,6 +99,26 @@ class Result:
         return len(self.sent) / self.elapsed if self.elapsed else 0.0
 
 
+def _cpu_seconds(roots: list[int]) -> float:
+    """CPU time (user + system) of the processes ``roots`` and their children."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(stat.parent.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    wanted = set(roots)
+    wanted |= {pid for pid, (parent, _) in stats.items() if parent in wanted}
+    return sum(stats[pid][1] for pid in wanted if pid in stats) / tick
+
+
+def _own_cpu() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -102,8 +126,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def servers(kind: str, count: int, data_dir: Path, redis_url: str) -> Iterator[list[str]]:
-    """Start ``count`` web processes of ``kind`` on one database; yield their base URLs."""
+def servers(
+    kind: str, count: int, data_dir: Path, redis_url: str
+) -> Iterator[tuple[list[str], list[int]]]:
+    """Start ``count`` web processes of ``kind`` on one database; yield their base URLs
+    and process ids."""
     procs, urls = [], []
     try:
         for _ in range(count):
@@ -114,7 +141,7 @@ def servers(kind: str, count: int, data_dir: Path, redis_url: str) -> Iterator[l
             urls.append(f"http://127.0.0.1:{port}")
         for url in urls:
             _wait_up(url)
-        yield urls
+        yield urls, [proc.pid for proc in procs]
     finally:
         for proc in procs:
             proc.terminate()
@@ -166,12 +193,16 @@ async def connect_visitor(url: str, token: str) -> tuple[socketio.AsyncClient, s
 
     client.on("identity", on_identity, namespace="/widget")
     await client.connect(
-        url, namespaces=["/widget"], auth={"frame_token": token}, transports=["websocket"]
+        url,
+        namespaces=["/widget"],
+        auth={"frame_token": token},
+        transports=["websocket"],
+        wait_timeout=60,  # the connect handshake, slow while hundreds connect at once
     )
     return client, (await asyncio.wait_for(identity, 30))["visitor_id"]
 
 
-async def _in_batches(coroutines: list, size: int = 50) -> list:
+async def _in_batches(coroutines: list, size: int = 25) -> list:
     done = []
     for start in range(0, len(coroutines), size):
         done += await asyncio.gather(*coroutines[start : start + size])
@@ -179,7 +210,7 @@ async def _in_batches(coroutines: list, size: int = 50) -> list:
 
 
 async def drive(
-    scenario: Scenario, urls: list[str], workspace: object, container: object
+    scenario: Scenario, urls: list[str], pids: list[int], workspace: Any, container: Any
 ) -> Result:
     result = Result(scenario)
     staff = socketio.AsyncClient(reconnection=False)
@@ -195,6 +226,7 @@ async def drive(
         namespaces=["/inbox"],
         headers={"Cookie": staff_cookie(urls[0])},
         transports=["websocket"],
+        wait_timeout=60,
     )
     tokens = [frame_token(url, workspace.widget_key) for url in urls]
     visitors = await _in_batches(
@@ -240,9 +272,12 @@ async def drive(
             else:
                 result.failures.append(ack.get("error", "no ack"))
 
+    server_cpu, client_cpu = _cpu_seconds(pids), _own_cpu()
     began = time.perf_counter()
     await asyncio.gather(*(visit(c, n, began) for n, (c, _) in enumerate(visitors)))
     result.elapsed = time.perf_counter() - began
+    result.server_cpu = _cpu_seconds(pids) - server_cpu
+    result.client_cpu = _own_cpu() - client_cpu
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and not set(result.sent) <= set(result.received):
         await asyncio.sleep(0.05)
@@ -258,8 +293,8 @@ def run(scenario: Scenario, data_dir: Path, redis_url: str) -> Result:
     container.migrate()
     admin = NewMember(name="Bench Staff", email=EMAIL, password=PASSWORD, role="admin")
     workspace = container.workspaces.create({"name": "Bench Co", "country": "US"}, admin)
-    with servers(scenario.server, scenario.processes, data_dir, redis_url) as urls:
-        result = asyncio.run(drive(scenario, urls, workspace, container))
+    with servers(scenario.server, scenario.processes, data_dir, redis_url) as (urls, pids):
+        result = asyncio.run(drive(scenario, urls, pids, workspace, container))
     with container.engine.connect() as db:
         result.stored = db.execute(
             text("SELECT count(*) FROM message WHERE body LIKE :timed"), {"timed": f"{TIMED} %"}
@@ -278,6 +313,13 @@ def report(result: Result) -> bool:
         f"{s.processes} x {server}"
     )
     print(f"  sent in {result.elapsed:.2f} s ({result.rate:,.0f} msg/s)")
+    if result.sent:
+        per = 1000 / len(result.sent)
+        print(
+            f"  CPU while timed: web {result.server_cpu / result.elapsed:.0%} of a core"
+            f" ({result.server_cpu * per:.1f} ms a message), clients"
+            f" {result.client_cpu / result.elapsed:.0%} ({result.client_cpu * per:.1f} ms)"
+        )
     latencies = result.latencies
     p95 = float("inf")
     if latencies:

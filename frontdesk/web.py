@@ -20,9 +20,20 @@ from agent.services import Services
 from channels.meta import webhook as meta_webhook
 from channels.twilio import webhook as twilio_webhook
 from channels.whatsapp import webhook as whatsapp_webhook
-from inbox import appointments, auth, channel_pages, contacts, conversations, health, realtime, team
+from inbox import (
+    appointments,
+    auth,
+    channel_pages,
+    contacts,
+    conversations,
+    health,
+    metrics,
+    realtime,
+    team,
+)
 from inbox import settings as settings_pages
 from inbox.knowledge_pages import bp as knowledge_bp
+from inbox.webhook_pages import bp as webhooks_bp
 from web import context, rooms, security
 from web.counters import make_counter
 from widget import admin as widget_admin
@@ -69,14 +80,16 @@ def create_app(
     auth.init_app(
         app, make_counter(container.redis_url, lambda: container.redis, "frontdesk:login:")
     )
+    health.init_app(app, container)
+    metrics.init_app(app, container)
     for blueprint in (
-        health.bp,
         conversations.bp,
         contacts.bp,
         appointments.bp,
         settings_pages.bp,
         knowledge_bp,
         channel_pages.bp,
+        webhooks_bp,
         team.bp,
         widget_admin.bp,
         demo.bp,

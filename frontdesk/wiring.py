@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property, partial
 from typing import Protocol
 
@@ -24,22 +25,27 @@ from agent.core.events import Event, EventBus, LeadCaptured, ProfileChanged
 from agent.core.knowledge import IngestQueue, KnowledgeService
 from agent.core.models import Channel
 from agent.core.notifications import NotificationService
+from agent.core.outgoing_webhooks import SOURCES as WEBHOOK_SOURCES
+from agent.core.outgoing_webhooks import WebhookService
 from agent.core.ports import (
     Clock,
     DeliveryQueue,
     Responder,
     Sender,
     TurnDispatcher,
+    WebhookDeliveryQueue,
     WebhookQueue,
 )
+from agent.core.privacy import PrivacyService
 from agent.core.redelivery import TurnSweeper
 from agent.core.senders import SenderRegistry
 from agent.core.turns import TurnRunner
+from agent.core.webhook_payloads import webhook_types
 from agent.core.whatsapp_templates import WhatsAppTemplateService
 from agent.core.workspaces import WorkspaceService
 from agent.graph.context import AgentContext
 from agent.graph.graph import build_graph
-from agent.graph.runner import AgentResponder
+from agent.graph.runner import AgentResponder, thread_id
 from agent.llm import call_summarizer, make_chat_model
 from agent.local.meaning import Meaning
 from agent.mail import SmtpSender
@@ -47,12 +53,15 @@ from agent.queue.delivery import InlineDeliveryQueue, RqDeliveryQueue
 from agent.queue.dispatch import DEFAULT_QUEUE, TURNS_QUEUE, InlineDispatcher, RqTurnDispatcher
 from agent.queue.failures import FailureRecorder
 from agent.queue.locks import LocalLocks, RedisLocks
+from agent.queue.turn_timings import RedisTurnTimings
+from agent.queue.webhooks import InlineWebhookDeliveryQueue, RqWebhookDeliveryQueue
 from agent.queue.worker import RuntimeWorker
 from agent.sealing import FernetBox, derive_secret
 from agent.storage import migrate
 from agent.storage.checkpoints import make_checkpointer
 from agent.storage.database import make_engine, make_session_factory
 from agent.storage.repositories import SqlUnitOfWorkFactory
+from agent.webhook_poster import PublicPoster
 from channels.email import smtp_server
 from channels.email.history import mail_thread
 from channels.email.inbound import EmailInbound
@@ -83,8 +92,26 @@ class MailQueue(Protocol):
     def enqueue(self, recipient: str, raw: bytes) -> None: ...
 
 
+class CheckpointMemory:
+    """The agent's checkpoints of a conversation, forgotten when its contact is erased."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def forget(self, workspace_id: int, conversation_id: int) -> None:
+        saver = make_checkpointer(self._settings.sqlalchemy_url, self._settings.data_dir)
+        try:
+            saver.delete_thread(thread_id(workspace_id, conversation_id))
+        finally:
+            connection = getattr(saver, "conn", None)
+            if connection is not None:
+                connection.close()
+
+
 # The queues a plain `frontdesk worker` serves, most urgent first.
 WORKER_QUEUES = (TURNS_QUEUE, DEFAULT_QUEUE, INGEST_QUEUE)
+REDIS_CONNECTIONS = 64  # per process; more callers wait for one (REDIS_WAIT_SECONDS at most)
+REDIS_WAIT_SECONDS = 10
 
 
 @dataclass
@@ -104,6 +131,7 @@ class Container:
     delivery_queue_override: DeliveryQueue | None = None
     mail_queue_override: MailQueue | None = None
     webhook_queue_override: WebhookQueue | None = None
+    outgoing_webhook_queue_override: WebhookDeliveryQueue | None = None
     # channel -> outbound adapter, added to (and replacing) the registered ones: tests
     # pass recording senders here.
     senders_override: Mapping[str, Sender] | None = None
@@ -113,6 +141,12 @@ class Container:
     def __post_init__(self) -> None:
         self.events.subscribe(ProfileChanged, self._profile_changed)
         self.events.subscribe(LeadCaptured, self._lead_captured)
+        for source in WEBHOOK_SOURCES:  # in every process: web, workers, the CLI
+            self.events.subscribe(source, self._webhook_event)
+
+    def _webhook_event(self, event: Event) -> None:
+        if webhook_types(event):  # most events are none: no database read for those
+            self.outgoing_webhooks.on_event(event)
 
     def _lead_captured(self, event: Event) -> None:
         self.notifications.lead_captured(event)
@@ -138,7 +172,13 @@ class Container:
     def redis(self) -> redis.Redis:
         if not self.redis_url:
             raise RuntimeError("no Redis configured: set REDIS_URL or start `frontdesk up`")
-        return redis.Redis.from_url(self.redis_url)
+        # A bounded pool that makes callers wait for a free connection: under the gevent
+        # web server hundreds of greenlets call Redis at once, and redis-py's default pool
+        # refuses the 101st with "Too many connections" instead.
+        pool = redis.BlockingConnectionPool.from_url(
+            self.redis_url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_WAIT_SECONDS
+        )
+        return redis.Redis(connection_pool=pool)
 
     def queue(self, name: str = DEFAULT_QUEUE) -> Queue:
         return Queue(name, connection=self.redis)
@@ -352,9 +392,40 @@ class Container:
             locks=self.turn_locks,
         )
 
+    # -- outgoing webhooks ---------------------------------------------------------------
+
+    @cached_property
+    def outgoing_webhook_queue(self) -> WebhookDeliveryQueue:
+        """The ``send_webhook`` job on the default queue, or inline when there is no Redis."""
+        if self.outgoing_webhook_queue_override is not None:
+            return self.outgoing_webhook_queue_override
+        if self.redis_url:
+            return RqWebhookDeliveryQueue(self.queue(DEFAULT_QUEUE))
+        return InlineWebhookDeliveryQueue(lambda: self.outgoing_webhooks)
+
+    @cached_property
+    def outgoing_webhooks(self) -> WebhookService:
+        """Webhooks to Zapier, Make, n8n or a CRM: public addresses only, as for the crawler
+        (``FRONTDESK_ALLOW_PRIVATE_URLS`` lifts that, for tests and trusted intranets)."""
+        poster = PublicPoster(allow_private=self.settings.allow_private_urls)
+        return WebhookService(
+            self.uow,
+            self.clock,
+            self.secret_box,
+            poster,
+            self.outgoing_webhook_queue,
+            locks=self.turn_locks,
+        )
+
     @cached_property
     def workspaces(self) -> WorkspaceService:
         return WorkspaceService(self.uow, self.clock, self.events)
+
+    @cached_property
+    def privacy(self) -> PrivacyService:
+        """Privacy requests: a contact's data exported, or erased with their files."""
+        memory = CheckpointMemory(self.settings)
+        return PrivacyService(self.uow, self.clock, self.attachments, memory)
 
     # -- knowledge ---------------------------------------------------------------
 
@@ -372,11 +443,14 @@ class Container:
         return KnowledgeService(self.uow, self.clock, self.ingest_queue, url_check=url_check)
 
     @cached_property
+    def chroma(self) -> ChromaConnection:
+        """The knowledge index's Chroma client (``/healthz`` beats it without loading the
+        embedding model the index needs)."""
+        return ChromaConnection(path=str(self.settings.chroma_path), url=self.settings.chroma_url)
+
+    @cached_property
     def index(self) -> ChromaIndex:
-        connection = ChromaConnection(
-            path=str(self.settings.chroma_path), url=self.settings.chroma_url
-        )
-        return ChromaIndex(connection, shared_embedder())
+        return ChromaIndex(self.chroma, shared_embedder())
 
     @cached_property
     def ingestor(self) -> Ingestor:
@@ -404,13 +478,23 @@ class Container:
 
     @cached_property
     def sweeper(self) -> TurnSweeper:
-        """Dispatches again the turns a dead worker lost (see agent.core.redelivery)."""
-        return TurnSweeper(self.uow, self.dispatcher, self.turn_locks, self.clock)
+        """Dispatches again the turns a dead worker lost (see agent.core.redelivery): those
+        unanswered for three sweeps, once the turn lock of a dead holder has expired."""
+        min_age = timedelta(seconds=3 * self.settings.sweep_seconds)
+        return TurnSweeper(self.uow, self.dispatcher, self.turn_locks, self.clock, min_age=min_age)
+
+    @cached_property
+    def turn_timings(self) -> RedisTurnTimings:
+        """Where workers record how long each AI turn took (``frontdesk_turn_seconds``)."""
+        return RedisTurnTimings(self.redis)
 
     @cached_property
     def turn_locks(self) -> RedisLocks | LocalLocks:
-        """One turn at a time per conversation, across workers (Redis) or in-process."""
-        return RedisLocks(self.redis) if self.redis_url else LocalLocks()
+        """One turn at a time per conversation, across workers (Redis) or in-process. A
+        killed holder's lock expires within two sweeps, so the sweep after can retry."""
+        if not self.redis_url:
+            return LocalLocks()
+        return RedisLocks(self.redis, ttl=2 * self.settings.sweep_seconds)
 
     # -- the AI receptionist -------------------------------------------------------
 

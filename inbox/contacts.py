@@ -2,15 +2,18 @@
 
 Edits go through ``ContactDetails.normalised``, the same rules the agent and every channel
 use, so a contact edited by staff looks exactly like one captured by the receptionist.
+Admins also answer privacy requests here: a contact's data as JSON, or erased (after a
+confirmation page saying what goes), each written to the audit log.
 """
 
 from __future__ import annotations
 
+import json
 from math import ceil
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from agent.core.contacts import ContactDetails
 from agent.core.errors import ValidationError
@@ -20,7 +23,7 @@ from agent.core.ports import WorkspaceScope
 from inbox.appointments import appointment_rows, local_time
 from inbox.presenters import CHANNEL_LABELS, contact_name
 from web.context import container
-from web.security import current, login_required
+from web.security import admin_required, current, login_required
 
 bp = Blueprint("contacts", __name__)
 PAGE = 50
@@ -78,6 +81,51 @@ def update(contact_id: int):  # type: ignore[no-untyped-def]
     changed = ", ".join(LABELS[name].lower() for name in changes)
     flash(f"Saved: {changed}." if changes else "Nothing changed.")
     return redirect(url_for(".show", contact_id=contact_id))
+
+
+@bp.post("/contacts/<int:contact_id>/export")
+@admin_required
+def export(contact_id: int):  # type: ignore[no-untyped-def]
+    """Everything about the contact as a JSON download (a privacy request)."""
+    staff = current()
+    document = container().privacy.export(staff.workspace_id, contact_id, actor=staff.member.email)
+    body = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="contact-{contact_id}.json"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.get("/contacts/<int:contact_id>/delete")
+@admin_required
+def confirm_delete(contact_id: int):  # type: ignore[no-untyped-def]
+    staff = current()
+    found = container().privacy.preview(staff.workspace_id, contact_id)
+    with container().uow(read_only=True) as uow:
+        contact = uow.workspace(staff.workspace_id).contacts.get(contact_id)
+    return render_template(
+        "contacts/delete.html", contact=contact, name=contact_name(contact), found=found
+    )
+
+
+@bp.post("/contacts/<int:contact_id>/delete")
+@admin_required
+def delete(contact_id: int):  # type: ignore[no-untyped-def]
+    if request.form.get("confirm") != "yes":  # only the confirmation page sends it
+        abort(400, description="Confirm the deletion on its page first.")
+    staff = current()
+    with container().uow(read_only=True) as uow:
+        name = contact_name(uow.workspace(staff.workspace_id).contacts.get(contact_id))
+    removed = container().privacy.delete(staff.workspace_id, contact_id, actor=staff.member.email)
+    flash(
+        f"Deleted {name} and all their data: {removed.conversations} conversation(s), "
+        f"{removed.messages} message(s), {removed.files} file(s)."
+    )
+    return redirect(url_for(".index"))
 
 
 def update_contact(

@@ -63,6 +63,10 @@ class ChromaConnection:
         self._path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(self._path), settings=self._settings)
 
+    def heartbeat(self) -> None:
+        """Raise unless Chroma answers (the server's heartbeat, or the files opening)."""
+        self.client().heartbeat()
+
     def stamp(self) -> str | None:
         """Changes whenever any process writes embedded files; None for a server."""
         return None if self._generation_file is None else self._read_generation()

@@ -5,41 +5,40 @@ fetch must never reach loopback, private, link-local or cloud-metadata addresses
 hop resolves the host once, refuses the URL if ANY answer is non-public, then connects
 to a vetted IP itself (http.client never re-resolves the name), so a DNS answer that
 changes between the check and the connect (DNS rebinding) cannot slip through. TLS is
-still verified against the host name. Bodies are size-capped before and after
+still verified against the host name (those checks live in ``agent.public_urls``, shared
+with outgoing webhooks). Bodies are size-capped before and after
 decompression, so a huge page or a gzip bomb costs at most ``max_bytes``.
 """
 
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import re
 import socket
 import ssl
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import Message
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import urljoin
 
+from agent.public_urls import (
+    URL_SAFE,  # noqa: F401 (ingestion.urls escapes paths the same way)
+    AddressError,
+    PinnedConnection,
+    Resolver,
+    Target,
+    UnsafeAddress,
+    local_names_only,
+    parse_url,
+    vet,
+)
 from ingestion.document import IngestError
 
 MAX_REDIRECTS = 5
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-URL_SAFE = "/?&=%:@!$'()*+,;[]~"  # left as is when escaping a request path
-PUBLIC_ONLY = "frontdesk only fetches public websites"
-# Refused even with allow_private: nothing legitimate is ever served from these.
-METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata.goog", "metadata"})
-METADATA_IPS = frozenset(
-    ipaddress.ip_address(a)
-    for a in ("169.254.169.254", "169.254.170.2", "100.100.100.200", "fd00:ec2::254")
-)
-CGNAT = ipaddress.ip_network("100.64.0.0/10")
-NAT64 = ipaddress.ip_network("64:ff9b::/96")
-
-IP = ipaddress.IPv4Address | ipaddress.IPv6Address
-Resolver = Callable[..., list[tuple]]
 
 
 class UnsafeURL(IngestError):
@@ -86,38 +85,6 @@ class Response:
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.I)
 
 
-@dataclass(frozen=True)
-class _Target:
-    scheme: str
-    host: str  # IDNA-encoded, no brackets
-    port: int
-    path: str  # path + query, what goes on the request line
-
-
-def describe_address(ip: IP) -> str | None:
-    """Why an address is not public ("a loopback address"), or None when it is public."""
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped:
-            return describe_address(ip.ipv4_mapped)
-        embedded = ip.sixtofour or (
-            ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in NAT64 else None
-        )
-        if embedded and (reason := describe_address(embedded)):
-            return reason
-    checks = (
-        (ip in METADATA_IPS, "a cloud metadata address"),
-        (ip.is_loopback, "a loopback address"),
-        (ip.is_link_local, "a link-local address"),
-        (ip.is_unspecified, "an unspecified address"),
-        (ip.is_multicast, "a multicast address"),
-        (ip in CGNAT, "a shared (carrier-grade NAT) address"),
-        (ip.is_reserved, "a reserved address"),
-        (ip.is_private, "a private network address"),
-        (not ip.is_global, "a non-public address"),
-    )
-    return next((reason for failed, reason in checks if failed), None)
-
-
 def decode_content(body: bytes, encoding: str, limit: int) -> bytes:
     """Undo gzip/deflate Content-Encoding, refusing output larger than ``limit`` bytes."""
     encoding = encoding.strip().lower()
@@ -138,34 +105,6 @@ def decode_content(body: bytes, encoding: str, limit: int) -> bytes:
     if len(out) > limit:
         raise IngestError(f"page too large (over {limit // 1024} KiB once decompressed)")
     return out
-
-
-class _PinnedConnection(http.client.HTTPConnection):
-    """Connects to already-vetted IPs, never to whatever the host name resolves to now."""
-
-    def __init__(self, target: _Target, addresses: list[str], timeout: float) -> None:
-        super().__init__(target.host, target.port, timeout=timeout)
-        self.default_port = 443 if target.scheme == "https" else 80  # Host header without :443
-        self._addresses = addresses
-        self._tls = target.scheme == "https"
-
-    def connect(self) -> None:
-        error: OSError | None = None
-        for address in self._addresses:
-            try:
-                sock = socket.create_connection((address, self.port), timeout=self.timeout)
-                break
-            except OSError as exc:
-                error = exc
-        else:
-            raise error or OSError("no address to connect to")
-        if self._tls:
-            try:
-                sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self.host)
-            except BaseException:
-                sock.close()
-                raise
-        self.sock = sock
 
 
 class SafeFetcher:
@@ -208,7 +147,7 @@ class SafeFetcher:
             target = _parse(url)
             subject = url if url == start else f"{start} redirects to {url}, which"
             addresses = self._vet(target, url, subject)
-            conn = _PinnedConnection(target, addresses, self.timeout)
+            conn = PinnedConnection(target, addresses, self.timeout)
             try:
                 response = self._exchange(conn, target, accept)
                 location = response.getheader("location")
@@ -238,7 +177,7 @@ class SafeFetcher:
         raise IngestError(f"{start}: too many redirects (more than {MAX_REDIRECTS})")
 
     def _exchange(
-        self, conn: _PinnedConnection, target: _Target, accept: tuple[str, ...] | None
+        self, conn: PinnedConnection, target: Target, accept: tuple[str, ...] | None
     ) -> http.client.HTTPResponse:
         conn.putrequest("GET", target.path, skip_accept_encoding=True)
         conn.putheader("User-Agent", self.user_agent)
@@ -264,34 +203,15 @@ class SafeFetcher:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _vet(self, target: _Target, url: str, subject: str) -> list[str]:
-        def refuse(where: str) -> UnsafeURL:
-            return UnsafeURL(f"{subject} {where}; {PUBLIC_ONLY}")
-
-        if target.host in METADATA_HOSTS or target.host.endswith(".metadata.google.internal"):
-            raise refuse("points to a cloud metadata service")
-        literal = _ip_literal(target.host)
-        if literal is not None:
-            reason = describe_address(literal)
-            if reason and (literal in METADATA_IPS or not self.allow_private):
-                raise refuse(f"points to {reason}")
-            # 2130706433 connects to 127.0.0.1 itself, never via a resolver's reading of it
-            return [str(literal) if literal.version == 4 else target.host]
-        try:
-            answers = self.resolver(target.host, target.port, socket.AF_UNSPEC, socket.SOCK_STREAM)
-        except (OSError, UnicodeError) as exc:
-            raise IngestError(f"{url}: could not find the host {target.host}") from exc
-        addresses = list(dict.fromkeys(str(answer[4][0]) for answer in answers))
-        if not addresses:
-            raise IngestError(f"{url}: could not find the host {target.host}")
-        for address in addresses:  # every answer, not just the first: any could be used
-            ip = _ip_literal(address)
-            if ip is None:
-                raise refuse(f"resolves to {address!r}, which is not an IP address")
-            reason = describe_address(ip)
-            if reason and (ip in METADATA_IPS or not self.allow_private):
-                raise refuse(f"resolves to {address}, {reason}")
-        return addresses
+    def _vet(self, target: Target, url: str, subject: str) -> list[str]:
+        with _as_ingest_errors():
+            return vet(
+                target,
+                url,
+                subject=subject,
+                allow_private=self.allow_private,
+                resolver=self.resolver,
+            )
 
 
 def unsafe_address(url: str, *, allow_private: bool = False) -> str | None:
@@ -301,7 +221,7 @@ def unsafe_address(url: str, *, allow_private: bool = False) -> str | None:
     ``localhost`` names and cloud-metadata hosts are judged by the same code a fetch
     uses; any other host name passes here and is resolved and vetted when it is crawled.
     """
-    fetcher = SafeFetcher(allow_private=allow_private, resolver=_local_names_only)
+    fetcher = SafeFetcher(allow_private=allow_private, resolver=local_names_only)
     try:
         fetcher.vet(url)
     except UnsafeURL as exc:
@@ -311,51 +231,17 @@ def unsafe_address(url: str, *, allow_private: bool = False) -> str | None:
     return None
 
 
-def _local_names_only(host: str, port: int, *args: object) -> list[tuple]:
-    if host == "localhost" or host.endswith(".localhost"):
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
-    raise OSError(f"{host} is resolved when it is crawled")
-
-
-# The short IPv4 spellings inet_aton reads (and so getaddrinfo and browsers): 2130706433,
-# 0x7f000001, 127.1 and 0177.0.0.1 are all 127.0.0.1. Only digits, hex and dots get that
-# far: glibc's inet_aton also accepts "1.2.3.4 anything".
-_NUMERIC_HOST = re.compile(r"(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}", re.IGNORECASE)
-
-
-def _ip_literal(host: str) -> IP | None:
-    """The address ``host`` spells, in any form a connection would read it; None for names."""
-    host = host.split("%", 1)[0]
+@contextmanager
+def _as_ingest_errors() -> Iterator[None]:
+    """The shared address checks' errors, as the pipeline's own (shown to the admin as is)."""
     try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    if not _NUMERIC_HOST.fullmatch(host):
-        return None
-    try:
-        return ipaddress.IPv4Address(socket.inet_aton(host))
-    except OSError:  # 08.1, 4294967296, 1.2.3.4.5: not an address (a host name that fails)
-        return None
+        yield
+    except UnsafeAddress as exc:
+        raise UnsafeURL(str(exc)) from None
+    except AddressError as exc:
+        raise IngestError(str(exc)) from None
 
 
-def _parse(url: str) -> _Target:
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError as exc:
-        raise IngestError(f"{url!r} is not a valid web address") from exc
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise UnsafeURL(f"{url} is not an http(s) address; {PUBLIC_ONLY}")
-    if parts.username is not None or parts.password is not None:
-        raise UnsafeURL(f"{url} contains a user name or password; remove them from the address")
-    host = (parts.hostname or "").rstrip(".")
-    if not host:
-        raise IngestError(f"{url!r} has no host name")
-    try:
-        host = host.encode("idna").decode("ascii")
-    except UnicodeError as exc:
-        raise IngestError(f"{url!r} has an invalid host name") from exc
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    path = quote(path, safe=URL_SAFE)  # spaces, non-ASCII and control characters escaped
-    return _Target(scheme, host, port or (443 if scheme == "https" else 80), path)
+def _parse(url: str) -> Target:
+    with _as_ingest_errors():
+        return parse_url(url)

@@ -13,10 +13,15 @@ import functools
 import os
 import re
 import shutil
+import socket
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -280,3 +285,42 @@ def queued(settings, clock, redis_conn, redis_url):
     responder.service, responder.uow = container.conversations, container.uow
     yield container, responder
     container.engine.dispose()
+
+
+CHROMA = Path(sys.executable).with_name("chroma")  # the `chroma` command chromadb ships
+
+
+@dataclass(frozen=True)
+class ChromaServer:
+    url: str
+    process: subprocess.Popen[bytes]
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
+    """A real Chroma server (`chroma run`) on a free port, answering its heartbeat."""
+    if not CHROMA.exists():
+        pytest.skip(f"no chroma command at {CHROMA} (the chromadb wheel ships it)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    args = [str(CHROMA), "run", "--path", str(tmp_path / "chroma-server")]
+    args += ["--host", "127.0.0.1", "--port", str(port)]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1):
+                break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"the Chroma server did not answer its heartbeat on {url}")
+            time.sleep(0.1)
+    try:
+        yield ChromaServer(url, proc)
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=10)

@@ -236,7 +236,7 @@ def test_up_serves_and_stops_cleanly_on_ctrl_c(tmp_path):
         assert status == 200, proc.stdout.read() if proc.poll() is not None else "timed out"
         assert json.loads(body) == {
             "status": "ok",
-            "checks": {"database": "ok", "queue": "ok", "workers": "ok"},
+            "checks": {"database": "ok", "queue": "ok", "workers": "ok", "knowledge": "ok"},
             "workers": {"turns": 1, "default": 1, "ingest": 1},
         }
         assert (data / "redis" / "redis.sock").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from rq import Retry
@@ -146,3 +147,35 @@ def test_embedded_redis_socket_path_stays_short(tmp_path):
         assert server.is_running()
     finally:
         server.stop()
+
+
+class _Rounds:
+    """Stands in for the knowledge and notification services: counts each call."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def refresh_due(self) -> None:
+        self.calls.append("refresh")
+
+    def send_digests(self) -> None:
+        self.calls.append("digests")
+
+
+def test_workers_take_turns_at_the_refresh_round(redis_conn):
+    """Every worker that serves turns runs the refresh-and-digest round (so split
+    deployments get it too), one at a time across workers: a round that finds another
+    one running is skipped."""
+    from frontdesk.cli.run import _start_refresh_scheduler
+
+    rounds = _Rounds()
+    locks = RedisLocks(redis_conn, ttl=5, wait=0)
+    with locks.hold("refresh-round"):  # another worker is in the middle of a round
+        stop = _start_refresh_scheduler(rounds, rounds, every=0.05, locks=locks)  # type: ignore[arg-type]
+        time.sleep(0.3)
+        assert rounds.calls == []
+    deadline = time.monotonic() + 5
+    while not rounds.calls and time.monotonic() < deadline:
+        time.sleep(0.02)
+    stop()
+    assert rounds.calls[:2] == ["refresh", "digests"]

@@ -18,7 +18,7 @@ def client(container):
 def test_healthz_reports_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "checks": {"database": "ok"}}
+    assert response.json == {"status": "ok", "checks": {"database": "ok", "knowledge": "ok"}}
 
 
 def test_healthz_reports_an_unmigrated_database(tmp_path, clock):
@@ -82,7 +82,7 @@ def test_the_wsgi_entry_point_serves_the_app_from_the_environment(tmp_path, monk
     try:
         response = wsgi.app.test_client().get("/healthz")
         assert response.status_code == 200
-        assert response.json["checks"] == {"database": "ok"}
+        assert response.json["checks"] == {"database": "ok", "knowledge": "ok"}
         assert wsgi.app.test_client().get("/login").status_code == 200  # the inbox's pages
         assert (tmp_path / "data").is_dir()
     finally:

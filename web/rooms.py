@@ -14,12 +14,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import redis
 import socketio as socketio_pkg
 from flask_socketio import SocketIO
 
 INBOX_NAMESPACE = "/inbox"
 WIDGET_NAMESPACE = "/widget"
 Emit = Callable[[str, dict[str, Any], str], None]  # (event, data, room)
+PUBLISH_CONNECTIONS = 32  # per web process, to the Socket.IO message queue
 
 
 def workspace_room(workspace_id: int) -> str:
@@ -118,6 +120,17 @@ class _RevocableManager(socketio_pkg.Manager):
 
 class _RevocableRedisManager(_RevocableManager, socketio_pkg.RedisManager):
     """The same, for web processes sharing the Redis message queue."""
+
+    def _redis_connect(self) -> None:
+        # Under the gevent server hundreds of greenlets publish at once: from a bounded
+        # pool they wait their turn, where redis-py's default pool refuses the 101st
+        # ("Too many connections") and the event is lost.
+        pool = redis.BlockingConnectionPool.from_url(
+            self.redis_url, max_connections=PUBLISH_CONNECTIONS, timeout=10
+        )
+        self.redis = redis.Redis(connection_pool=pool)
+        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        self.connected = True
 
 
 def client_manager(redis_url: str, channel: str) -> socketio_pkg.Manager:

@@ -12,7 +12,12 @@ from zoneinfo import ZoneInfo
 
 from agent.core import opening_hours
 from agent.core.errors import NotFound, ValidationError
-from agent.core.events import ConversationUpdated, EventBus
+from agent.core.events import (
+    AppointmentBooked,
+    AppointmentCancelled,
+    ConversationUpdated,
+    EventBus,
+)
 from agent.core.models import Appointment, AppointmentStatus, Workspace
 from agent.core.ports import Clock, UnitOfWorkFactory, WorkspaceScope
 
@@ -120,6 +125,7 @@ class BookingService:
         self._events.publish(
             ConversationUpdated(workspace_id, conversation_id, {"appointment_id": appointment.id})
         )
+        self._events.publish(AppointmentBooked(workspace_id, appointment.id))
         return BookingResult(True, start, appointment.id)
 
     def check(self, workspace_id: int, start: datetime) -> opening_hours.Verdict:
@@ -145,6 +151,9 @@ class BookingService:
             found = [a for a in repo.appointments.list() if a.id == appointment_id]
             if not found:
                 raise NotFound("appointment", appointment_id)
+            cancelled = found[0].status != AppointmentStatus.CANCELLED
             found[0].status = AppointmentStatus.CANCELLED
             uow.commit()
+        if cancelled:
+            self._events.publish(AppointmentCancelled(workspace_id, appointment_id))
         return found[0]

@@ -50,6 +50,16 @@ class LeadCaptured(ConversationEvent):
 
 
 @dataclass(frozen=True)
+class AppointmentBooked(Event):
+    appointment_id: int
+
+
+@dataclass(frozen=True)
+class AppointmentCancelled(Event):
+    appointment_id: int
+
+
+@dataclass(frozen=True)
 class ProfileChanged(Event):
     """The business profile changed: its knowledge document must be regenerated."""
 

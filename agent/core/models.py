@@ -276,6 +276,60 @@ class SmsOptOut:
 
 
 @dataclass(eq=False, kw_only=True)
+class AuditEntry:
+    """One line of the audit log: who exported or deleted whose data, and when.
+
+    It names the record by id and sums up counts; it never keeps the personal data."""
+
+    id: int | None = None
+    workspace_id: int
+    actor: str  # a team member's email, or "cli"
+    action: str  # contact.deleted | contact.exported
+    subject: str  # "contact:42"
+    detail: dict[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None
+
+
+@dataclass(eq=False, kw_only=True)
+class WebhookEndpoint:
+    """Where a workspace's outgoing webhooks go (Zapier, Make, n8n, a CRM)."""
+
+    id: int | None = None
+    workspace_id: int
+    url: str
+    events: list[str] = field(default_factory=list)  # webhook event names it receives
+    secret: str = ""  # the signing secret, sealed (a Fernet token), never plaintext
+    active: bool = True
+    created_at: datetime | None = None
+
+
+class WebhookStatus(StrEnum):
+    PENDING = "pending"  # waiting for its (next) attempt
+    DELIVERED = "delivered"  # the endpoint answered 2xx
+    FAILED = "failed"  # refused, or given up after a day of retries
+
+
+@dataclass(eq=False, kw_only=True)
+class WebhookDelivery:
+    """One event sent (or to send) to one endpoint: its body is fixed when it is created,
+    so every retry carries the same event id; the signature is fresh at each attempt."""
+
+    id: int | None = None
+    workspace_id: int
+    endpoint_id: int
+    event_id: str
+    event_type: str
+    body: str
+    status: WebhookStatus = WebhookStatus.PENDING
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    response_code: int | None = None
+    last_error: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(eq=False, kw_only=True)
 class Notification:
     """One notification sent (or attempted) to the team: the log staff and admins can audit."""
 

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from agent.core.models import (
     Appointment,
+    AuditEntry,
     ChannelAccount,
     Contact,
     Conversation,
@@ -20,6 +21,8 @@ from agent.core.models import (
     SendResult,
     SmsOptOut,
     TeamMember,
+    WebhookDelivery,
+    WebhookEndpoint,
     WhatsAppTemplate,
     Workspace,
 )
@@ -98,6 +101,9 @@ class TemplateRepository(Protocol):
 
 class NotificationRepository(Protocol):
     def all(self) -> Sequence[Notification]: ...
+    def about(
+        self, contact_id: int, conversation_ids: Collection[int]
+    ) -> Sequence[Notification]: ...
 
 
 class ChannelAccountRepository(Protocol):
@@ -114,6 +120,23 @@ class WhatsAppTemplateRepository(Protocol):
 class SmsOptOutRepository(Protocol):
     def has(self, phone: str) -> bool: ...
     def get(self, phone: str) -> SmsOptOut | None: ...
+
+
+class AuditLogRepository(Protocol):
+    def recent(self, *, limit: int = 100) -> Sequence[AuditEntry]: ...
+
+
+class WebhookEndpointRepository(Protocol):
+    def get(self, endpoint_id: int) -> WebhookEndpoint: ...
+    def all(self) -> Sequence[WebhookEndpoint]: ...
+    def subscribed(self, event_type: str) -> list[WebhookEndpoint]: ...
+
+
+class WebhookDeliveryRepository(Protocol):
+    def get(self, delivery_id: int, *, for_update: bool = False) -> WebhookDelivery: ...
+    def for_endpoint(self, endpoint_id: int, *, limit: int = 100) -> Sequence[WebhookDelivery]: ...
+    def due(self, before: datetime) -> Sequence[WebhookDelivery]: ...
+    def delete_for_endpoint(self, endpoint_id: int) -> None: ...
 
 
 class WorkspaceScope(Protocol):
@@ -145,6 +168,12 @@ class WorkspaceScope(Protocol):
     def whatsapp_templates(self) -> WhatsAppTemplateRepository: ...
     @property
     def sms_opt_outs(self) -> SmsOptOutRepository: ...
+    @property
+    def audit_log(self) -> AuditLogRepository: ...
+    @property
+    def webhook_endpoints(self) -> WebhookEndpointRepository: ...
+    @property
+    def webhook_deliveries(self) -> WebhookDeliveryRepository: ...
 
     def workspace(self, *, for_update: bool = False) -> Workspace: ...
     def add(self, record: object) -> None: ...
@@ -223,8 +252,39 @@ class WebhookQueue(Protocol):
         ...
 
 
+class WebhookDeliveryQueue(Protocol):
+    """Where an outgoing webhook delivery goes to be attempted (now, or after a backoff)."""
+
+    def enqueue(self, workspace_id: int, delivery_id: int, *, delay: float = 0) -> None: ...
+
+
+class WebhookPoster(Protocol):
+    """POSTs a webhook to a public address only (the crawler's SSRF rules)."""
+
+    def refusal(self, url: str) -> str | None:
+        """Why ``url`` may not receive webhooks (private, unknown host...), or None."""
+        ...
+
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+        """The response's status code and the start of its body. Raises
+        PermanentSendError for a refused address, TransientSendError when unreachable."""
+        ...
+
+
 class SecretBox(Protocol):
     """Seals credentials for storage and opens them again (authenticated encryption)."""
 
     def seal(self, plaintext: str) -> str: ...
     def open(self, token: str) -> str: ...
+
+
+class AttachmentFiles(Protocol):
+    """The files customers sent, kept on disk by name (``meta["attachments"][i]["stored"]``)."""
+
+    def remove(self, workspace_id: int, stored: str) -> bool: ...
+
+
+class ConversationMemory(Protocol):
+    """What the AI keeps of a conversation beside its messages (the agent's checkpoints)."""
+
+    def forget(self, workspace_id: int, conversation_id: int) -> None: ...

@@ -84,6 +84,11 @@ def _citations(
     return unique
 
 
+def thread_id(workspace_id: int, conversation_id: int) -> str:
+    """The agent's checkpoint thread for a conversation (deleted with its contact)."""
+    return f"workspace-{workspace_id}-conversation-{conversation_id}"
+
+
 class AgentResponder:
     def __init__(self, graph: CompiledStateGraph, context: Any) -> None:
         # ``context`` builds an AgentContext for a (workspace, conversation).
@@ -93,9 +98,7 @@ class AgentResponder:
     def run(self, workspace_id: int, conversation_id: int) -> TurnResult:
         ctx: AgentContext = self._context(workspace_id, conversation_id)
         config = {
-            "configurable": {
-                "thread_id": f"workspace-{workspace_id}-conversation-{conversation_id}"
-            },
+            "configurable": {"thread_id": thread_id(workspace_id, conversation_id)},
             "recursion_limit": 24,
         }
         # "sync": the checkpoint is on disk before the visitor can send the next message.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+from redis.exceptions import RedisError
 from rq import Queue, Retry
 from rq.job import Job, JobStatus
 
@@ -13,6 +16,7 @@ DEFAULT_QUEUE = "default"
 REDELIVERIES = 3  # fresh jobs a lost or abandoned turn may get, after its first
 _WAITING = (JobStatus.SCHEDULED, JobStatus.DEFERRED)
 _ENDED = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.STOPPED)
+log = logging.getLogger(__name__)
 
 
 class RqTurnDispatcher:
@@ -26,21 +30,32 @@ class RqTurnDispatcher:
         Dispatching again (the redelivery sweep does, for messages left unanswered) queues
         a fresh job only when the last one was lost (queued but in no queue) or abandoned
         (started, while no live worker holds the conversation's turn lock).
+
+        While Redis is unreachable the message is already stored: it is not refused, and
+        the sweep dispatches its turn once the queue is back.
         """
-        job_id = self._next_job_id(f"turn-{workspace_id}-{message_id}")
-        if job_id is None:
-            return
-        self._queue.enqueue(
-            jobs.run_turn,
-            workspace_id,
-            conversation_id,
-            message_id,
-            job_id=job_id,
-            description=f"AI turn for message {message_id} in conversation {conversation_id}",
-            retry=self._retry,
-            result_ttl=3600,
-            failure_ttl=7 * 24 * 3600,
-        )
+        try:
+            job_id = self._next_job_id(f"turn-{workspace_id}-{message_id}")
+            if job_id is None:
+                return
+            self._queue.enqueue(
+                jobs.run_turn,
+                workspace_id,
+                conversation_id,
+                message_id,
+                job_id=job_id,
+                description=f"AI turn for message {message_id} in conversation {conversation_id}",
+                retry=self._retry,
+                result_ttl=3600,
+                failure_ttl=7 * 24 * 3600,
+            )
+        except RedisError as exc:
+            log.warning(
+                "could not queue the AI turn for message %s (%s): the sweep will, once the "
+                "queue is back",
+                message_id,
+                exc,
+            )
 
     def _next_job_id(self, base: str) -> str | None:
         ids = [base, *(f"{base}-again{n}" for n in range(1, REDELIVERIES + 1))]

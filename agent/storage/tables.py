@@ -303,6 +303,59 @@ sms_opt_out = Table(
     Column("created_at", UTCDateTime),
 )
 
+# Who did what to whose data (privacy exports and deletions): ids and counts, never the
+# personal data itself.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _workspace_fk(),
+    Column("created_at", UTCDateTime),
+    Column("actor", Text, nullable=False),  # a member's email, or "cli"
+    Column("action", String(64), nullable=False),  # contact.deleted, contact.exported...
+    Column("subject", Text, nullable=False),  # contact:42
+    Column("detail", JSON, nullable=False),
+    Index("ix_audit_log_workspace_created", "workspace_id", "created_at"),
+)
+
+# Outgoing webhooks: the endpoints a workspace sends its events to, and each delivery.
+webhook_endpoint = Table(
+    "webhook_endpoint",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _workspace_fk(),
+    Column("url", Text, nullable=False),
+    Column("events", JSON, nullable=False),
+    Column("secret", Text, nullable=False),  # a Fernet token, never plaintext
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime),
+)
+
+webhook_delivery = Table(
+    "webhook_delivery",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _workspace_fk(),
+    Column(
+        "endpoint_id",
+        Integer,
+        ForeignKey("webhook_endpoint.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("event_id", String(64), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime),
+    Column("response_code", Integer),
+    Column("last_error", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime),
+    Column("updated_at", UTCDateTime),
+    Index("ix_webhook_delivery_endpoint", "endpoint_id", "id"),
+    Index("ix_webhook_delivery_status", "status", "next_attempt_at"),
+)
+
 # How far each team member has read each conversation (unread counts in the inbox).
 conversation_read = Table(
     "conversation_read",
@@ -334,6 +387,9 @@ _MAPPINGS = (
     (models.ChannelAccount, channel_account),
     (models.WhatsAppTemplate, whatsapp_template),
     (models.SmsOptOut, sms_opt_out),
+    (models.AuditEntry, audit_log),
+    (models.WebhookEndpoint, webhook_endpoint),
+    (models.WebhookDelivery, webhook_delivery),
 )
 
 

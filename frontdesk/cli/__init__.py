@@ -12,9 +12,11 @@ from frontdesk.cli.chat import chat
 from frontdesk.cli.context import CliContext
 from frontdesk.cli.evals import eval_group
 from frontdesk.cli.knowledge import knowledge
+from frontdesk.cli.ops import backup, contacts, restore
 from frontdesk.cli.run import serve, up, worker
 from frontdesk.cli.setup import db, demo, init, jobs
 from frontdesk.cli.smtp import smtp
+from frontdesk.cli.webhooks import webhooks
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -41,5 +43,7 @@ def main(ctx: click.Context, data_dir: str | None) -> None:
 
 
 COMMANDS = (init, demo, up, serve, worker, smtp, db, jobs, knowledge, channels, chat, eval_group)
+COMMANDS += (backup, restore, contacts)  # operations: frontdesk.cli.ops
+COMMANDS += (webhooks,)  # outgoing webhooks: frontdesk.cli.webhooks
 for command in COMMANDS:
     main.add_command(command)

@@ -10,14 +10,18 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import click
+from redis.exceptions import RedisError
 
+from agent.core.errors import Busy
 from agent.core.knowledge import KnowledgeService
 from agent.core.notifications import NotificationService
+from agent.core.ports import Locks
 from agent.queue.dispatch import TURNS_QUEUE
 from agent.queue.locks import LockTimeout, RedisLocks
+from agent.queue.orphans import stop_forks_when_orphaned
 from agent.queue.redis_server import EmbeddedRedis, EmbeddedRedisError
 from agent.queue.workers import heartbeat
 from frontdesk.cli.context import CliContext
@@ -135,14 +139,12 @@ def up(cli: CliContext, host: str | None, port: int | None, workers: int | None)
         )
         processes.start()
         mail = None
-        stop_refresh = None
         try:
             if settings.inbound_smtp_port:
                 from frontdesk.cli.smtp import listening, start_inbound
 
                 mail = start_inbound(container)
             requeued = container.knowledge.requeue_pending()
-            stop_refresh = _start_refresh_scheduler(container.knowledge, container.notifications)
             if not _wait_until_serving(host, port):
                 raise click.ClickException(f"the web server did not start on {host}:{port}")
             base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
@@ -164,8 +166,6 @@ def up(cli: CliContext, host: str | None, port: int | None, workers: int | None)
         except KeyboardInterrupt:
             pass
         finally:
-            if stop_refresh is not None:
-                stop_refresh()
             if mail is not None:
                 mail.stop()
             click.echo("Stopping workers...")
@@ -209,20 +209,33 @@ def _start_refresh_scheduler(
     knowledge: KnowledgeService,
     notifications: NotificationService,
     every: float = REFRESH_CHECK_SECONDS,
+    locks: Locks | None = None,
 ) -> Callable[[], None]:
-    """Every few minutes until stopped: queue websites due a refresh, send daily digests."""
+    """Every few minutes until stopped: queue websites due a refresh, send daily digests.
+
+    Workers run it (those that serve AI turns), so every deployment does, however its
+    processes are split; with ``locks`` one round runs at a time across all of them.
+    """
 
     def round_() -> None:
         try:
-            knowledge.refresh_due()
-        except Exception:
-            log.exception("could not queue due knowledge refreshes")
-        try:
-            notifications.send_digests()
-        except Exception:
-            log.exception("could not send the daily notification digests")
+            with locks.hold("refresh-round") if locks else nullcontext():
+                _refresh_round(knowledge, notifications)
+        except Busy:
+            pass  # another worker is running this round
 
     return _every(every, round_, "knowledge-refresh")
+
+
+def _refresh_round(knowledge: KnowledgeService, notifications: NotificationService) -> None:
+    try:
+        knowledge.refresh_due()
+    except Exception:
+        log.exception("could not queue due knowledge refreshes")
+    try:
+        notifications.send_digests()
+    except Exception:
+        log.exception("could not send the daily notification digests")
 
 
 def _every(seconds: float, task: Callable[[], None], name: str) -> Callable[[], None]:
@@ -276,6 +289,16 @@ def worker(cli: CliContext, burst: bool, name: str | None, queues: str) -> None:
         sweeping = TURNS_QUEUE in names and not burst
         every = cli.settings.sweep_seconds
         stop_sweep = _every(every, lambda: _sweep(container), "turn-sweep") if sweeping else None
+        stop_refresh = (
+            _start_refresh_scheduler(
+                container.knowledge,
+                container.notifications,
+                locks=RedisLocks(container.redis, ttl=REFRESH_CHECK_SECONDS, wait=0),
+            )
+            if sweeping
+            else None
+        )
+        stop_forks_when_orphaned()  # rq's scheduler process must not outlive a killed worker
         try:
             with heartbeat(container.redis, rq_worker.name, names):
                 rq_worker.work(
@@ -284,6 +307,8 @@ def worker(cli: CliContext, burst: bool, name: str | None, queues: str) -> None:
         finally:
             if stop_sweep:
                 stop_sweep()
+            if stop_refresh:
+                stop_refresh()
 
 
 WEBHOOK_PROVIDERS = ("meta", "whatsapp", "twilio")
@@ -297,5 +322,8 @@ def _sweep(container: Container) -> None:
             for provider in WEBHOOK_PROVIDERS:  # webhook bodies whose drain job was lost
                 container.webhook_queue.kick(provider)
             container.delivery.sweep()  # messages whose delivery job was lost
+            container.outgoing_webhooks.sweep()  # webhook deliveries whose job was lost
     except LockTimeout:
         pass  # another worker is sweeping
+    except RedisError as exc:  # one line a round, not a traceback: the next round retries
+        log.warning("sweep skipped: the queue (Redis) is unreachable: %s", exc)

@@ -264,6 +264,10 @@ class OutboundMixin(HandoverMixin, ContactsMixin):
                 return None
             if not self._auto_reply(repo, conversation.channel):
                 return None  # the channel waits for staff
+            if in_reply_to is not None and repo.messages.reply_to(in_reply_to) is not None:
+                # Another turn answered it meanwhile (its lock lost to a Redis restart or an
+                # expiry): checked under the conversation's row lock, so one reply is stored.
+                return None
             window = self._window(repo, conversation)
             if window.ai:
                 if conversation.channel == Channel.SMS:  # a segment or two when it can

@@ -1,11 +1,14 @@
 """The workspace's smaller aggregates: knowledge sources, message templates, notifications,
-channel accounts, WhatsApp templates."""
+channel accounts, WhatsApp templates, SMS opt-outs, the audit log."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+
+from sqlalchemy import or_
 
 from agent.core.models import (
+    AuditEntry,
     ChannelAccount,
     KnowledgeSource,
     MessageTemplate,
@@ -36,6 +39,16 @@ class SqlTemplates(Scoped):
 class SqlNotifications(Scoped):
     def all(self) -> Sequence[Notification]:
         return self._session.scalars(self._scoped(Notification).order_by(Notification.id)).all()
+
+    def about(self, contact_id: int, conversation_ids: Collection[int]) -> Sequence[Notification]:
+        """The ones naming this contact or one of these conversations (privacy requests)."""
+        query = self._scoped(Notification).where(
+            or_(
+                Notification.contact_id == contact_id,
+                Notification.conversation_id.in_(list(conversation_ids)),
+            )
+        )
+        return self._session.scalars(query.order_by(Notification.id)).all()
 
 
 class SqlChannelAccounts(Scoped):
@@ -73,3 +86,9 @@ class SqlSmsOptOuts(Scoped):
         return self._session.scalars(
             self._scoped(SmsOptOut).where(SmsOptOut.phone == phone)
         ).first()
+
+
+class SqlAuditLog(Scoped):
+    def recent(self, *, limit: int = 100) -> Sequence[AuditEntry]:
+        query = self._scoped(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+        return self._session.scalars(query).all()

@@ -15,6 +15,7 @@ from agent.storage.repositories.contacts import SqlContacts
 from agent.storage.repositories.conversations import SqlConversations
 from agent.storage.repositories.messages import SqlMessages
 from agent.storage.repositories.records import (
+    SqlAuditLog,
     SqlChannelAccounts,
     SqlKnowledgeSources,
     SqlNotifications,
@@ -23,6 +24,7 @@ from agent.storage.repositories.records import (
     SqlWhatsAppTemplates,
 )
 from agent.storage.repositories.team import SqlTeam
+from agent.storage.repositories.webhooks import SqlWebhookDeliveries, SqlWebhookEndpoints
 
 
 class SqlWorkspaceScope:
@@ -42,6 +44,9 @@ class SqlWorkspaceScope:
         self.channel_accounts = SqlChannelAccounts(session, workspace_id)
         self.whatsapp_templates = SqlWhatsAppTemplates(session, workspace_id)
         self.sms_opt_outs = SqlSmsOptOuts(session, workspace_id)
+        self.audit_log = SqlAuditLog(session, workspace_id)
+        self.webhook_endpoints = SqlWebhookEndpoints(session, workspace_id)
+        self.webhook_deliveries = SqlWebhookDeliveries(session, workspace_id)
 
     def workspace(self, *, for_update: bool = False) -> Workspace:
         if for_update:
