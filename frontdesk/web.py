@@ -33,6 +33,7 @@ from inbox import (
 )
 from inbox import settings as settings_pages
 from inbox.knowledge_pages import bp as knowledge_bp
+from inbox.spam_pages import bp as spam_bp
 from inbox.webhook_pages import bp as webhooks_bp
 from web import context, rooms, security
 from web.counters import make_counter
@@ -85,6 +86,7 @@ def create_app(
     for blueprint in (
         conversations.bp,
         contacts.bp,
+        spam_bp,
         appointments.bp,
         settings_pages.bp,
         knowledge_bp,

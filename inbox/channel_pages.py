@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from agent.core.after_hours import AWAY_MESSAGE, MAX_AWAY_CHARS, clean_away_message
 from agent.core.channel_accounts import (
     META,
     META_CREDENTIALS,
@@ -46,6 +47,7 @@ def _card(state: ChannelState) -> dict[str, Any]:
     """The channel's shared description plus what only this page shows."""
     settings = container().settings
     card = state.as_dict()
+    card["away_message"] = str(state.settings.get(AWAY_MESSAGE) or "")
     card["testable"] = state.state != "not_connected" and container().delivery.can_send(
         state.channel
     )
@@ -74,7 +76,14 @@ def _card(state: ChannelState) -> dict[str, Any]:
 @admin_required
 def index():  # type: ignore[no-untyped-def]
     states = container().channels.states(current().workspace_id)
-    return render_template("settings/channels.html", cards=[_card(s) for s in states])
+    with container().uow(read_only=True) as uow:
+        widget = uow.workspace(current().workspace_id).workspace().widget or {}
+    return render_template(
+        "settings/channels.html",
+        cards=[_card(s) for s in states],
+        webchat_away=str(widget.get(AWAY_MESSAGE) or ""),
+        away_limit=MAX_AWAY_CHARS,
+    )
 
 
 def _channel(channel: str) -> str:
@@ -264,6 +273,30 @@ def auto_reply(channel: str):  # type: ignore[no-untyped-def]
         return _back()
     what = "answers" if enabled else "no longer answers (your team does)"
     flash(f"The AI receptionist {what} on this channel.", "success")
+    return _back()
+
+
+@bp.post("/<channel>/away")
+@admin_required
+def away_message(channel: str):  # type: ignore[no-untyped-def]
+    """The channel's away message (web chat keeps it with the widget settings)."""
+    workspace_id = current().workspace_id
+    try:
+        text = clean_away_message(str(request.form.get("away_message", "")))
+        if channel == Channel.WEBCHAT:
+            with container().uow(read_only=True) as uow:
+                widget = dict(uow.workspace(workspace_id).workspace().widget or {})
+            container().workspaces.update_profile(
+                workspace_id, {"widget": {**widget, AWAY_MESSAGE: text}}
+            )
+        else:
+            container().channels.update_settings(
+                workspace_id, _channel(channel), {AWAY_MESSAGE: text}
+            )
+    except FrontdeskError as exc:
+        flash(f"The away message was not saved: it {getattr(exc, 'message', exc)}.", "error")
+        return _back()
+    flash("Away message saved." if text else "Away message turned off.", "success")
     return _back()
 
 

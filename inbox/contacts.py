@@ -22,6 +22,7 @@ from agent.core.models import Contact
 from agent.core.ports import WorkspaceScope
 from inbox.appointments import appointment_rows, local_time
 from inbox.presenters import CHANNEL_LABELS, contact_name
+from inbox.spam_pages import sender_rows
 from web.context import container
 from web.security import admin_required, current, login_required
 
@@ -195,6 +196,7 @@ def _detail(
         workspace = repo.workspace()
         conversations = repo.conversations.for_contact(contact_id)
         appointments = repo.appointments.for_contact(contact_id)
+        senders = sender_rows(repo, contact)
     timezone = ZoneInfo(workspace.timezone)
     return render_template(
         "contacts/show.html",
@@ -213,6 +215,7 @@ def _detail(
             for c in conversations
         ],
         appointments=appointment_rows(appointments, {contact.id: contact}, timezone, now),
+        senders=senders,
         form=form or {name: getattr(contact, name) for name in FIELDS},
         errors=errors or {},
         labels=LABELS,

@@ -96,8 +96,8 @@ def list_conversations():  # type: ignore[no-untyped-def]
     staff = current()
     status = request.args.get("status") or None
     channel = request.args.get("channel") or None
-    if status not in (None, "open", "closed"):
-        abort(400, description="status must be open or closed")
+    if status not in (None, "open", "closed", "spam"):
+        abort(400, description="status must be open, closed or spam")
     if channel is not None and channel not in CHANNEL_LABELS:
         abort(400, description=f"unknown channel {channel!r}")
     text = (request.args.get("q") or "")[:200]

@@ -59,6 +59,7 @@ def conversation_json(
         "channel": conversation.channel,
         "channel_label": CHANNEL_LABELS.get(conversation.channel, conversation.channel),
         "status": str(conversation.status),
+        "spam_reason": conversation.spam_reason,
         "mode": str(conversation.mode),
         "assignee": assignee.name if assignee else None,
         "last_message_at": _iso(conversation.last_message_at),

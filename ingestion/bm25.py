@@ -9,84 +9,27 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
+from agent.text import SEARCH_STOP_WORDS, fold, stem
+
 _TOKEN = re.compile(r"[$€£]?\w+(?:[-.,']\w+)*", re.UNICODE)
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "but",
-        "by",
-        "can",
-        "do",
-        "does",
-        "for",
-        "from",
-        "how",
-        "i",
-        "if",
-        "in",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "of",
-        "on",
-        "or",
-        "our",
-        "so",
-        "that",
-        "the",
-        "their",
-        "them",
-        "they",
-        "this",
-        "to",
-        "was",
-        "we",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "will",
-        "with",
-        "you",
-        "your",
-    ]
-)
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-case, accent-folded tokens; codes and prices also yield their parts."""
-    folded = unicodedata.normalize("NFKD", text.lower())
-    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    """Folded, stemmed words (as the offline answer reads them) without function words; codes and
+    prices are kept whole and also yield their parts."""
     tokens: list[str] = []
-    for match in _TOKEN.finditer(folded):
+    for match in _TOKEN.finditer(fold(text)):
         token = match.group()
         parts = re.split(r"[-.,'$€£]", token)
         if len([p for p in parts if p]) > 1 or token[0] in "$€£":
             tokens.append(token)
             tokens.extend(p for p in parts if p)
-        else:
-            tokens.append(_stem(token))
-    return [t for t in tokens if t not in _STOP]
-
-
-def _stem(token: str) -> str:
-    if token.isalpha() and len(token) > 4 and token.endswith("s") and not token.endswith("ss"):
-        return token[:-1]
-    return token
+        elif token not in SEARCH_STOP_WORDS:
+            tokens.append(stem(token))
+    return [t for t in tokens if t not in SEARCH_STOP_WORDS]
 
 
 class BM25:
@@ -120,11 +63,3 @@ class BM25:
                 norm = self._k1 * (1 - self._b + self._b * self._lengths[doc] / (self._avg or 1))
                 scores[doc] += idf * tf * (self._k1 + 1) / (tf + norm)
         return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
-
-    def max_score(self, query: str) -> float:
-        """What a document containing every query term once would score: for normalising."""
-        return (
-            sum(self._idf.get(t, 0.0) for t in set(tokenize(query)))
-            * (self._k1 + 1)
-            / (1 + self._k1)
-        )

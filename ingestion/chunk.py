@@ -12,11 +12,11 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from agent.text import sentences
 from ingestion.document import Document, Section
 
 TARGET_CHARS = 900  # ~200 word pieces: inside MiniLM's 256-token window with the header
 OVERLAP_CHARS = 150
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def _pieces(text: str) -> list[str]:
             continue
         lines = paragraph.split("\n") if "\n" in paragraph else [paragraph]
         for line in lines:
-            for sentence in _SENTENCE_END.split(line):
+            for sentence in sentences(line):
                 while len(sentence) > TARGET_CHARS:
                     cut = sentence.rfind(" ", 0, TARGET_CHARS)
                     cut = cut if cut > TARGET_CHARS // 2 else TARGET_CHARS

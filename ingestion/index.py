@@ -242,15 +242,6 @@ class ChromaIndex:
             self._bump(collection)
         return len(ids)
 
-    def drop_workspace(self, workspace_id: int) -> None:
-        client = self._connection.client()
-        for name in (self.collection_name(workspace_id), self.multilingual_name(workspace_id)):
-            with suppress(chromadb.errors.NotFoundError, ValueError):
-                client.delete_collection(name)
-            self._handles.pop(name, None)
-        self._corpora.pop(workspace_id, None)
-        self._ml_state.pop(workspace_id, None)
-
     def count(self, workspace_id: int) -> int:
         return self._collection(workspace_id).count()
 

@@ -416,71 +416,7 @@ def test_only_channel(instructions: str, channel: str | None) -> None:
     assert nlu.only_channel(instructions) == channel
 
 
-# --- informative_terms / stem / asks_price --------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "terms"),
-    [
-        ("How much do you guys charge for a drain cleaning?", ["drain", "clean"]),
-        ("Do you take cheques?", ["cheque"]),
-        ("Are you open Saturdays?", ["open", "saturday"]),
-        ("Do you offer seniors discounts?", ["senior", "discount"]),
-        ("How long does a tune-up last?", ["tune", "last"]),
-        ("Hola, ¿cuánto cuesta limpiar un desagüe?", ["limpiar", "desague"]),
-        ("Is the 2nd floor wheelchair accessible?", ["2nd", "floor", "wheelchair", "accessible"]),
-        ("what's your cancellation policy", ["cancellation", "policy"]),
-        ("Can I really bring 2 dogs, please?", ["bring", "2", "dog"]),
-        ("", []),
-    ],
-)
-def test_informative_terms(text: str, terms: list[str]) -> None:
-    assert nlu.informative_terms(text) == terms
-
-
-@pytest.mark.parametrize(
-    ("word", "expected"),
-    [
-        ("cheques", "cheque"),
-        ("saturdays", "saturday"),
-        ("seniors", "senior"),
-        ("lasts", "last"),
-        ("batteries", "battery"),
-        ("boxes", "box"),
-        ("classes", "class"),
-        ("glass", "glass"),
-        ("bus", "bus"),
-        ("hours", "hour"),
-        ("booking", "book"),
-        ("booked", "book"),
-        ("bookings", "book"),
-        ("meetings", "meet"),
-        ("pricing", "price"),
-        ("priced", "price"),
-        ("running", "run"),
-        ("filling", "fill"),
-        ("cleaning", "clean"),
-        ("located", "locate"),
-        ("parking", "park"),
-        ("morning", "morning"),
-        ("string", "string"),
-        ("need", "need"),
-        ("Café", "cafe"),
-        ("plumber's", "plumber"),
-        ("24", "24"),
-    ],
-)
-def test_stem(word: str, expected: str) -> None:
-    assert nlu.stem(word) == expected
-
-
-def test_stem_agrees_across_forms() -> None:
-    for forms in (
-        ["book", "books", "booking", "bookings", "booked"],
-        ["price", "prices", "pricing", "priced"],
-        ["clean", "cleans", "cleaning", "cleaned"],
-    ):
-        assert len({nlu.stem(f) for f in forms}) == 1, forms
+# --- asks_price ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -510,7 +446,6 @@ def test_everything_is_fast_without_the_detector() -> None:
     for text in messages:
         contact(text)
         nlu.intents(text)
-        nlu.informative_terms(text)
         nlu.link_requested(text, ["booking", "reviews"])
     assert time.perf_counter() - started < 1.0
 

@@ -78,6 +78,7 @@ def test_admin_saves_every_widget_setting(web, bayside, app_container):
         "position": "left",
         "mobile_popup": False,  # an unticked checkbox is not sent
         "allowed_origins": ["https://bayside.example", "https://www.bayside.example"],
+        "away_message": "",  # set on Settings > Channels, kept by this page
     }
     assert set(saved_widget(app_container, workspace.id)) == set(WIDGET_DEFAULTS)
     page = client.get(PAGE).get_data(as_text=True)

@@ -77,7 +77,9 @@ def index():  # type: ignore[no-untyped-def]
     widget, errors = widget_from_values(values)
     if not errors:
         try:
-            container().workspaces.update_profile(workspace.id, {"widget": widget})
+            # the away message is set on Settings > Channels: kept as it is
+            kept = {"away_message": (workspace.widget or {}).get("away_message", "")}
+            container().workspaces.update_profile(workspace.id, {"widget": {**widget, **kept}})
         except ValidationError as exc:  # a rule spanning fields: shown at the top
             field = exc.field.removeprefix("widget.")
             errors[field if field in values else "form"] = exc.message

@@ -16,6 +16,7 @@ from typing import Any
 from flask import request
 from flask_socketio import ConnectionRefusedError, SocketIO, emit, join_room
 
+from agent.core.after_hours import TIMEZONE, visitor_zone
 from agent.core.conversations import Inbound
 from agent.core.errors import NotFound, ValidationError
 from agent.core.events import ConversationUpdated, Event, EventBus, MessageCreated
@@ -86,6 +87,7 @@ class Visitor:
     ip: str
     business_name: str
     conversation_id: int | None = None
+    timezone: str = ""  # the browser's IANA time zone, when it sent a real one
 
     @property
     def room(self) -> str:
@@ -205,6 +207,7 @@ def register_handlers(socketio: SocketIO, container: Services, limiter: MessageL
             ip=request.remote_addr or "unknown",
             business_name=workspace.name,
             conversation_id=conversation.id if conversation else None,
+            timezone=auth.get("timezone") if visitor_zone(auth.get("timezone")) else "",
         )
         remember(visitor)
         join_room(visitor.room)
@@ -266,7 +269,11 @@ def register_handlers(socketio: SocketIO, container: Services, limiter: MessageL
             body=body,
             thread_id=visitor.visitor_id,
             provider_message_id=provider_id,
-            meta={"origin": visitor.origin, "client_id": client_id},
+            meta={
+                "origin": visitor.origin,
+                "client_id": client_id,
+                **({TIMEZONE: visitor.timezone} if visitor.timezone else {}),
+            },
         )
         try:
             received = container.conversations.receive(visitor.workspace_id, inbound)

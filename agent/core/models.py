@@ -30,6 +30,7 @@ class Channel(StrEnum):
 class ConversationStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
+    SPAM = "spam"  # held out of the inbox: never answered nor notified (agent.core.spam)
 
 
 class Mode(StrEnum):
@@ -174,6 +175,7 @@ class Conversation:
     closed_at: datetime | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    spam_reason: str = ""  # why it is in the Spam view, in plain words
 
 
 @dataclass(eq=False, kw_only=True)
@@ -272,6 +274,31 @@ class SmsOptOut:
 
     workspace_id: int
     phone: str  # E.164
+    created_at: datetime | None = None
+
+
+class SenderRuleKind(StrEnum):
+    CONTACT = "contact"  # value: the contact's id
+    EMAIL = "email"
+    DOMAIN = "domain"  # an email domain
+    PHONE = "phone"  # E.164
+
+
+class SenderVerdict(StrEnum):
+    BLOCKED = "blocked"  # their messages go to the Spam view
+    GOOD = "good"  # released from spam once: never flagged automatically again
+
+
+@dataclass(eq=False, kw_only=True)
+class SenderRule:
+    """A sender staff blocked, or released from spam (agent.core.spam): one per value."""
+
+    id: int | None = None
+    workspace_id: int
+    kind: str  # SenderRuleKind
+    value: str
+    verdict: str  # SenderVerdict
+    created_by: str = ""  # a member's email
     created_at: datetime | None = None
 
 

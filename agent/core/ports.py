@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
@@ -17,6 +17,7 @@ from agent.core.models import (
     Message,
     MessageTemplate,
     Notification,
+    SenderRule,
     SendingAccount,
     SendResult,
     SmsOptOut,
@@ -139,6 +140,12 @@ class WebhookDeliveryRepository(Protocol):
     def delete_for_endpoint(self, endpoint_id: int) -> None: ...
 
 
+class SenderRuleRepository(Protocol):
+    def all(self) -> Sequence[SenderRule]: ...
+    def get(self, kind: str, value: str) -> SenderRule | None: ...
+    def matching(self, keys: Iterable[tuple[str, str]]) -> Sequence[SenderRule]: ...
+
+
 class WorkspaceScope(Protocol):
     """One workspace's records. Every repository here is implicitly filtered by it, and
     ``add``/``delete`` refuse a record of another workspace."""
@@ -174,6 +181,8 @@ class WorkspaceScope(Protocol):
     def webhook_endpoints(self) -> WebhookEndpointRepository: ...
     @property
     def webhook_deliveries(self) -> WebhookDeliveryRepository: ...
+    @property
+    def sender_rules(self) -> SenderRuleRepository: ...
 
     def workspace(self, *, for_update: bool = False) -> Workspace: ...
     def add(self, record: object) -> None: ...

@@ -27,6 +27,7 @@ from agent.core.models import (
     Conversation,
     Message,
     Notification,
+    SenderRuleKind,
 )
 from agent.core.ports import (
     AttachmentFiles,
@@ -110,6 +111,10 @@ class PrivacyService:
                 for record in group:
                     scope.delete(record)
                 scope.flush()
+            # A block or "known good" on the contact's id must not pass to a later contact.
+            rule = scope.sender_rules.get(SenderRuleKind.CONTACT, str(contact_id))
+            if rule is not None:
+                scope.delete(rule)
             removed = found.counts()
             scope.add(self._entry(workspace_id, actor, DELETED, contact_id, removed.summary()))
             uow.commit()

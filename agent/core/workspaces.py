@@ -26,6 +26,7 @@ WIDGET_DEFAULTS: dict[str, Any] = {
     "position": "right",
     "mobile_popup": True,
     "allowed_origins": [],
+    "away_message": "",  # sent once per conversation after hours (agent.core.after_hours)
 }
 _PROFILE_FIELDS = (
     "name",
@@ -100,7 +101,7 @@ def clean_widget(values: Mapping[str, Any] | None) -> dict[str, Any]:
     if unknown:
         raise ValidationError(f"widget.{unknown[0]}", "is not a widget setting")
     widget = {**WIDGET_DEFAULTS, **values}
-    for key in ("greeting", "initial_message"):
+    for key in ("greeting", "initial_message", "away_message"):
         if not isinstance(widget[key], str):
             raise ValidationError(f"widget.{key}", "must be text")
         widget[key] = widget[key].strip()
@@ -115,6 +116,8 @@ def clean_widget(values: Mapping[str, Any] | None) -> dict[str, Any]:
         raise ValidationError("widget.greeting", "must be at most 70 characters")
     if len(widget["initial_message"]) > 600:
         raise ValidationError("widget.initial_message", "must be at most 600 characters")
+    if len(widget["away_message"]) > 600:
+        raise ValidationError("widget.away_message", "must be at most 600 characters")
     if widget["position"] not in ("left", "right"):
         raise ValidationError("widget.position", "must be left or right")
     widget["allowed_origins"] = validation.origins(

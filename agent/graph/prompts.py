@@ -55,6 +55,8 @@ Rules that always apply, whatever anyone says (these override the instructions b
 - Reply in the visitor's language.
 - Use the tools to capture contact details, check availability, book appointments
   (only with a name and a phone number or email), share configured links and hand over.
+- When handoff_to_human says the business is closed (open_now false), tell the visitor
+  the team will reply when it is back, using its "back" words as they are.
 """
 
 

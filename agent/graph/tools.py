@@ -16,9 +16,10 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.tools import tool
 from langgraph.prebuilt import ToolRuntime
 
+from agent.core.after_hours import closed, follow_up_note, zone_of_thread
 from agent.core.contacts import ContactDetails
 from agent.core.errors import FrontdeskError
-from agent.core.opening_hours import describe_hours, is_open, next_opening
+from agent.core.opening_hours import describe_hours
 from agent.core.when import combine, parse_when
 from agent.graph.context import AgentContext
 from agent.graph.prompts import numbered
@@ -207,16 +208,25 @@ def handoff_to_human(reason: str, runtime: Runtime) -> str:
     ctx = runtime.context
     if not ctx.conversations.hand_off(ctx.workspace_id, ctx.conversation_id, reason):
         return _json(ok=False, taken_over=True, error="a person on the team has taken over")
-    ctx.notifications.handoff(ctx.workspace_id, ctx.conversation_id, reason)
-    workspace = _workspace(ctx)
-    tz = ZoneInfo(workspace.timezone)
-    now = ctx.clock().astimezone(tz)
-    opens = None if is_open(now, workspace.hours, tz) else next_opening(now, workspace.hours, tz)
+    with ctx.uow() as uow:
+        repo = uow.workspace(ctx.workspace_id)
+        workspace = repo.workspace()
+        visitor_tz = zone_of_thread(repo.messages.for_conversation(ctx.conversation_id))
+    away = closed(ctx.clock(), workspace.hours, ZoneInfo(workspace.timezone), visitor_tz)
+    if away is None:
+        ctx.notifications.handoff(ctx.workspace_id, ctx.conversation_id, reason)
+        return _json(ok=True, open_now=True, hours=describe_hours(workspace.hours))
+    # After hours: the thread says when to follow up, so staff see it in the inbox.
+    ctx.conversations.call_note(ctx.workspace_id, ctx.conversation_id, follow_up_note(away.phrase))
+    ctx.notifications.handoff(
+        ctx.workspace_id, ctx.conversation_id, f"{reason} (after hours; back {away.phrase})"
+    )
     return _json(
         ok=True,
-        open_now=opens is None,
-        next_opening=opens.strftime("%A %H:%M") if opens else None,
+        open_now=False,
+        back=away.phrase,
         hours=describe_hours(workspace.hours),
+        tell_visitor=f"We're closed now; a person will reply when we're back, {away.phrase}.",
     )
 
 

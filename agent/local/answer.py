@@ -62,7 +62,6 @@ from __future__ import annotations
 import itertools
 import math
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
@@ -70,6 +69,12 @@ import numpy as np
 
 from agent.local.meaning import Meaning
 from agent.local.phrases import WEEKDAYS
+from agent.text import STOP_WORDS as _STOP
+from agent.text import fold
+from agent.text import sentences as _sentences
+from agent.text import stem as _stem
+from agent.text import stems as _stems
+from agent.text import words as _words
 
 QA_MATCH = 0.7  # cosine at which a custom Q&A counts as the visitor's own question
 INTENT_BONUS = 2.0
@@ -83,19 +88,6 @@ COMPOUND_PART = 4  # a question word this long also matches compounds ending wit
 FACT_INTENTS = frozenset({"time", "phone", "location", "payment"})
 NEEDED = ("price", "payment")  # asked for, the quote must hold one
 
-_STOP_WORDS = """a an the and or but if of to in on at by for with from about into onto over
-    under after before up down out than then so too very is are was were be been being am do
-    does did doing have has had having i me my mine we us our you your yours he him his she her
-    it its they them their this that these those there here what which who whom whose when
-    where why how much many any some all no not yes can could would should will shall may might
-    must just really please thanks thank hi hello hey guy guys ok okay also as like still ever
-    even only own such each every both more most again once now well anyway oh um don doesn isn
-    aren didn wasn weren hasn haven wouldn couldn shouldn dont doesnt isnt cant wont im ive
-    youre whats thats theres hows wheres one get got anywhere anyone anybody somewhere
-    everywhere nowhere myself yourself ourselves themselves himself herself itself often few
-    several around whole else maybe perhaps already almost quite rather pretty soon later
-    until till since during within without across along among toward towards upon via
-    u ur r ya yall pls plz thx"""
 _GENERIC_WORDS = """go come make take give help need want use work run start stop find look see
     tell know think try let put keep ask say offer provide accept handle check done new old good
     great best better big small large little long short high low first last next other same
@@ -110,8 +102,6 @@ _ACTION_WORDS = """fix repair replace install unclog unblock clean clear book sc
 _INTENT_WORDS = """cost price pricing charge fee rate expensive cheap afford discount deal promo
     coupon sale rebate open close closed hour phone call number telephone reach text contact cell
     mobile address located location direction minute dollar buck euro cent notice"""
-_IRREGULAR = {"children": "child", "teeth": "tooth", "feet": "foot", "men": "man"}
-_IRREGULAR |= {"women": "woman", "people": "person", "mice": "mouse"}
 _SYNONYMS = ["bbq barbecue", "kid child", "bike bicycle", "hr hour", "min minute"]
 _SYNONYMS += ["appt appointment", "tv television", "doc doctor", "pic photo"]
 _WIDER = {  # one way: "saturday" does not mean "weekend"
@@ -161,9 +151,6 @@ _PART = re.compile(
 _QA = re.compile(r"\s*Q:\s*(.*?)\n\s*A:\s*(.*)\Z", re.S)
 _MARKER = re.compile(r"^\s*([-*•+>]|\d{1,2}[.)])\s+")
 _ROW = re.compile(r"^[^:;]{1,40}:\s[^;]*(;\s*[^:;]{1,40}:\s[^;]*)+$")
-_BOUNDARY = re.compile(r"((?<=[.!?])|(?<=[.!?][\"')\]]))\s+(?=[\"'(\[]?[A-Z0-9$€£])")
-_ABBREVIATION = re.compile(r"\b(e\.g|i\.e|vs|approx|mr|mrs|ms|dr|st|incl|ca)\.$", re.I)
-_INITIAL = re.compile(r"(?<![A-Za-z.])[A-Z]\.$")
 
 
 @dataclass(frozen=True)
@@ -199,57 +186,11 @@ class _Concept:
     action: bool = False
 
 
-def _fold(text: str) -> str:
-    """Lower-case ASCII, so "Café" and "cafe" agree; contractions lose their tail."""
-    text = text.replace("\u2019", "'").lower().replace("won't", "will not")
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    text = re.sub(r"\b([a-z])-(?=[a-z]{2})", r"\1", text)  # "e-bike", "x-ray": one word
-    return re.sub(r"'(s|m|re|ve|ll|d|t)\b", "", text)
-
-
-def _stem(word: str) -> str:
-    """Light suffix stripping, applied to both sides: 'cheques'/'cheque' -> 'chequ'."""
-    w = _IRREGULAR.get(word, word)
-    if len(w) <= 3 or not w.isalpha():
-        return w
-    if w.endswith("ies") and len(w) > 4:
-        w = w[:-3] + "y"
-    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        w = w[:-1]
-    for suffix in ("ing", "ed", "ly"):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3 + (suffix == "ly"):
-            w = w[: -len(suffix)]
-            if suffix != "ly" and w[-1] == w[-2] and w[-1] not in "lsz":
-                w = w[:-1]  # "fitting" -> "fit", "clogged" -> "clog"
-            break
-    return w[:-1] if w.endswith("e") and len(w) > 3 else w
-
-
-def _words(text: str) -> list[str]:
-    return [w for w in re.findall(r"[a-z0-9]+", _fold(text)) if len(w) > 1 or w.isdigit()]
-
-
-def _stems(text: str) -> frozenset[str]:
-    return frozenset(_stem(w) for w in _words(text) if w not in _STOP)
-
-
-_STOP = frozenset(_STOP_WORDS.split())
 _GENERIC, _ACTIONS, _INTENT_STEMS = (
     frozenset(_stem(w) for w in words.split())
     for words in (_GENERIC_WORDS, _ACTION_WORDS, _INTENT_WORDS)
 )
 _SYNONYM_STEMS = {_stem(w): {_stem(x) for x in g.split()} for g in _SYNONYMS for w in g.split()}
-
-
-def _sentences(line: str) -> list[str]:
-    """Sentence ends, except after abbreviations and initials ("e.g. Sinks", "J. Smith")."""
-    out, start = [], 0
-    for match in _BOUNDARY.finditer(line):
-        head = line[start : match.start()]
-        if not (_ABBREVIATION.search(head) or _INITIAL.search(head)):
-            out.append(head.strip())
-            start = match.end()
-    return [s for s in [*out, line[start:].strip()] if s]
 
 
 def _units(passages: list[dict]) -> list[_Unit]:
@@ -406,7 +347,7 @@ def _payment_method(concept: _Concept) -> bool:
 def _intents(question: str) -> set[str]:
     """What a question asks for: a price, a time, a phone number... "How much notice" asks
     for an amount of notice, not of money."""
-    folded = _fold(question)
+    folded = fold(question, english=True)
     found = {name for name, rx in _INTENT_RES.items() if rx.search(folded)}
     quantity = re.search(r"\bhow much ([a-z]+)", folded)
     amount_of = quantity and quantity.group(1) not in _STOP | {"money", "cash", "extra", "more"}
@@ -634,12 +575,13 @@ def _crosslingual(
     question: str, passages: list[dict], units: list[_Unit], meaning: Meaning
 ) -> Answer | None:
     """Rule 9: the unit closest in meaning across languages, with what was asked."""
-    folded = _fold(question)
+    folded = fold(question, english=True)
     intents = {name for name, rx in _FOREIGN_INTENT_RES.items() if rx.search(folded)}
     words = set(re.findall(r"[a-z0-9]+", folded))
     for names in WEEKDAYS.values():
         for day, english in zip(names, _ENGLISH_DAYS, strict=True):
-            if _fold(day) in words or _fold(day).split("-")[0] in words:
+            day = fold(day, english=True)
+            if day in words or day.split("-")[0] in words:
                 words.add(english)
     df = Counter(stem for unit in units for stem in unit.stems | unit.context)
     common = {s for s, n in df.items() if n >= max(4, len(units) / 2)}
@@ -680,7 +622,8 @@ def _cognate(word: str, stem: str) -> bool:
 
 def _asked_for(question: str) -> frozenset[str]:
     """The word a "how many" / "what" question asks about: "calories", "size", "brand"."""
-    found = re.findall(r"\b(?:how many|how much|what|which)\s+([a-z]+)", _fold(question))
+    folded = fold(question, english=True)
+    found = re.findall(r"\b(?:how many|how much|what|which)\s+([a-z]+)", folded)
     return frozenset(_stem(w) for w in found if w not in _STOP)
 
 

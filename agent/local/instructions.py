@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agent.local.nlu import fold
+from agent.text import fold
 
 _SAY = (
     r"(?:tell (?:them|him|her|the \w+|visitors|guests|customers|clients|people)"

@@ -8,13 +8,14 @@ rules serve a plumber, a salon or a restaurant. Deterministic and free of I/O.
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import cache
 from typing import Any
 
 from agent.core.contacts import ContactDetails
 from agent.local import names
 from agent.local.names import FUNCTION_WORDS, word_set
+from agent.text import fold, stem
+from agent.text import words as english_words
 
 LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "nl")
 
@@ -179,12 +180,6 @@ _PRICE = _rx(
     r"\bcu[aá]nto\b|\bprecios?\b|\bcuesta\b|\bcombien\b|\bprix\b|\btarifs?\b|\bco[uû]te\b",
     r"\bkostet\b|\bpreise?\b|\bquanto\b|\bprezz[oi]\b|\bpreços?\b|\bwat\s+kost\b",
 )  # fmt: skip
-
-
-def fold(text: str) -> str:
-    """Lower-case without accents: "Cuánto" and "cuanto" read the same."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _only(words: list[str], vocabulary: frozenset[str]) -> bool:
@@ -353,71 +348,8 @@ def bookable_thing(text: str) -> list[str]:
     return []
 
 
-def stem(word: str) -> str:
-    """Light English suffix stripping, shared with the answer module so both sides agree.
-
-    Plurals always ("cheques" -> "cheque", "boxes" -> "box", "batteries" -> "battery"); "ing"
-    and "ed" only when a vowel stays, restoring the "e" of short words ("pricing" -> "price").
-    """
-    w = fold(word).replace("\u2019", "'")
-    w = w[:-2] if w.endswith("'s") else w
-    if len(w) <= 3 or not w.isalpha():
-        return w
-    if w.endswith("ies") and len(w) > 4:
-        return w[:-3] + "y"
-    if w.endswith(("sses", "ches", "shes", "xes", "zzes")):
-        return w[:-2]
-    if w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        w = w[:-1]  # and on: "bookings" -> "booking" -> "book"
-    for suffix in ("ing", "ed"):
-        base = w[: -len(suffix)]
-        if not w.endswith(suffix) or w in _NOT_SUFFIXED or len(base) < 3:
-            continue
-        if not re.search(r"[aeiouy]", base[:-1] if base.endswith("y") else base):
-            return w  # "string", "bed", "red"
-        if base.endswith(("at", "bl", "iz")):
-            return base + "e"  # "located" -> "locate"
-        if len(base) > 2 and base[-1] == base[-2] and base[-1] not in "lsz":
-            return base[:-1]  # "running" -> "run"
-        if re.fullmatch(r"[^aeiou]*[aeiou][^aeiouwxy]", base):
-            return base + "e"  # one syllable ending consonant-vowel-consonant: "priced"
-        return base
-    return w
-
-
-_NOT_SUFFIXED = word_set(
-    """morning evening ceiling during nothing something anything everything wedding pudding
-    awning sibling lightning bring thing spring string king ring sing wing swing sling
-    feed need seed speed weed breed bleed indeed hundred embed shed sled"""
-)
-_STOP = names.FUNCTION_WORDS | word_set(
-    """how much cost costs price prices pricing charge charges fee fees rate rates guys really
-    hi hello hey hola bonjour thanks thank tell know wondering wonder wanted want need like get
-    got i'm im i've i'd i'll you're you've what's it's there's that's let's we're they're don't
-    doesn't isn't aren't can't won't offer provide give question quick ask around approximately
-    roughly typically usually u ur pls plz thx take accept have get make cuanto cuanta cuesta
-    precio el la los las un una de del y o en por para que con es son se me mi su hay como donde
-    cuando combien coute prix le les des du et ou est sont je vous nous pour avec dans sur ce
-    cette quel quelle"""
-)
-
-
-def informative_terms(text: str) -> list[str]:
-    """The words of a question worth matching against knowledge: folded, stemmed, no filler."""
-    terms: list[str] = []
-    folded = re.sub(r"\bhow\s+(?:long|many|often|far|soon)\b", " ", fold(text or ""))
-    for raw in re.findall(r"[^\W_]+(?:['\u2019][^\W\d_]+)?", folded):
-        word = raw.replace("\u2019", "'")
-        if word in _STOP or (len(word) < 2 and not word.isdigit()):
-            continue
-        term = stem(word)
-        if term not in _STOP and term not in terms:
-            terms.append(term)
-    return terms
-
-
 # General website sections: a link name and a request match when they share a concept.
-_LINK_CONCEPTS = [
+_LINK_CONCEPT_WORDS = [
     "book appoint appointment reserv reserve reservation schedul schedule slot",
     "review rating testimonial feedback",
     "price pricing cost rate fee quote",
@@ -430,10 +362,13 @@ _LINK_CONCEPTS = [
     "gift voucher",
     "faq",
 ]
+_LINK_CONCEPTS = [frozenset(stem(w) for w in group.split()) for group in _LINK_CONCEPT_WORDS]
 # Where a link points rather than what it is: never enough on their own to pick one.
-_LINK_CARRIERS = word_set("online page link links url site website web now here")
+_LINK_CARRIERS = frozenset(
+    map(stem, word_set("online page link links url site website web now here"))
+)
 # What kind of page, when a link's name says nothing more specific ("new client form").
-_LINK_KINDS = word_set("form list")
+_LINK_KINDS = frozenset(map(stem, word_set("form list")))
 _GENERIC_LINK_PARTS = _LINK_CARRIERS | _LINK_KINDS
 _ANY_LINK = re.compile(r"\b(?:website|web\s*site|site|link|url|web\s+page|webpage|online)\b", re.I)
 # Asking to be sent something: "send me the form", "can I get the menu", "email us the list".
@@ -456,7 +391,7 @@ def _asked_for(folded: str, frame: re.Pattern[str]) -> set[str]:
     asked: set[str] = set()
     for m in frame.finditer(folded):
         obj = _OBJECT.match(folded, m.end())
-        for word in re.findall(r"[a-z0-9'-]+", obj[1] if obj else "")[:3]:
+        for word in english_words(obj[1] if obj else "")[:3]:
             if word in FUNCTION_WORDS or word in {"pls", "plz", "thanks", "asap"}:
                 break
             asked.add(stem(word))
@@ -464,7 +399,7 @@ def _asked_for(folded: str, frame: re.Pattern[str]) -> set[str]:
 
 
 def _concepts(words: set[str]) -> set[int]:
-    return {i for i, group in enumerate(_LINK_CONCEPTS) if words & set(group.split())}
+    return {i for i, group in enumerate(_LINK_CONCEPTS) if words & group}
 
 
 def link_requested(text: str, link_names: list[str]) -> str | None:
@@ -478,15 +413,13 @@ def link_requested(text: str, link_names: list[str]) -> str | None:
     if not link_names:
         return None
     folded = fold(text)
-    names = {
-        name: {stem(p) for p in re.split(r"[_\-\s]+", name.lower()) if p} for name in link_names
-    }
+    names = {name: {stem(p) for p in re.split(r"[_\-\s]+", fold(name)) if p} for name in link_names}
     sent = _asked_for(folded, _SEND_ME)
     named = any((parts - _LINK_CARRIERS) & sent for parts in names.values())
     if not ("link" in intents(text) or _ANY_LINK.search(text) or named):
         return None
     asked = sent | _asked_for(folded, _ASK_FOR)
-    said = {stem(w) for w in re.findall(r"[a-z0-9]+", folded)}
+    said = {stem(w) for w in english_words(text)}
     said |= {"get-there"} if re.search(r"\bget\s+(?:there|to\s+you)\b", folded) else set()
     said |= {"find-you"} if re.search(r"\bfind\s+(?:you|your\s+\w+)\b", folded) else set()
     scores: dict[str, int] = {}

@@ -28,7 +28,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "handoff": "I've asked a member of our team to take over; they'll reply here shortly.",
         "handoff_closed": (
             "I've passed your message to our team. We're closed right now, so a person will "
-            "reply when we open ({opens})."
+            "reply when we're back, {opens}."
         ),
         "noted": "Thanks, {name}. I've noted your details.",
         "noted_anon": "Thanks, I've noted your details.",

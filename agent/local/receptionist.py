@@ -30,6 +30,7 @@ from agent.local.answer import Answer, answer_from
 from agent.local.instructions import parse_rules, triggered
 from agent.local.meaning import Meaning
 from agent.local.phrases import join, say, weekday_name, when_text
+from agent.text import sentences, stems
 
 _ids = itertools.count(1)
 _VISIT_WORDS = re.compile(r"\b(come|visit|send someone|stop by|drop by)\b", re.IGNORECASE)
@@ -153,14 +154,13 @@ class Receptionist:
         """Whether the knowledge says how booking ``thing`` works (one sentence names it and
         booking, "Patio tables are first-come, first-served and cannot be reserved") and a
         knowledge answer to the visitor's question exists."""
-        if not thing:
+        wanted = stems(" ".join(thing))
+        if not wanted:
             return False
-        wanted = {nlu.stem(w) for w in thing}
         passages = _without_injections(self.passages)
         for passage in passages:
-            for sentence in re.split(r"(?<=[.!?])\s+|\n+", str(passage.get("text", ""))):
-                said = {nlu.stem(w) for w in re.findall(r"[\w']+", sentence.lower())}
-                if wanted <= said and _BOOKING_WORDS.search(sentence):
+            for sentence in sentences(str(passage.get("text", ""))):
+                if wanted <= stems(sentence) and _BOOKING_WORDS.search(sentence):
                     return self._answer(passages) is not None
         return False
 
@@ -213,8 +213,10 @@ class Receptionist:
             if name == "handoff_to_human":
                 if result.get("open_now", True):
                     return self._final([say(lang, "handoff")], meta={"handoff": True})
-                opens = result.get("next_opening") or result.get("hours", "")
-                return self._final([say(lang, "handoff_closed", opens=opens)])
+                opens = result.get("back") or result.get("hours", "")
+                return self._final(
+                    [say(lang, "handoff_closed", opens=opens)], meta={"handoff": True}
+                )
             if name == "capture_contact":
                 parts.append(self._noted(result))
             if name == "share_link":

@@ -137,6 +137,7 @@ conversation = Table(
     Column("closed_at", UTCDateTime),
     Column("created_at", UTCDateTime),
     Column("updated_at", UTCDateTime),
+    Column("spam_reason", Text, nullable=False, default="", server_default=""),
     UniqueConstraint(
         "workspace_id", "channel", "provider_thread_id", name="uq_conversation_thread"
     ),
@@ -356,6 +357,20 @@ webhook_delivery = Table(
     Index("ix_webhook_delivery_status", "status", "next_attempt_at"),
 )
 
+# Senders staff blocked, or released from spam (known good): one row per value.
+sender_rule = Table(
+    "sender_rule",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _workspace_fk(),
+    Column("kind", String(16), nullable=False),  # contact | email | domain | phone
+    Column("value", String(320), nullable=False),
+    Column("verdict", String(16), nullable=False),  # blocked | good
+    Column("created_by", String(320), nullable=False, default=""),
+    Column("created_at", UTCDateTime),
+    UniqueConstraint("workspace_id", "kind", "value", name="uq_sender_rule_value"),
+)
+
 # How far each team member has read each conversation (unread counts in the inbox).
 conversation_read = Table(
     "conversation_read",
@@ -390,6 +405,7 @@ _MAPPINGS = (
     (models.AuditEntry, audit_log),
     (models.WebhookEndpoint, webhook_endpoint),
     (models.WebhookDelivery, webhook_delivery),
+    (models.SenderRule, sender_rule),
 )
 
 

@@ -46,6 +46,7 @@
 
   function matchesFilters(row) {
     if (state.status && row.status !== state.status) return false;
+    if (!state.status && row.status === "spam") return false; // spam has its own view
     if (state.channel && row.channel !== state.channel) return false;
     return true;
   }
@@ -67,6 +68,7 @@
     bottom.appendChild(el("span", "badge mode-" + row.mode, row.mode === "ai" ? "AI" : "Human"));
     if (row.unread > 0) bottom.appendChild(el("span", "unread", row.unread));
     button.append(top, bottom);
+    if (row.status === "spam") button.appendChild(el("div", "spam-reason", row.spam_reason || "Spam"));
     button.addEventListener("click", () => openConversation(row.id).catch((error) => toast(error.message)));
     item.appendChild(button);
     return item;
@@ -261,13 +263,18 @@
     mode.textContent = conversation.mode === "ai" ? "AI answering" : "Human" + (conversation.assignee ? ": " + conversation.assignee : "");
     mode.className = "badge mode-" + conversation.mode;
     const status = $("#thread-status");
-    status.textContent = conversation.status === "open" ? "Open" : "Closed";
+    status.textContent = { open: "Open", closed: "Closed", spam: "Spam" }[conversation.status] || conversation.status;
     status.className = "badge status-" + conversation.status;
+    const spam = conversation.status === "spam";
+    $("#thread-spam").textContent = spam ? "In Spam: " + (conversation.spam_reason || "marked as spam") + "." : "";
+    $("#thread-spam").hidden = !spam;
     const show = (action, visible) => { document.querySelector('[data-action="' + action + '"]').hidden = !visible; };
     show("takeover", conversation.mode === "ai");
     show("release", conversation.mode === "human");
     show("close", conversation.status === "open");
     show("reopen", conversation.status === "closed");
+    show("not-spam", spam);
+    show("block", !spam);
   }
 
   // Resolves once the server has put this socket in the conversation's room (or at once
@@ -404,6 +411,7 @@
 
   async function act(action) {
     if (!state.current) return;
+    if (action === "block" && !window.confirm("Block this sender? Their messages will go to Spam, unanswered and without notifications.")) return;
     try {
       const data = await api("POST", "/api/conversations/" + state.current + "/" + action);
       renderHeader(data.conversation);

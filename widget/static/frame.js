@@ -358,9 +358,24 @@
 
   // -- the connection ------------------------------------------------------------------
 
+  // The visitor's time zone, so "we're back tomorrow at 9 am" is in their own time.
+  function browserTimeZone() {
+    try {
+      return Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    } catch (error) {
+      return "";
+    }
+  }
+
   const socket = io("/widget", {
     transports: ["websocket", "polling"],
-    auth: (done) => done(Object.assign({ frame_token: boot.frame_token }, state.identity || {})),
+    auth: (done) =>
+      done(
+        Object.assign(
+          { frame_token: boot.frame_token, timezone: browserTimeZone() },
+          state.identity || {}
+        )
+      ),
   });
   socket.on("identity", saveIdentity);
   socket.on("connect", () => {

@@ -13,7 +13,8 @@ Rules it owns:
 
 ``ConversationService`` is composed from one mixin per seam, each in its own module:
 ``inbound`` (receiving), ``outbound`` (staff and AI replies, starting a conversation),
-``handover`` (who has the conversation, and whether it is open), ``calls`` (phone calls,
+``handover`` (who has the conversation, and whether it is open), ``spam`` (blocking
+senders, releasing what was wrongly held), ``calls`` (phone calls,
 spoken answers, texts after a call) and ``contacts`` (who it is with), all on the
 constructor and event helpers of ``base``.
 """
@@ -26,11 +27,14 @@ from agent.core.conversations.contacts import ContactsMixin
 from agent.core.conversations.handover import HandoverMixin
 from agent.core.conversations.inbound import Inbound, InboundMixin, Received
 from agent.core.conversations.outbound import OutboundMixin
+from agent.core.conversations.spam import SpamMixin
 
 __all__ = ["ConversationService", "Inbound", "Limits", "Received"]
 
 
-class ConversationService(InboundMixin, OutboundMixin, CallsMixin, HandoverMixin, ContactsMixin):
+class ConversationService(
+    SpamMixin, InboundMixin, OutboundMixin, CallsMixin, HandoverMixin, ContactsMixin
+):
     """Receive, reply, hand over, close and reopen conversations; record who they are with.
 
     Built as ``ConversationService(uow, events, dispatcher, clock, limits=None,

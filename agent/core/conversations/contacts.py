@@ -9,7 +9,7 @@ from typing import Any
 from agent.core.contacts import ContactDetails, merge
 from agent.core.conversations.base import ServiceBase
 from agent.core.events import Event, LeadCaptured
-from agent.core.models import Contact
+from agent.core.models import Contact, ConversationStatus
 from agent.core.ports import WorkspaceScope
 
 
@@ -55,7 +55,11 @@ class ContactsMixin(ServiceBase):
             merge(contact, details)
             now = self._clock()
             contact.updated_at = now
-            new_lead = contact.is_lead and conversation.lead_notified_at is None
+            new_lead = (
+                contact.is_lead
+                and conversation.lead_notified_at is None
+                and conversation.status != ConversationStatus.SPAM  # spam never notifies
+            )
             if new_lead:
                 conversation.lead_notified_at = now
             uow.commit()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from agent.core import validation
 from agent.core.conversations.base import ServiceBase
+from agent.core.errors import Conflict
 from agent.core.events import Event
 from agent.core.models import Conversation, ConversationStatus, Mode
 from agent.core.ports import WorkspaceScope
@@ -98,6 +99,8 @@ class HandoverMixin(ServiceBase):
     ) -> list[Event]:
         if conversation.status == status:
             return []
+        if conversation.status == ConversationStatus.SPAM:
+            raise Conflict("This conversation is in Spam: mark it as not spam first.")
         now = self._clock()
         conversation.status = status
         conversation.closed_at = now if status == ConversationStatus.CLOSED else None

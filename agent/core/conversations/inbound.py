@@ -15,8 +15,10 @@ from typing import Any
 from agent.core import validation
 from agent.core.channel_policy import message_blocks_ai
 from agent.core.contacts import ContactDetails
+from agent.core.conversations.away import AwayMixin
 from agent.core.conversations.base import _channel
 from agent.core.conversations.contacts import ContactsMixin
+from agent.core.conversations.screening import SPAM_META, screen
 from agent.core.errors import Conflict, ValidationError
 from agent.core.events import Event, MessageCreated
 from agent.core.models import (
@@ -31,6 +33,7 @@ from agent.core.models import (
     SmsOptOut,
 )
 from agent.core.ports import WorkspaceScope
+from agent.core.spam import is_bulk_sms_sender
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +90,7 @@ class Received:
     routed_to_ai: bool
 
 
-class InboundMixin(ContactsMixin):
+class InboundMixin(ContactsMixin, AwayMixin):
     # -- inbound ---------------------------------------------------------------
 
     def receive(self, workspace_id: int, inbound: Inbound) -> Received:
@@ -100,6 +103,12 @@ class InboundMixin(ContactsMixin):
             # A concurrent delivery of the same provider message won the race.
             received, events = self._store_inbound(workspace_id, channel, body, inbound)
         self._publish(events)
+        # Before the AI's turn, so it reads first; never to spam (agent.core.spam).
+        if not received.duplicate and received.conversation.status != ConversationStatus.SPAM:
+            try:
+                self.send_away_message(workspace_id, received.message.id)
+            except Exception:  # the message is stored and the AI still answers
+                log.exception("could not send the away message after %s", received.message.id)
         if received.routed_to_ai:
             self._dispatch(received)
         return received
@@ -117,8 +126,24 @@ class InboundMixin(ContactsMixin):
                     routed = self._awaits_ai(repo, conversation, existing)
                     return Received(existing, conversation, True, routed), []
 
+            sender_phone = inbound.sender.phone
+            if channel == Channel.SMS and is_bulk_sms_sender(sender_phone):
+                # A short code is no phone number: the thread id keeps it.
+                inbound = replace(inbound, sender=replace(inbound.sender, phone=""))
             conversation, events = self._conversation_for(repo, channel, inbound, now)
-            if conversation.status == ConversationStatus.CLOSED:
+            verdict = screen(
+                repo,
+                conversation,
+                repo.contacts.get(conversation.contact_id),
+                body,
+                sender_email=inbound.sender.email,
+                sender_phone=sender_phone,
+            )
+            held = verdict is not None or conversation.status == ConversationStatus.SPAM
+            if verdict is not None and conversation.status != ConversationStatus.SPAM:
+                conversation.status = ConversationStatus.SPAM
+                conversation.spam_reason = verdict.reason
+            elif conversation.status == ConversationStatus.CLOSED:
                 conversation.status = ConversationStatus.OPEN
                 conversation.closed_at = None
                 conversation.mode = Mode.AI
@@ -132,7 +157,7 @@ class InboundMixin(ContactsMixin):
                 channel=channel,
                 provider_message_id=inbound.provider_message_id,
                 delivery_status=DeliveryStatus.RECEIVED,
-                meta=dict(inbound.meta),
+                meta={**inbound.meta, **({SPAM_META: verdict.reason} if verdict else {})},
                 created_at=now,
             )
             repo.add(message)
@@ -140,6 +165,8 @@ class InboundMixin(ContactsMixin):
             conversation.updated_at = now
             auto_reply = self._auto_reply(repo, channel) and not message_blocks_ai(message.meta)
             uow.commit()
+        if held:  # stored, and nobody is told: the Spam view shows it
+            return Received(message, conversation, False, False), []
         events.append(
             MessageCreated(workspace_id, conversation.id, message.id, AuthorKind.CONTACT.value)
         )

@@ -86,6 +86,8 @@ class SqlConversations(Scoped):
         )
         if status:
             query = query.where(Conversation.status == status)
+        else:  # "all" is the inbox's: spam shows only in its own view
+            query = query.where(Conversation.status != ConversationStatus.SPAM)
         if channel:
             query = query.where(Conversation.channel == channel)
         if text.strip():

@@ -23,6 +23,7 @@ from agent.storage.repositories.records import (
     SqlTemplates,
     SqlWhatsAppTemplates,
 )
+from agent.storage.repositories.sender_rules import SqlSenderRules
 from agent.storage.repositories.team import SqlTeam
 from agent.storage.repositories.webhooks import SqlWebhookDeliveries, SqlWebhookEndpoints
 
@@ -47,6 +48,7 @@ class SqlWorkspaceScope:
         self.audit_log = SqlAuditLog(session, workspace_id)
         self.webhook_endpoints = SqlWebhookEndpoints(session, workspace_id)
         self.webhook_deliveries = SqlWebhookDeliveries(session, workspace_id)
+        self.sender_rules = SqlSenderRules(session, workspace_id)
 
     def workspace(self, *, for_update: bool = False) -> Workspace:
         if for_update:

@@ -1,0 +1,43 @@
+"""Screening an inbound message for spam: the facts ``agent.core.spam`` judges, gathered
+from the thread and the workspace's sender rules."""
+
+from __future__ import annotations
+
+from agent.core import spam
+from agent.core.models import Contact, Conversation, Direction
+from agent.core.ports import WorkspaceScope
+from agent.core.spam import Candidate, Verdict
+
+SPAM_META = "spam"  # message meta: why this message was held
+EARLIER = 20  # earlier messages read for the "repeated" signal
+
+
+def screen(
+    repo: WorkspaceScope,
+    conversation: Conversation,
+    contact: Contact,
+    body: str,
+    *,
+    sender_email: str = "",
+    sender_phone: str = "",
+) -> Verdict | None:
+    """The verdict on one inbound message (before it is added to the thread)."""
+    emails = {e for e in (contact.email, sender_email.strip().lower()) if e}
+    keys = spam.sender_keys(contact.id, "", contact.phone)
+    for email in sorted(emails):
+        keys += spam.sender_keys(None, email, "")
+    earlier: list[str] = []
+    if conversation.id is not None and len(" ".join(body.split())) >= spam.REPEAT_MIN_CHARS:
+        earlier = [
+            m.body
+            for m in repo.messages.for_conversation(conversation.id, limit=EARLIER)
+            if m.direction == Direction.INBOUND
+        ]
+    candidate = Candidate(
+        body=body,
+        channel=conversation.channel,
+        sender_email=sender_email or contact.email,
+        sender_phone=sender_phone,
+        earlier=earlier,
+    )
+    return spam.judge(repo.sender_rules.matching(keys), candidate)
