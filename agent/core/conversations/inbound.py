@@ -82,6 +82,15 @@ def _valid(inbound: Inbound) -> Inbound:
     )
 
 
+def _address_or_nothing(value: object) -> str:
+    """The sender's email as the block rules store it; "" for anything that is no valid
+    address, so hostile input (NUL bytes, lone surrogates) never reaches a query."""
+    try:
+        return validation.email(value) if value else ""  # type: ignore[arg-type]
+    except ValidationError:
+        return ""
+
+
 @dataclass(frozen=True)
 class Received:
     message: Message
@@ -126,7 +135,7 @@ class InboundMixin(ContactsMixin, AwayMixin):
                     routed = self._awaits_ai(repo, conversation, existing)
                     return Received(existing, conversation, True, routed), []
 
-            sender_phone = inbound.sender.phone
+            sender_phone = inbound.sender.phone if isinstance(inbound.sender.phone, str) else ""
             if channel == Channel.SMS and is_bulk_sms_sender(sender_phone):
                 # A short code is no phone number: the thread id keeps it.
                 inbound = replace(inbound, sender=replace(inbound.sender, phone=""))
@@ -136,7 +145,7 @@ class InboundMixin(ContactsMixin, AwayMixin):
                 conversation,
                 repo.contacts.get(conversation.contact_id),
                 body,
-                sender_email=inbound.sender.email,
+                sender_email=_address_or_nothing(inbound.sender.email),
                 sender_phone=sender_phone,
             )
             held = verdict is not None or conversation.status == ConversationStatus.SPAM
