@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from agent.core import spam
-from agent.core.errors import ValidationError
+from agent.core.errors import NotFound, ValidationError
 from agent.core.models import Contact, SenderRuleKind, SenderVerdict
 from agent.core.ports import WorkspaceScope
 from inbox import conversations
 from web.context import container
-from web.security import current, login_required
+from web.security import admin_required, current, login_required
 
 bp = Blueprint("spam", __name__)
 
@@ -108,3 +108,72 @@ def unblock_contact(contact_id: int):  # type: ignore[no-untyped-def]
     what = "this contact" if kind == SenderRuleKind.CONTACT else value
     flash(f"Unblocked {what}." if lifted else f"{what.capitalize()} was not blocked.")
     return redirect(url_for("contacts.show", contact_id=contact_id))
+
+
+# -- Settings > Spam: the whole list, for admins ----------------------------------------
+
+ADDABLE = (SenderRuleKind.EMAIL, SenderRuleKind.DOMAIN, SenderRuleKind.PHONE)
+
+
+@bp.get("/settings/spam")
+@admin_required
+def rules():  # type: ignore[no-untyped-def]
+    """Every blocked and known-good sender of the workspace, with a way to drop each, and
+    a form to block an address, a domain or a number nobody has written from yet."""
+    workspace_id = current().workspace_id
+    with container().uow(read_only=True) as uow:
+        repo = uow.workspace(workspace_id)
+        listed = [
+            {
+                "kind": rule.kind,
+                "value": rule.value,
+                "label": spam.rule_label(rule),
+                "contact": _contact_name(repo, rule),
+                "blocked": rule.verdict == SenderVerdict.BLOCKED,
+                "by": rule.created_by,
+                "at": rule.created_at,
+            }
+            for rule in repo.sender_rules.all()
+        ]
+    kinds = [(kind.value, KIND_LABELS[kind]) for kind in ADDABLE]
+    return render_template("settings/spam.html", rules=listed, kinds=kinds)
+
+
+def _contact_name(repo: WorkspaceScope, rule: Any) -> str:
+    if rule.kind != SenderRuleKind.CONTACT:
+        return ""
+    try:
+        return repo.contacts.get(int(rule.value)).display_name
+    except NotFound:
+        return ""
+
+
+@bp.post("/settings/spam/block")
+@admin_required
+def block_any():  # type: ignore[no-untyped-def]
+    kind = request.form.get("kind", "")
+    if kind not in {k.value for k in ADDABLE}:
+        abort(400, "Choose an email address, an email domain or a phone number to block.")
+    staff = current()
+    try:
+        rule = container().conversations.block_sender(
+            staff.workspace_id, staff.member.id, kind, request.form.get("value", "")
+        )
+    except ValidationError as exc:
+        flash(f"Nothing was blocked: {exc.message}.", "error")
+    else:
+        flash(f"Blocked {spam.rule_label(rule)}: their messages go to Spam.", "success")
+    return redirect(url_for("spam.rules"))
+
+
+@bp.post("/settings/spam/forget")
+@admin_required
+def forget():  # type: ignore[no-untyped-def]
+    kind, value = request.form.get("kind", ""), request.form.get("value", "")
+    try:
+        dropped = container().conversations.forget_sender(current().workspace_id, kind, value)
+    except ValidationError as exc:
+        abort(400, exc.message)
+    if dropped:
+        flash("Removed from the list.", "success")
+    return redirect(url_for("spam.rules"))

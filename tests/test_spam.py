@@ -392,3 +392,38 @@ def test_erasing_a_contact_drops_the_rule_on_its_id(app_container, ws):
     app_container.privacy.delete(workspace.id, contact_id, actor="cli")
     with app_container.uow() as uow:
         assert uow.workspace(workspace.id).sender_rules.all() == []
+
+
+def test_settings_lists_blocks_and_good_senders_for_admins(web, team, app_container):
+    """Settings > Spam: the whole list; admins block a domain nobody has written from yet,
+    its mail lands in Spam, and removing the rule lets the next message through."""
+    workspace, admin, _ = team
+    staff_client, _ = signed_in(web)
+    assert staff_client.get("/settings/spam").status_code == 403
+    client, headers = signed_in(web, admin.email)
+    token = headers["X-CSRF-Token"]
+    assert client.post("/settings/spam/block", data={"kind": "domain"}).status_code == 400
+    bad = {"kind": "fax", "value": "x", "csrf_token": token}
+    assert client.post("/settings/spam/block", data=bad).status_code == 400
+    empty = {"kind": "domain", "value": "  ", "csrf_token": token}
+    page = client.post("/settings/spam/block", data=empty, follow_redirects=True)
+    assert "Nothing was blocked" in page.get_data(as_text=True)
+    block = {"kind": "domain", "value": "Spammy.Example", "csrf_token": token}
+    page = client.post("/settings/spam/block", data=block, follow_redirects=True)
+    assert "Blocked domain spammy.example" in page.get_data(as_text=True)
+    held_mail = app_container.conversations.receive(
+        workspace.id, email("Cheap watches", "deals@spammy.example", "s1")
+    )
+    assert held_mail.conversation.status == ConversationStatus.SPAM
+    app_container.conversations.release_spam(workspace.id, held_mail.conversation.id, admin.id)
+    page = client.get("/settings/spam").get_data(as_text=True)
+    assert "domain spammy.example" in page and "Known good" in page and "Unblock" in page
+    forget = {"kind": "domain", "value": "spammy.example", "csrf_token": token}
+    assert client.post("/settings/spam/forget", data=forget).status_code == 302
+    with app_container.uow() as uow:
+        left = {(r.kind, r.value) for r in uow.workspace(workspace.id).sender_rules.all()}
+    assert ("domain", "spammy.example") not in left and left  # the good sender stays
+    later = app_container.conversations.receive(
+        workspace.id, email("Quote please", "ann@spammy.example", "s2")
+    )
+    assert later.conversation.status != ConversationStatus.SPAM

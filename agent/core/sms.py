@@ -29,12 +29,6 @@ class Segments:
     units: int  # septets (GSM-7) or 16-bit units (UCS-2)
     parts: int  # messages the carrier bills
 
-    @property
-    def per_part(self) -> int:
-        if self.encoding == "GSM-7":
-            return 160 if self.parts <= 1 else 153
-        return 70 if self.parts <= 1 else 67
-
 
 def segments(text: str) -> Segments:
     """How a text travels by SMS: its encoding, length in units, and parts."""

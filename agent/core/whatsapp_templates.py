@@ -204,8 +204,3 @@ class WhatsAppTemplateService:
 def require_approved(template: WhatsAppTemplate) -> None:
     if template.status != TemplateStatus.APPROVED:
         raise Conflict(f"{template.name} is {template.status.lower()}: only approved templates go")
-
-
-def default_missing(templates: Sequence[WhatsAppTemplate]) -> bool:
-    """Whether to offer the default follow-up template (the workspace has none)."""
-    return not templates

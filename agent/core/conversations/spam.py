@@ -111,6 +111,19 @@ class SpamMixin(InboundMixin):
             uow.commit()
         return True
 
+    def forget_sender(self, workspace_id: int, kind: str, value: str) -> bool:
+        """Drop a rule whatever it says: a block is lifted, a sender known as good may be
+        flagged automatically again. False when there was no rule."""
+        with self._uow() as uow:
+            repo = uow.workspace(workspace_id)
+            kind, value = _rule_value(repo, kind, value)
+            rule = repo.sender_rules.get(kind, value)
+            if rule is None:
+                return False
+            repo.delete(rule)
+            uow.commit()
+        return True
+
     def _set_rule(
         self, repo: WorkspaceScope, kind: str, value: str, verdict: str, who: str
     ) -> SenderRule:
