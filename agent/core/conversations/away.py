@@ -30,16 +30,14 @@ def away_message_of(repo: WorkspaceScope, channel: str) -> str:
 
 class AwayMixin(ServiceBase):
     def send_away_message(self, workspace_id: int, message_id: int) -> Message | None:
-        """The away message after this customer message, when it is due; None when not."""
-        # Read first: most channels have no away message, and a writer's transaction would
-        # take SQLite's write lock for every message that arrives.
-        with self._uow(read_only=True) as uow:
-            repo = uow.workspace(workspace_id)
-            inbound = repo.messages.get(message_id)
-            if inbound.direction != Direction.INBOUND or not away_message_of(repo, inbound.channel):
-                return None
+        """The away message after this customer message, when it is due; None when not.
+        ``receive`` calls it only when the channel has one (it reads that while storing the
+        message), so most messages take no writer's transaction, and SQLite's lock, here."""
         with self._uow() as uow:
             repo = uow.workspace(workspace_id)
+            inbound = repo.messages.get(message_id)
+            if inbound.direction != Direction.INBOUND:
+                return None
             template = away_message_of(repo, inbound.channel)
             if not template:  # switched off meanwhile
                 return None

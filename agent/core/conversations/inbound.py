@@ -15,7 +15,7 @@ from typing import Any
 from agent.core import validation
 from agent.core.channel_policy import message_blocks_ai
 from agent.core.contacts import ContactDetails
-from agent.core.conversations.away import AwayMixin
+from agent.core.conversations.away import AwayMixin, away_message_of
 from agent.core.conversations.base import _channel
 from agent.core.conversations.contacts import ContactsMixin
 from agent.core.conversations.screening import SPAM_META, screen
@@ -97,6 +97,7 @@ class Received:
     conversation: Conversation
     duplicate: bool
     routed_to_ai: bool
+    away_message_set: bool = False  # the channel has an away message (maybe due now)
 
 
 class InboundMixin(ContactsMixin, AwayMixin):
@@ -112,8 +113,8 @@ class InboundMixin(ContactsMixin, AwayMixin):
             # A concurrent delivery of the same provider message won the race.
             received, events = self._store_inbound(workspace_id, channel, body, inbound)
         self._publish(events)
-        # Before the AI's turn, so it reads first; never to spam (agent.core.spam).
-        if not received.duplicate and received.conversation.status != ConversationStatus.SPAM:
+        # Before the AI's turn, so it reads first; never to spam (held messages say False).
+        if received.away_message_set:
             try:
                 self.send_away_message(workspace_id, received.message.id)
             except Exception:  # the message is stored and the AI still answers
@@ -173,6 +174,7 @@ class InboundMixin(ContactsMixin, AwayMixin):
             conversation.last_message_at = now
             conversation.updated_at = now
             auto_reply = self._auto_reply(repo, channel) and not message_blocks_ai(message.meta)
+            away_message_set = bool(away_message_of(repo, channel))
             uow.commit()
         if held:  # stored, and nobody is told: the Spam view shows it
             return Received(message, conversation, False, False), []
@@ -184,7 +186,7 @@ class InboundMixin(ContactsMixin, AwayMixin):
             and conversation.mode == Mode.AI
             and auto_reply
         )
-        return Received(message, conversation, False, routed), events
+        return Received(message, conversation, False, routed, away_message_set), events
 
     def _conversation_for(
         self, repo: WorkspaceScope, channel: str, inbound: Inbound, now: Any
