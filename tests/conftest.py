@@ -324,3 +324,20 @@ def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
         if proc.poll() is None:
             proc.terminate()
             proc.wait(timeout=10)
+
+
+@pytest.fixture
+def ws(app_container: Container):
+    """A workspace and its admin, in the app container."""
+    return make_workspace(app_container)
+
+
+@pytest.fixture
+def events(app_container: Container) -> list[object]:
+    """The conversation events the app container publishes, in order."""
+    from agent.core.events import ConversationUpdated, LeadCaptured, MessageCreated
+
+    seen: list[object] = []
+    for kind in (MessageCreated, ConversationUpdated, LeadCaptured):
+        app_container.events.subscribe(kind, seen.append)
+    return seen

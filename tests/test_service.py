@@ -15,19 +15,6 @@ from agent.core.models import AuthorKind, ConversationStatus, Message, Mode
 from tests.conftest import make_workspace
 
 
-@pytest.fixture
-def ws(app_container):
-    return make_workspace(app_container)
-
-
-@pytest.fixture
-def events(app_container):
-    seen = []
-    for kind in (MessageCreated, ConversationUpdated, LeadCaptured):
-        app_container.events.subscribe(kind, seen.append)
-    return seen
-
-
 def visitor(body="Hi, do you take new patients?", thread="visitor-1", pmid=None, **kw):
     return Inbound(channel="webchat", body=body, thread_id=thread, provider_message_id=pmid, **kw)
 

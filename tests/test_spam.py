@@ -98,19 +98,6 @@ def test_labelled_sample_precision_and_recall():
 # -- the inbound path --------------------------------------------------------------
 
 
-@pytest.fixture
-def ws(app_container):
-    return make_workspace(app_container)
-
-
-@pytest.fixture
-def events(app_container):
-    seen = []
-    for kind in (MessageCreated, ConversationUpdated, LeadCaptured):
-        app_container.events.subscribe(kind, seen.append)
-    return seen
-
-
 def chat(body: str, thread: str = "visitor-1", **kw) -> Inbound:
     return Inbound(channel="webchat", body=body, thread_id=thread, **kw)
 

@@ -17,7 +17,6 @@ from agent.core.contacts import ContactDetails
 from agent.core.conversations import Inbound
 from agent.core.errors import ValidationError
 from agent.core.models import Contact, Conversation, Message
-from tests.conftest import make_workspace
 
 EMOJI = "\U0001f600"  # 😀, a surrogate pair in UTF-16 and JavaScript
 RLM = "\u200f"  # RIGHT-TO-LEFT MARK: valid, and needed by Arabic and Hebrew text
@@ -94,11 +93,6 @@ def test_the_field_rules_clean_before_they_check():
 
 
 # -- the conversation service stores only valid text --------------------------------------
-
-
-@pytest.fixture
-def ws(app_container):
-    return make_workspace(app_container)
 
 
 def stored_texts(container) -> list[str]:
