@@ -14,9 +14,11 @@ from langgraph.graph.state import CompiledStateGraph
 from sqlalchemy import Engine
 
 from agent.config import Settings
+from agent.core.automations import AutomationService
 from agent.core.booking import BookingService
 from agent.core.channel_accounts import ChannelAccountService
 from agent.core.conversations import ConversationService
+from agent.core.custom_actions import CustomActionService
 from agent.core.delivery import DeliveryService
 from agent.core.events import EventBus
 from agent.core.knowledge import KnowledgeSearch, KnowledgeService
@@ -65,6 +67,10 @@ class Services(Protocol):
     def turn_timings(self) -> RedisTurnTimings: ...
     @property
     def outgoing_webhooks(self) -> WebhookService: ...
+    @property
+    def automations(self) -> AutomationService: ...
+    @property
+    def custom_actions(self) -> CustomActionService: ...
     @property
     def booking(self) -> BookingService: ...
     @property

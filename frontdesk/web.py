@@ -32,6 +32,8 @@ from inbox import (
     team,
 )
 from inbox import settings as settings_pages
+from inbox.action_pages import bp as actions_bp
+from inbox.automation_pages import bp as automations_bp
 from inbox.knowledge_pages import bp as knowledge_bp
 from inbox.spam_pages import bp as spam_bp
 from inbox.webhook_pages import bp as webhooks_bp
@@ -92,6 +94,8 @@ def create_app(
         knowledge_bp,
         channel_pages.bp,
         webhooks_bp,
+        automations_bp,
+        actions_bp,
         team.bp,
         widget_admin.bp,
         demo.bp,

@@ -14,12 +14,15 @@ from langgraph.graph.state import CompiledStateGraph
 from rq import Queue
 from sqlalchemy import Engine
 
+from agent.action_caller import PublicActionCaller
 from agent.attachments import AttachmentStore
 from agent.config import Settings
+from agent.core.automations import AutomationService
 from agent.core.booking import BookingService
 from agent.core.channel_accounts import TWILIO_PATHS, ChannelAccountService
 from agent.core.clock import system_clock
 from agent.core.conversations import ConversationService, Limits
+from agent.core.custom_actions import CustomActionService
 from agent.core.delivery import DeliveryService
 from agent.core.events import Event, EventBus, LeadCaptured, ProfileChanged
 from agent.core.knowledge import IngestQueue, KnowledgeService
@@ -28,6 +31,7 @@ from agent.core.notifications import NotificationService
 from agent.core.outgoing_webhooks import SOURCES as WEBHOOK_SOURCES
 from agent.core.outgoing_webhooks import WebhookService
 from agent.core.ports import (
+    AutomationQueue,
     Clock,
     DeliveryQueue,
     Responder,
@@ -49,6 +53,7 @@ from agent.graph.runner import AgentResponder, thread_id
 from agent.llm import call_summarizer, make_chat_model
 from agent.local.meaning import Meaning
 from agent.mail import SmtpSender
+from agent.queue.automations import InlineAutomationQueue, RqAutomationQueue
 from agent.queue.delivery import InlineDeliveryQueue, RqDeliveryQueue
 from agent.queue.dispatch import DEFAULT_QUEUE, TURNS_QUEUE, InlineDispatcher, RqTurnDispatcher
 from agent.queue.failures import FailureRecorder
@@ -132,6 +137,7 @@ class Container:
     mail_queue_override: MailQueue | None = None
     webhook_queue_override: WebhookQueue | None = None
     outgoing_webhook_queue_override: WebhookDeliveryQueue | None = None
+    automation_queue_override: AutomationQueue | None = None
     # channel -> outbound adapter, added to (and replacing) the registered ones: tests
     # pass recording senders here.
     senders_override: Mapping[str, Sender] | None = None
@@ -143,10 +149,15 @@ class Container:
         self.events.subscribe(LeadCaptured, self._lead_captured)
         for source in WEBHOOK_SOURCES:  # in every process: web, workers, the CLI
             self.events.subscribe(source, self._webhook_event)
+            self.events.subscribe(source, self._automation_event)
 
     def _webhook_event(self, event: Event) -> None:
         if webhook_types(event):  # most events are none: no database read for those
             self.outgoing_webhooks.on_event(event)
+
+    def _automation_event(self, event: Event) -> None:
+        if webhook_types(event):  # the automations' triggers are the webhooks' events
+            self.automations.on_event(event)
 
     def _lead_captured(self, event: Event) -> None:
         self.notifications.lead_captured(event)
@@ -417,6 +428,29 @@ class Container:
             locks=self.turn_locks,
         )
 
+    # -- automations ---------------------------------------------------------------------
+
+    @cached_property
+    def automation_queue(self) -> AutomationQueue:
+        """The ``run_automations`` job on the default queue, or inline without Redis."""
+        if self.automation_queue_override is not None:
+            return self.automation_queue_override
+        if self.redis_url:
+            return RqAutomationQueue(self.queue(DEFAULT_QUEUE))
+        return InlineAutomationQueue(lambda: self.automations)
+
+    @cached_property
+    def automations(self) -> AutomationService:
+        return AutomationService(
+            self.uow,
+            self.clock,
+            self.conversations,
+            self.notifications,
+            self.outgoing_webhooks,
+            self.delivery,
+            self.automation_queue,
+        )
+
     @cached_property
     def workspaces(self) -> WorkspaceService:
         return WorkspaceService(self.uow, self.clock, self.events)
@@ -534,7 +568,15 @@ class Container:
             booking=self.booking,
             notifications=self.notifications,
             clock=self.clock,
+            actions=self.custom_actions,
         )
+
+    @cached_property
+    def custom_actions(self) -> CustomActionService:
+        """Custom AI actions: HTTP calls to public addresses only, as for the crawler
+        (``FRONTDESK_ALLOW_PRIVATE_URLS`` lifts that), secret headers sealed at rest."""
+        caller = PublicActionCaller(allow_private=self.settings.allow_private_urls)
+        return CustomActionService(self.uow, self.clock, self.secret_box, caller)
 
     @cached_property
     def responder(self) -> Responder:

@@ -235,6 +235,20 @@ def _action(call: dict[str, Any]) -> dict[str, Any]:
     name = str(call.get("name", ""))
     result = call.get("result")
     detail = ""
+    if isinstance(result, dict) and "status_code" in result:  # a custom AI action's call
+        return {"name": name, "label": f"Called action {name}", "detail": _call_detail(result)}
     if isinstance(result, dict):
         detail = str(result.get("error") or result.get("message") or "")
     return {"name": name, "label": _ACTION_LABELS.get(name, name), "detail": detail[:200]}
+
+
+def _call_detail(result: dict[str, Any]) -> str:
+    """A custom action's outcome for staff: the HTTP status, the error, the fields seen."""
+    code = result.get("status_code")
+    parts = [f"HTTP {code}" if code else "not sent"]
+    if result.get("error"):
+        parts.append(str(result["error"]))
+    data = result.get("data")
+    if isinstance(data, dict) and data:
+        parts.append("; ".join(f"{k}: {v}" for k, v in data.items()))
+    return " · ".join(parts)[:300]

@@ -21,7 +21,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -38,6 +38,7 @@ from agent.storage import migrate
 from agent.storage.database import make_engine
 from agent.storage.tables import metadata
 from frontdesk.wiring import Container, build
+from tests.receiver import Receiver
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 POSTGRES_URL = os.environ.get(
@@ -341,3 +342,25 @@ def events(app_container: Container) -> list[object]:
     for kind in (MessageCreated, ConversationUpdated, LeadCaptured):
         app_container.events.subscribe(kind, seen.append)
     return seen
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver on 127.0.0.1 (tests/receiver.py), closed after the test."""
+    server = Receiver()
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+
+
+@pytest.fixture
+def wired(settings: Settings, clock: FixedClock) -> Iterator[Container]:
+    """A container that may reach 127.0.0.1 (webhook receivers, action targets) and runs
+    webhook deliveries and automations inline (no Redis)."""
+    container = build(
+        replace(settings, allow_private_urls=True).ensure_data_dir(),
+        clock=clock,
+        dispatcher_override=RecordingDispatcher(),
+    )
+    yield container
+    container.engine.dispose()

@@ -14,10 +14,8 @@ import json
 import re
 import shutil
 import subprocess
-import threading
 from dataclasses import replace
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import pairwise
 from pathlib import Path
 
@@ -41,66 +39,11 @@ from frontdesk.cli import main
 from frontdesk.web import create_app
 from frontdesk.wiring import build
 from tests.conftest import RecordingDispatcher, make_workspace
+from tests.receiver import Receiver
 from tests.test_inbox import PASSWORD, login
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 SIGNATURE = re.compile(r"^t=(\d+),v1=([0-9a-f]{64})$")
-
-
-class Receiver:
-    """A webhook receiver on 127.0.0.1: records each POST; ``statuses`` scripts answers."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict] = []
-        self.statuses: list[int] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                receiver.requests.append(
-                    {"path": self.path, "headers": dict(self.headers.items()), "body": body}
-                )
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                answer = b"ok" if status < 300 else b"receiver is down"
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def payloads(self) -> list[dict]:
-        return [json.loads(r["body"]) for r in self.requests]
-
-    def types(self) -> list[str]:
-        return [p["type"] for p in self.payloads()]
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
-
-
-@pytest.fixture
-def wired(settings, clock):
-    """A container that may reach 127.0.0.1 and attempts deliveries inline (no Redis)."""
-    container = build(
-        replace(settings, allow_private_urls=True).ensure_data_dir(),
-        clock=clock,
-        dispatcher_override=RecordingDispatcher(),
-    )
-    yield container
-    container.engine.dispose()
 
 
 def _readme_snippet(language: str) -> str:

@@ -362,6 +362,11 @@ class DeliveryService:
     def send_test(self, workspace_id: int, channel: str, to: str) -> SendResult:
         """Send a short test message to ``to`` right now (nothing is stored in the inbox);
         the channel's card shows the outcome."""
+        return self.send_now(workspace_id, channel, to)
+
+    def send_now(self, workspace_id: int, channel: str, to: str, body: str = "") -> SendResult:
+        """Send ``body`` (a test message without it) to ``to`` on the channel's account
+        right now, outside any conversation: an automation texting the team."""
         label = rules(channel).label
         account = self._accounts.account(workspace_id, channel)
         if account is None:
@@ -373,7 +378,7 @@ class DeliveryService:
             )
         with self._uow(read_only=True) as uow:
             workspace = uow.workspace(workspace_id).workspace()
-        conversation, message, contact = test_message(workspace, channel, to, self._clock())
+        conversation, message, contact = test_message(workspace, channel, to, self._clock(), body)
         credentials = self._accounts.credentials(account)
         sending = sending_account(account, workspace.name, workspace.name, credentials)
         try:
@@ -382,7 +387,8 @@ class DeliveryService:
             reason = scrub(exc.reason, credentials)
             if isinstance(exc, PermanentSendError):
                 self._accounts.mark(workspace_id, channel, reason)
-            raise Conflict(f"the test message was not sent: {reason}") from None
+            what = "the message" if body else "the test message"
+            raise Conflict(f"{what} was not sent: {reason}") from None
         self._accounts.mark(workspace_id, channel)  # it works (again)
         return result
 

@@ -140,6 +140,7 @@ class Contact:
     phone: str = ""  # E.164
     address: str = ""
     source_channel: str = Channel.WEBCHAT
+    tags: list[str] = field(default_factory=list)  # lower case, set by staff or automations
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -432,4 +433,78 @@ class JobFailure:
     error: str
     traceback: str = ""
     final: bool = True  # False while rq will still retry it
+    created_at: datetime | None = None
+
+
+@dataclass(eq=False, kw_only=True)
+class CustomAction:
+    """An HTTP call an admin lets the AI make as a tool (order status, stock check...).
+
+    ``headers`` is a list of ``{"name", "value", "secret"}``; a secret header's value is
+    sealed (a Fernet token), never plaintext. ``response_fields`` are the dotted paths of the
+    response the AI may see; everything else is dropped."""
+
+    id: int | None = None
+    workspace_id: int
+    name: str
+    description: str = ""
+    parameters: dict[str, Any] = field(default_factory=dict)  # a JSON schema (type: object)
+    method: str = "GET"
+    url: str = ""  # a template: https://api.example.com/orders/{order_number}
+    headers: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    response_fields: list[str] = field(default_factory=list)
+    enabled: bool = True
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(eq=False, kw_only=True)
+class AutomationRule:
+    """When ``trigger`` happens and every condition holds, the actions run, in order.
+
+    Conditions and actions are small dicts with a ``kind`` (``agent.core.automation_rules``
+    checks and describes them). ``wait_minutes`` is for the "no staff reply" trigger."""
+
+    id: int | None = None
+    workspace_id: int
+    name: str
+    trigger: str
+    wait_minutes: int = 0
+    conditions: list[dict[str, Any]] = field(default_factory=list)
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    enabled: bool = False
+    created_by: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(eq=False, kw_only=True)
+class AutomationEvent:
+    """A trigger that happened (a lead, a booking, a handoff...), kept so a rule can be
+    dry-run against recent ones; visitor messages are read from the messages instead."""
+
+    id: int | None = None
+    workspace_id: int
+    type: str
+    conversation_id: int | None = None
+    contact_id: int | None = None
+    appointment_id: int | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(eq=False, kw_only=True)
+class AutomationRun:
+    """One rule met one event: what its conditions said, what its actions did."""
+
+    id: int | None = None
+    workspace_id: int
+    rule_id: int
+    event_key: str  # unique per rule: a job run twice records (and acts) once
+    event_type: str
+    conversation_id: int | None = None
+    matched: bool = False
+    checks: list[dict[str, Any]] = field(default_factory=list)  # [{"condition", "ok"}]
+    actions: list[dict[str, Any]] = field(default_factory=list)  # [{"action", "ok", "detail"}]
+    error: str = ""
+    depth: int = 0  # how many rules' actions led to this event (0: a visitor, staff...)
     created_at: datetime | None = None

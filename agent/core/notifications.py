@@ -72,9 +72,36 @@ class NotificationService:
         contact_id: int | None = None,
     ) -> Notification:
         """Log one notification to the team, then email the members who want it."""
+        return self.email(
+            workspace_id,
+            kind,
+            subject,
+            body,
+            None,
+            conversation_id=conversation_id,
+            contact_id=contact_id,
+        )
+
+    def email(
+        self,
+        workspace_id: int,
+        kind: str,
+        subject: str,
+        body: str,
+        to: list[str] | None,
+        *,
+        conversation_id: int | None = None,
+        contact_id: int | None = None,
+    ) -> Notification:
+        """Log one email and send it: to ``to``, or (None) to the members who want instant
+        notifications. Its status says whether it went."""
         with self._uow() as uow:
             repo = uow.workspace(workspace_id)
-            recipients = [m.email for m in repo.team.all() if m.notify == "instant"]  # not digest
+            recipients = (
+                list(to)
+                if to is not None
+                else [m.email for m in repo.team.all() if m.notify == "instant"]  # not digest
+            )
             notification = Notification(
                 workspace_id=workspace_id,
                 kind=kind,

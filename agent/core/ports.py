@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from agent.core.models import (
     Appointment,
     AuditEntry,
+    AutomationEvent,
+    AutomationRule,
+    AutomationRun,
     ChannelAccount,
     Contact,
     Conversation,
+    CustomAction,
     KnowledgeSource,
     Message,
     MessageTemplate,
@@ -146,6 +150,40 @@ class SenderRuleRepository(Protocol):
     def matching(self, keys: Iterable[tuple[str, str]]) -> Sequence[SenderRule]: ...
 
 
+class CustomActionRepository(Protocol):
+    def get(self, action_id: int) -> CustomAction: ...
+    def all(self) -> Sequence[CustomAction]: ...
+    def by_name(self, name: str) -> CustomAction | None: ...
+    def enabled(self) -> Sequence[CustomAction]: ...
+
+
+class AutomationRuleRepository(Protocol):
+    def get(self, rule_id: int) -> AutomationRule: ...
+    def all(self) -> Sequence[AutomationRule]: ...
+    def enabled(self, trigger: str) -> Sequence[AutomationRule]: ...
+    def triggers_in_use(self) -> set[str]: ...
+
+
+class AutomationEventRepository(Protocol):
+    def recent(self, event_type: str, limit: int) -> Sequence[AutomationEvent]: ...
+    def prune(self, keep: int) -> None: ...
+    def visitor_messages(self, limit: int) -> Sequence[Message]: ...
+    def unanswered(self, since: datetime, before: datetime, limit: int) -> Sequence[Message]: ...
+
+
+class AutomationRunRepository(Protocol):
+    def get(self, run_id: int) -> AutomationRun: ...
+    def for_rule(self, rule_id: int, *, limit: int = 100) -> Sequence[AutomationRun]: ...
+    def delete_for_rule(self, rule_id: int) -> None: ...
+    def ran(self, rule_id: int, event_key: str) -> bool: ...
+
+
+class AutomationQueue(Protocol):
+    """Where a trigger goes to have its rules run (a worker, or inline)."""
+
+    def enqueue(self, workspace_id: int, trigger: dict[str, Any]) -> None: ...
+
+
 class WorkspaceScope(Protocol):
     """One workspace's records. Every repository here is implicitly filtered by it, and
     ``add``/``delete`` refuse a record of another workspace."""
@@ -183,6 +221,14 @@ class WorkspaceScope(Protocol):
     def webhook_deliveries(self) -> WebhookDeliveryRepository: ...
     @property
     def sender_rules(self) -> SenderRuleRepository: ...
+    @property
+    def custom_actions(self) -> CustomActionRepository: ...
+    @property
+    def automation_rules(self) -> AutomationRuleRepository: ...
+    @property
+    def automation_events(self) -> AutomationEventRepository: ...
+    @property
+    def automation_runs(self) -> AutomationRunRepository: ...
 
     def workspace(self, *, for_update: bool = False) -> Workspace: ...
     def add(self, record: object) -> None: ...
@@ -297,3 +343,21 @@ class ConversationMemory(Protocol):
     """What the AI keeps of a conversation beside its messages (the agent's checkpoints)."""
 
     def forget(self, workspace_id: int, conversation_id: int) -> None: ...
+
+
+class ActionCaller(Protocol):
+    """Makes a custom AI action's HTTP request, only ever to a public address (the
+    crawler's SSRF rules, checked again on the filled-in URL), within a timeout and a
+    response size limit."""
+
+    def refusal(self, url: str) -> str | None:
+        """Why ``url`` may not be called (private, unknown host...), or None."""
+        ...
+
+    def call(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None
+    ) -> tuple[int, bytes]:
+        """The response's status code and body (at most the size limit). Raises
+        PermanentSendError for a refused address or an oversized answer,
+        TransientSendError when unreachable or too slow."""
+        ...

@@ -75,10 +75,11 @@ def sending_account(
 
 
 def test_message(
-    workspace: Workspace, channel: str, to: str, now: datetime
+    workspace: Workspace, channel: str, to: str, now: datetime, body: str = ""
 ) -> tuple[Conversation, Message, Contact]:
-    """A short test message to ``to`` (an address, a number, or on Messenger and Instagram
-    the id Meta gave a person who wrote to the account), checked; never stored."""
+    """A short message to ``to`` (an address, a number, or on Messenger and Instagram the id
+    Meta gave a person who wrote to the account), checked; never stored. Without ``body``,
+    a test message."""
     to = validation.as_text(to, "to").strip()
     thread = None
     if channel == Channel.EMAIL:
@@ -99,10 +100,10 @@ def test_message(
         conversation_id=0,
         direction=Direction.OUTBOUND,
         author_kind=AuthorKind.SYSTEM,
-        body=f"This is a test message from {workspace.name}, sent by frontdesk.",
+        body=body or f"This is a test message from {workspace.name}, sent by frontdesk.",
         channel=channel,
         delivery_status=DeliveryStatus.QUEUED,
-        meta={"test": True},
+        meta={} if body else {"test": True},
         created_at=now,
     )
     return conversation, message, contact

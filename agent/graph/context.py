@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from agent.core.booking import BookingService
 from agent.core.conversations import ConversationService
+from agent.core.custom_actions import CustomActionService
 from agent.core.knowledge import KnowledgeSearch
 from agent.core.notifications import NotificationService
 from agent.core.ports import Clock, UnitOfWorkFactory
@@ -21,3 +22,5 @@ class AgentContext:
     booking: BookingService
     notifications: NotificationService
     clock: Clock
+    # The workspace's custom AI actions; None where they must not run (the test chat).
+    actions: CustomActionService | None = None

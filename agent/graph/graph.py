@@ -12,7 +12,9 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt import ToolNode
 from langgraph.runtime import Runtime
 
+from agent.core.custom_actions import tool_spec
 from agent.core.models import AuthorKind, Message
+from agent.graph.actions import run_action
 from agent.graph.context import AgentContext
 from agent.graph.prompts import knowledge_block, system_prompt
 from agent.graph.state import TurnState
@@ -61,6 +63,7 @@ def load_context(state: TurnState, runtime: Runtime[AgentContext]) -> dict[str, 
             for m in repo.messages.for_conversation(ctx.conversation_id, limit=HISTORY_LIMIT)
             if m.id > seen
         ]
+        actions = [tool_spec(a) for a in repo.custom_actions.enabled()] if ctx.actions else []
     new = [m for m in (_as_message(s) for s in stored) if m is not None]
     return {
         "system": system_prompt(workspace, ctx.clock(), contact, conversation.channel),
@@ -68,6 +71,7 @@ def load_context(state: TurnState, runtime: Runtime[AgentContext]) -> dict[str, 
         "passages": [],
         "tool_log": None,  # a new turn
         "seen_message_id": max([seen, *(s.id for s in stored)]),
+        "actions": actions,
     }
 
 
@@ -110,7 +114,9 @@ def make_model_node(model: BaseChatModel):  # type: ignore[no-untyped-def]
             SystemMessage(content=state["system"]),
             SystemMessage(content=knowledge_block(state.get("passages", []))),
         ]
-        response = bound.invoke(prompt + _history(state["messages"]))
+        actions = state.get("actions") or []  # the workspace's own, bound per turn
+        model_with_tools = model.bind_tools([*TOOLS, *actions]) if actions else bound
+        response = model_with_tools.invoke(prompt + _history(state["messages"]))
         calls = getattr(response, "tool_calls", [])
         log = [{"name": c["name"], "args": c["args"], "id": c.get("id")} for c in calls]
         return {"messages": [response], "tool_log": log}
@@ -133,7 +139,10 @@ def build_graph(
     # One call at a time, in the order the model asked: "capture_contact, then
     # book_appointment" must save the contact before the booking looks for it.
     # (max_concurrency binds ToolNode's sync path, the one invoke() takes; turns are sync.)
-    tools = ToolNode(TOOLS, handle_tool_errors=True).with_config(max_concurrency=1)
+    # Custom actions are not in TOOLS: run_action answers their calls.
+    tools = ToolNode(TOOLS, handle_tool_errors=True, wrap_tool_call=run_action).with_config(
+        max_concurrency=1
+    )
     graph.add_node("tools", tools)
     graph.add_edge(START, "load_context")
     graph.add_edge("load_context", "retrieve")

@@ -19,6 +19,7 @@ class TurnState(TypedDict, total=False):
     system: str
     passages: list[dict[str, Any]]
     tool_log: Annotated[list[dict[str, Any]], _turn_log]  # tools called this turn
+    actions: list[dict[str, Any]]  # the workspace's custom actions, as tool specs
     # The newest stored message the agent has seen, so staff messages sent while a
     # human owned the conversation are added to its memory on the next AI turn.
     seen_message_id: int

@@ -35,8 +35,11 @@ class LocalChatModel(BaseChatModel):
         return "frontdesk-local"
 
     def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Runnable:
-        names = [convert_to_openai_tool(t)["function"]["name"] for t in tools]
-        return self.bind(tool_names=names, **kwargs)
+        specs = [convert_to_openai_tool(t)["function"] for t in tools]
+        # Tools given as plain specs are the workspace's custom actions (the built-in tools
+        # are LangChain tools): the receptionist needs their descriptions and schemas.
+        actions = [spec for tool, spec in zip(tools, specs, strict=True) if isinstance(tool, dict)]
+        return self.bind(tool_names=[s["name"] for s in specs], actions=actions, **kwargs)
 
     def _generate(
         self,
@@ -47,6 +50,10 @@ class LocalChatModel(BaseChatModel):
     ) -> ChatResult:
         tools = set(kwargs.get("tool_names") or [])
         message = Receptionist(
-            messages, tools, meaning=self.meaning, multilingual=self.multilingual
+            messages,
+            tools,
+            meaning=self.meaning,
+            multilingual=self.multilingual,
+            actions=kwargs.get("actions") or [],
         ).respond()
         return ChatResult(generations=[ChatGeneration(message=message)])

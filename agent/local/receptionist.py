@@ -25,6 +25,7 @@ from agent.core.contacts import ContactDetails
 from agent.core.when import combine, parse_when
 from agent.graph.prompts import instructions_of, parse_context, parse_knowledge
 from agent.graph.untrusted import clean_passages
+from agent.local import actions as custom_actions
 from agent.local import nlu
 from agent.local.answer import Answer, answer_from
 from agent.local.instructions import parse_rules, triggered
@@ -52,8 +53,10 @@ class Receptionist:
         *,
         meaning: Meaning | None = None,
         multilingual: Meaning | None = None,
+        actions: list[dict[str, Any]] | None = None,
     ) -> None:
         self.meaning = meaning
+        self.actions = actions or []  # the workspace's custom actions (agent.local.actions)
         self.multilingual = multilingual  # for questions that are not in English
         system = [m for m in messages if m.type == "system"]
         self.facts = parse_context(str(system[0].content)) if system else {}
@@ -112,6 +115,13 @@ class Receptionist:
             return self._tools(
                 [_call("handoff_to_human", reason="The visitor asked for a person.")]
             )
+        action = custom_actions.choose(
+            self.actions, text, self.previous, meaning=self.meaning, now=self.now, tz=self.tz
+        )
+        if action is not None and action.missing:
+            return self._final([action.question()], meta=action.meta())
+        if action is not None:
+            return self._tools([action.call()])
         calls = []
         expecting_name = "name" in self.previous.get("asked", [])
         details = nlu.extract_contact(text, self.country, expecting_name=expecting_name)
@@ -204,6 +214,9 @@ class Receptionist:
         meta: dict[str, Any] = {}
         citations: list[dict[str, str]] = []
         results = self._turn_results()
+        acted = custom_actions.outcome(results, self.actions)
+        if acted is not None:
+            return self._final(acted.parts, meta=acted.meta)
         names = {call["name"] for call, _ in results}
         lang = self.lang
         intents = nlu.intents(self.text)

@@ -112,6 +112,7 @@ contact = Table(
     Column("phone", String(32), nullable=False, default=""),
     Column("address", String(500), nullable=False, default=""),
     Column("source_channel", String(16), nullable=False),
+    Column("tags", JSON, nullable=False, default=list, server_default="[]"),
     Column("created_at", UTCDateTime),
     Column("updated_at", UTCDateTime),
     Index("ix_contact_workspace_email", "workspace_id", "email"),
@@ -387,6 +388,77 @@ conversation_read = Table(
     Column("last_read_message_id", Integer, nullable=False),
 )
 
+# Custom AI actions: HTTP calls an admin lets the AI make as tools (secret headers sealed).
+custom_action = Table(
+    "custom_action",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _workspace_fk(),
+    Column("name", String(64), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("parameters", JSON, nullable=False),
+    Column("method", String(8), nullable=False, default="GET"),
+    Column("url", Text, nullable=False),
+    Column("headers", JSON, nullable=False),  # [{"name", "value", "secret"}]; secrets sealed
+    Column("response_fields", JSON, nullable=False),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime),
+    Column("updated_at", UTCDateTime),
+    UniqueConstraint("workspace_id", "name", name="uq_custom_action_name"),
+)
+
+# Automations: admins' rules, the trigger events kept for dry runs, and each rule's runs.
+automation_rule = Table(
+    "automation_rule",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _workspace_fk(),
+    Column("name", String(120), nullable=False),
+    Column("trigger", String(64), nullable=False),
+    Column("wait_minutes", Integer, nullable=False, default=0),
+    Column("conditions", JSON, nullable=False),
+    Column("actions", JSON, nullable=False),
+    Column("enabled", Boolean, nullable=False, default=False),
+    Column("created_by", String(320), nullable=False, default=""),
+    Column("created_at", UTCDateTime),
+    Column("updated_at", UTCDateTime),
+    Index("ix_automation_rule_trigger", "workspace_id", "trigger"),
+)
+
+automation_event = Table(
+    "automation_event",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _workspace_fk(),
+    Column("type", String(64), nullable=False),
+    Column("conversation_id", Integer),
+    Column("contact_id", Integer),
+    Column("appointment_id", Integer),
+    Column("created_at", UTCDateTime),
+    Index("ix_automation_event_type", "workspace_id", "type", "id"),
+)
+
+automation_run = Table(
+    "automation_run",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _workspace_fk(),
+    Column(
+        "rule_id", Integer, ForeignKey("automation_rule.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("event_key", String(120), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("conversation_id", Integer),
+    Column("matched", Boolean, nullable=False, default=False),
+    Column("checks", JSON, nullable=False),
+    Column("actions", JSON, nullable=False),
+    Column("error", Text, nullable=False, default=""),
+    Column("depth", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime),
+    UniqueConstraint("rule_id", "event_key", name="uq_automation_run_event"),
+    Index("ix_automation_run_rule", "rule_id", "id"),
+)
+
 mapper_registry = registry(metadata=metadata)
 _MAPPINGS = (
     (models.Workspace, workspace),
@@ -406,6 +478,10 @@ _MAPPINGS = (
     (models.WebhookEndpoint, webhook_endpoint),
     (models.WebhookDelivery, webhook_delivery),
     (models.SenderRule, sender_rule),
+    (models.CustomAction, custom_action),
+    (models.AutomationRule, automation_rule),
+    (models.AutomationEvent, automation_event),
+    (models.AutomationRun, automation_run),
 )
 
 

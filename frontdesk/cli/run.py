@@ -323,6 +323,7 @@ def _sweep(container: Container) -> None:
                 container.webhook_queue.kick(provider)
             container.delivery.sweep()  # messages whose delivery job was lost
             container.outgoing_webhooks.sweep()  # webhook deliveries whose job was lost
+            container.automations.unanswered_round()  # "no reply for N minutes" rules
     except LockTimeout:
         pass  # another worker is sweeping
     except RedisError as exc:  # one line a round, not a traceback: the next round retries

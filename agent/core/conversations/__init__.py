@@ -14,13 +14,15 @@ Rules it owns:
 ``ConversationService`` is composed from one mixin per seam, each in its own module:
 ``inbound`` (receiving), ``outbound`` (staff and AI replies, starting a conversation),
 ``handover`` (who has the conversation, and whether it is open), ``spam`` (blocking
-senders, releasing what was wrongly held), ``calls`` (phone calls,
+senders, releasing what was wrongly held), ``automated`` (what automation rules do),
+``calls`` (phone calls,
 spoken answers, texts after a call) and ``contacts`` (who it is with), all on the
 constructor and event helpers of ``base``.
 """
 
 from __future__ import annotations
 
+from agent.core.conversations.automated import AutomatedMixin
 from agent.core.conversations.base import Limits
 from agent.core.conversations.calls import CallsMixin
 from agent.core.conversations.contacts import ContactsMixin
@@ -33,7 +35,13 @@ __all__ = ["ConversationService", "Inbound", "Limits", "Received"]
 
 
 class ConversationService(
-    SpamMixin, InboundMixin, OutboundMixin, CallsMixin, HandoverMixin, ContactsMixin
+    SpamMixin,
+    InboundMixin,
+    OutboundMixin,
+    CallsMixin,
+    AutomatedMixin,
+    HandoverMixin,
+    ContactsMixin,
 ):
     """Receive, reply, hand over, close and reopen conversations; record who they are with.
 

@@ -11,8 +11,14 @@ from sqlalchemy.orm import Session
 from agent.core.errors import Conflict, NotFound
 from agent.core.models import Workspace
 from agent.storage.repositories.appointments import SqlAppointments
+from agent.storage.repositories.automations import (
+    SqlAutomationEvents,
+    SqlAutomationRules,
+    SqlAutomationRuns,
+)
 from agent.storage.repositories.contacts import SqlContacts
 from agent.storage.repositories.conversations import SqlConversations
+from agent.storage.repositories.custom_actions import SqlCustomActions
 from agent.storage.repositories.messages import SqlMessages
 from agent.storage.repositories.records import (
     SqlAuditLog,
@@ -49,6 +55,10 @@ class SqlWorkspaceScope:
         self.webhook_endpoints = SqlWebhookEndpoints(session, workspace_id)
         self.webhook_deliveries = SqlWebhookDeliveries(session, workspace_id)
         self.sender_rules = SqlSenderRules(session, workspace_id)
+        self.custom_actions = SqlCustomActions(session, workspace_id)
+        self.automation_rules = SqlAutomationRules(session, workspace_id)
+        self.automation_events = SqlAutomationEvents(session, workspace_id)
+        self.automation_runs = SqlAutomationRuns(session, workspace_id)
 
     def workspace(self, *, for_update: bool = False) -> Workspace:
         if for_update:
