@@ -39,6 +39,7 @@ from inbox.spam_pages import bp as spam_bp
 from inbox.webhook_pages import bp as webhooks_bp
 from web import context, rooms, security
 from web.counters import make_counter
+from web.fanout import MessageFanout
 from widget import admin as widget_admin
 from widget import demo
 from widget import realtime as widget_realtime
@@ -122,14 +123,15 @@ def create_app(
         rooms.end_member_sockets(socketio, event.member_id)
 
     container.events.subscribe(MemberAccessChanged, access_changed)
-    staff_emit = rooms.socketio_emitter(socketio, rooms.INBOX_NAMESPACE)
-    realtime.StaffBroadcaster(container.uow, staff_emit).attach(container.events)
     limiter = widget_realtime.message_limiter(
         container, widget_limits or widget_realtime.RateLimits()
     )
     widget_realtime.register_handlers(socketio, container, limiter)
-    widget_emit = rooms.socketio_emitter(socketio, rooms.WIDGET_NAMESPACE)
-    widget_realtime.WidgetBroadcaster(container.uow, widget_emit).attach(container.events)
+    _broadcast(
+        container,
+        rooms.socketio_emitter(socketio, rooms.INBOX_NAMESPACE),
+        rooms.socketio_emitter(socketio, rooms.WIDGET_NAMESPACE),
+    )
     if settings.trusted_proxies:
         # Outermost, around the Socket.IO middleware too, so the sign-in throttle and the
         # widget's limits count each client's address, not the proxy's.
@@ -141,10 +143,21 @@ def create_app(
 
 def attach_worker_broadcaster(container: Services) -> None:
     """Worker processes publish the same live events through Redis."""
-    emit = rooms.queue_emitter(container.redis_url, SOCKETIO_CHANNEL, rooms.INBOX_NAMESPACE)
-    realtime.StaffBroadcaster(container.uow, emit).attach(container.events)
-    widget_emit = rooms.queue_emitter(container.redis_url, SOCKETIO_CHANNEL, rooms.WIDGET_NAMESPACE)
-    widget_realtime.WidgetBroadcaster(container.uow, widget_emit).attach(container.events)
+    _broadcast(
+        container,
+        rooms.queue_emitter(container.redis_url, SOCKETIO_CHANNEL, rooms.INBOX_NAMESPACE),
+        rooms.queue_emitter(container.redis_url, SOCKETIO_CHANNEL, rooms.WIDGET_NAMESPACE),
+    )
+
+
+def _broadcast(container: Services, staff_emit: rooms.Emit, widget_emit: rooms.Emit) -> None:
+    """Committed events out to staff's inbox and to visitors' chats (new messages: one
+    read for both)."""
+    staff = realtime.StaffBroadcaster(container.uow, staff_emit)
+    staff.attach(container.events)
+    widget = widget_realtime.WidgetBroadcaster(container.uow, widget_emit)
+    widget.attach(container.events)
+    MessageFanout(container.uow, [staff, widget]).attach(container.events)
 
 
 def _wants_json() -> bool:

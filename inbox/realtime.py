@@ -9,6 +9,7 @@ out) disconnects the member's sockets at once (``web.rooms.end_member_sockets``)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import request, session
@@ -26,7 +27,7 @@ from agent.core.events import (
     MessageStatusChanged,
 )
 from agent.core.models import Channel, Message, Role
-from agent.core.ports import UnitOfWorkFactory
+from agent.core.ports import UnitOfWorkFactory, WorkspaceScope
 from inbox.knowledge_presenters import source_json
 from inbox.presenters import contact_name, conversation_json, message_json
 from web.rooms import (
@@ -54,31 +55,40 @@ class StaffBroadcaster:
         self._emit = emit
 
     def attach(self, events: EventBus) -> None:
-        events.subscribe(MessageCreated, self.on_event)
+        """New messages come through ``web.fanout.MessageFanout`` (one read for every view)."""
         events.subscribe(ConversationUpdated, self.on_event)
         events.subscribe(LeadCaptured, self.on_lead)
         events.subscribe(KnowledgeSourceUpdated, self.on_knowledge)
         events.subscribe(MessageStatusChanged, self.on_status)
 
     def on_event(self, event: Event) -> None:
-        assert isinstance(event, ConversationEvent)
         with self._uow(read_only=True) as uow:
-            repo = uow.workspace(event.workspace_id)
-            conversation = repo.conversations.get(event.conversation_id)
-            contact = repo.contacts.get(conversation.contact_id)
-            assignee = repo.team.get(conversation.assignee_id) if conversation.assignee_id else None
-            message = None
-            if isinstance(event, MessageCreated):  # the new message is also the newest one
-                last: Message | None = repo.messages.get(event.message_id)
-                author = repo.team.get(last.author_member_id) if last.author_member_id else None
-                message = message_json(last, author)
-            else:
-                last = next(iter(repo.messages.for_conversation(conversation.id, limit=1)), None)
-            summary = conversation_json(conversation, contact, last, assignee=assignee)
-        if message is not None:
-            self._emit("message", message, conversation_room(event.conversation_id))
-            summary["new_message"] = {"id": message["id"], "direction": message["direction"]}
-        self._emit("conversation", summary, workspace_room(event.workspace_id))
+            send = self.prepare(uow.workspace(event.workspace_id), event)
+        send()
+
+    def prepare(self, repo: WorkspaceScope, event: Event) -> Callable[[], None]:
+        """Read what staff see of a new message or a changed conversation; the returned
+        function emits it (after the read session has ended)."""
+        assert isinstance(event, ConversationEvent)
+        conversation = repo.conversations.get(event.conversation_id)
+        contact = repo.contacts.get(conversation.contact_id)
+        assignee = repo.team.get(conversation.assignee_id) if conversation.assignee_id else None
+        message = None
+        if isinstance(event, MessageCreated):  # the new message is also the newest one
+            last: Message | None = repo.messages.get(event.message_id)
+            author = repo.team.get(last.author_member_id) if last.author_member_id else None
+            message = message_json(last, author)
+        else:
+            last = next(iter(repo.messages.for_conversation(conversation.id, limit=1)), None)
+        summary = conversation_json(conversation, contact, last, assignee=assignee)
+
+        def send() -> None:
+            if message is not None:
+                self._emit("message", message, conversation_room(event.conversation_id))
+                summary["new_message"] = {"id": message["id"], "direction": message["direction"]}
+            self._emit("conversation", summary, workspace_room(event.workspace_id))
+
+        return send
 
     def on_lead(self, event: Event) -> None:
         assert isinstance(event, LeadCaptured)

@@ -10,6 +10,7 @@ frame's client id, so a message resent after a reconnect is stored once.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,29 +118,35 @@ class WidgetBroadcaster:
         self._emit = emit
 
     def attach(self, events: EventBus) -> None:
-        events.subscribe(MessageCreated, self.on_message)
+        """New messages come through ``web.fanout.MessageFanout`` (one read for every view)."""
         events.subscribe(ConversationUpdated, self.on_conversation)
 
-    def on_message(self, event: Event) -> None:
+    def prepare(self, repo: WorkspaceScope, event: Event) -> Callable[[], None]:
+        """Read what the visitor sees of a new message; the returned function sends it
+        (marking an outbound message sent: the chat is its channel)."""
         assert isinstance(event, MessageCreated)
-        with self._uow(read_only=True) as uow:
-            repo = uow.workspace(event.workspace_id)
-            thread = _visitor_thread(repo.conversations.get(event.conversation_id))
-            message = repo.messages.get(event.message_id)
-            if thread is None or not visitor_facing(message):
-                return
-            author = repo.team.get(message.author_member_id) if message.author_member_id else None
-            data = widget_message(message, author, repo.workspace().name)
-            queued = message.direction == Direction.OUTBOUND and (
-                message.delivery_status == DeliveryStatus.QUEUED
-            )
-        if queued:
-            with self._uow() as uow:
-                uow.workspace(event.workspace_id).messages.get(
-                    event.message_id
-                ).delivery_status = DeliveryStatus.SENT
-                uow.commit()
-        self._emit("message", data, visitor_room(event.workspace_id, thread))
+        thread = _visitor_thread(repo.conversations.get(event.conversation_id))
+        if thread is None:
+            return _nothing
+        message = repo.messages.get(event.message_id)
+        if not visitor_facing(message):
+            return _nothing
+        author = repo.team.get(message.author_member_id) if message.author_member_id else None
+        data = widget_message(message, author, repo.workspace().name)
+        queued = message.direction == Direction.OUTBOUND and (
+            message.delivery_status == DeliveryStatus.QUEUED
+        )
+
+        def send() -> None:
+            if queued:
+                with self._uow() as uow:
+                    uow.workspace(event.workspace_id).messages.get(
+                        event.message_id
+                    ).delivery_status = DeliveryStatus.SENT
+                    uow.commit()
+            self._emit("message", data, visitor_room(event.workspace_id, thread))
+
+        return send
 
     def on_conversation(self, event: Event) -> None:
         assert isinstance(event, ConversationUpdated)
@@ -154,6 +161,10 @@ class WidgetBroadcaster:
             assignee = repo.team.get(conversation.assignee_id) if conversation.assignee_id else None
             data = widget_conversation(conversation, assignee)
         self._emit("conversation", data, visitor_room(event.workspace_id, thread))
+
+
+def _nothing() -> None:
+    pass
 
 
 def message_limiter(container: Services, limits: RateLimits) -> MessageLimiter:
@@ -249,12 +260,6 @@ def register_handlers(socketio: SocketIO, container: Services, limiter: MessageL
             return {"ok": False, "error": EMPTY}
         # Scoped to the visitor: another visitor's client id can never fetch this message.
         provider_id = f"{visitor.visitor_id}:{client_id}"
-        with uow(read_only=True) as work:
-            stored = work.workspace(visitor.workspace_id).messages.by_provider_id(
-                Channel.WEBCHAT, provider_id
-            )
-        if stored is not None:  # a resend after a reconnect: already here, not counted again
-            return {"ok": True, "message": widget_message(stored, None, visitor.business_name)}
         limit = container.settings.max_message_chars
         if len(body.strip()) > limit:
             return {
@@ -263,7 +268,15 @@ def register_handlers(socketio: SocketIO, container: Services, limiter: MessageL
             }
         retry_after = limiter.retry_after(visitor.workspace_id, visitor.visitor_id, visitor.ip)
         if retry_after is not None:
-            return {"ok": False, "error": TOO_FAST, "retry_after": retry_after}
+            # A resend after a reconnect is answered even over the limit: it is stored
+            # already. (Under the limit, receive() finds it: no read here for every message.)
+            with uow(read_only=True) as work:
+                stored = work.workspace(visitor.workspace_id).messages.by_provider_id(
+                    Channel.WEBCHAT, provider_id
+                )
+            if stored is None:
+                return {"ok": False, "error": TOO_FAST, "retry_after": retry_after}
+            return {"ok": True, "message": widget_message(stored, None, visitor.business_name)}
         inbound = Inbound(
             channel=Channel.WEBCHAT,
             body=body,

@@ -55,6 +55,7 @@ from agent.core.notifications import NotificationService
 from agent.core.opening_hours import is_open
 from agent.core.outgoing_webhooks import WebhookService
 from agent.core.ports import AutomationQueue, Clock, UnitOfWorkFactory, WorkspaceScope
+from agent.core.recent import PerWorkspace
 from agent.core.webhook_payloads import (
     appointment_data,
     contact_data,
@@ -149,8 +150,7 @@ class AutomationService:
         self._webhooks = webhooks
         self._delivery = delivery
         self._queue = queue
-        self._monotonic = monotonic
-        self._in_use: dict[int, tuple[float, frozenset[str]]] = {}  # workspace -> (until, triggers)
+        self._in_use = PerWorkspace(self._load_triggers_in_use, TRIGGERS_TTL, monotonic)
 
     # -- rules ----------------------------------------------------------------------------
 
@@ -214,7 +214,7 @@ class AutomationService:
             rule.updated_at = now
             repo.flush()
             uow.commit()
-        self._in_use.pop(workspace_id, None)
+        self._in_use.forget(workspace_id)
         return rule
 
     def switch(self, workspace_id: int, rule_id: int, enabled: bool) -> AutomationRule:
@@ -223,7 +223,7 @@ class AutomationService:
             rule.enabled = enabled
             rule.updated_at = self._clock()
             uow.commit()
-        self._in_use.pop(workspace_id, None)
+        self._in_use.forget(workspace_id)
         return rule
 
     def remove(self, workspace_id: int, rule_id: int) -> None:
@@ -234,7 +234,7 @@ class AutomationService:
             repo.automation_runs.delete_for_rule(rule.id)
             repo.delete(rule)
             uow.commit()
-        self._in_use.pop(workspace_id, None)
+        self._in_use.forget(workspace_id)
 
     def rules(self, workspace_id: int) -> list[AutomationRule]:
         with self._uow(read_only=True) as uow:
@@ -286,7 +286,7 @@ class AutomationService:
         contact_id = getattr(event, "contact_id", None)
         found: list[Trigger] = []
         kept = [t for t in types if t != "message.received"]
-        in_use = self._triggers_in_use(event.workspace_id)
+        in_use = self._in_use.get(event.workspace_id)
         if not kept and not in_use.intersection(types):
             return
         with self._uow(read_only=not kept) as uow:
@@ -325,15 +325,9 @@ class AutomationService:
         for trigger in found:
             self._enqueue(event.workspace_id, trigger)
 
-    def _triggers_in_use(self, workspace_id: int) -> frozenset[str]:
-        now = self._monotonic()
-        cached = self._in_use.get(workspace_id)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+    def _load_triggers_in_use(self, workspace_id: int) -> frozenset[str]:
         with self._uow(read_only=True) as uow:
-            found = frozenset(uow.workspace(workspace_id).automation_rules.triggers_in_use())
-        self._in_use[workspace_id] = (now + TRIGGERS_TTL, found)
-        return found
+            return frozenset(uow.workspace(workspace_id).automation_rules.triggers_in_use())
 
     def unanswered_round(self) -> int:
         """Run the "no reply for N minutes" rules on the silences that are due (each

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -46,6 +47,7 @@ from agent.core.ports import (
     WebhookPoster,
     WorkspaceScope,
 )
+from agent.core.recent import PerWorkspace
 from agent.core.webhook_payloads import (
     MAX_URL_CHARS,
     PING,
@@ -65,6 +67,7 @@ from agent.core.webhook_payloads import (
 )
 
 log = logging.getLogger(__name__)
+SUBSCRIPTIONS_TTL = 5.0  # seconds a process trusts its list of the events endpoints want
 LOST_AFTER = timedelta(minutes=5)  # a delivery this late past its due time lost its job
 EARLY = timedelta(seconds=5)  # a job may run this much before its delivery is due
 # The domain events that can be webhooks: a process subscribes ``on_event`` to each.
@@ -104,6 +107,7 @@ class WebhookService:
         locks: Locks | None = None,
         wait: Callable[[int], float] = retry_delay,
         retry_for: timedelta = RETRY_FOR,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -113,6 +117,10 @@ class WebhookService:
         self._locks = locks  # one attempt of a delivery at a time, across workers
         self._wait = wait
         self._retry_for = retry_for
+        # The events some active endpoint wants, per workspace: most events are wanted by
+        # none, and then cost no database read (an endpoint added elsewhere is seen within
+        # SUBSCRIPTIONS_TTL seconds).
+        self._wanted = PerWorkspace(self._load_wanted, SUBSCRIPTIONS_TTL, monotonic)
 
     # -- endpoints ------------------------------------------------------------------------
 
@@ -142,6 +150,7 @@ class WebhookService:
             repo.add(endpoint)
             repo.flush()
             uow.commit()
+        self._wanted.forget(workspace_id)
         return endpoint, secret
 
     def endpoints(self, workspace_id: int) -> list[WebhookEndpoint]:
@@ -160,6 +169,7 @@ class WebhookService:
             repo.webhook_deliveries.delete_for_endpoint(endpoint.id)
             repo.delete(endpoint)
             uow.commit()
+        self._wanted.forget(workspace_id)
 
     def deliveries(
         self, workspace_id: int, endpoint_id: int, *, limit: int = 100
@@ -170,11 +180,19 @@ class WebhookService:
             endpoint = repo.webhook_endpoints.get(endpoint_id)
             return list(repo.webhook_deliveries.for_endpoint(endpoint.id, limit=limit))
 
+    def _load_wanted(self, workspace_id: int) -> frozenset[str]:
+        with self._uow(read_only=True) as uow:
+            endpoints = uow.workspace(workspace_id).webhook_endpoints.all()
+            return frozenset(t for e in endpoints if e.active for t in e.events or [])
+
     # -- events in, deliveries out --------------------------------------------------------
 
     def on_event(self, event: Event) -> None:
         """The bus handler: each webhook event this domain event is, to its endpoints."""
+        wanted = self._wanted.get(event.workspace_id)
         for event_type in webhook_types(event):
+            if event_type not in wanted:
+                continue
             self.publish(
                 event.workspace_id, event_type, lambda repo, t=event_type: _data(repo, event, t)
             )
