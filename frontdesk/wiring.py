@@ -53,6 +53,7 @@ from agent.graph.runner import AgentResponder, thread_id
 from agent.llm import call_summarizer, make_chat_model
 from agent.local.meaning import Meaning
 from agent.mail import SmtpSender
+from agent.offload import Runner
 from agent.queue.automations import InlineAutomationQueue, RqAutomationQueue
 from agent.queue.delivery import InlineDeliveryQueue, RqDeliveryQueue
 from agent.queue.dispatch import DEFAULT_QUEUE, TURNS_QUEUE, InlineDispatcher, RqTurnDispatcher
@@ -138,6 +139,8 @@ class Container:
     webhook_queue_override: WebhookQueue | None = None
     outgoing_webhook_queue_override: WebhookDeliveryQueue | None = None
     automation_queue_override: AutomationQueue | None = None
+    # How SQLite's blocking calls leave an event loop (the gevent web server); None: direct.
+    database_offload: Runner | None = None
     # channel -> outbound adapter, added to (and replacing) the registered ones: tests
     # pass recording senders here.
     senders_override: Mapping[str, Sender] | None = None
@@ -167,7 +170,7 @@ class Container:
 
     @cached_property
     def engine(self) -> Engine:
-        return make_engine(self.settings.sqlalchemy_url)
+        return make_engine(self.settings.sqlalchemy_url, offload=self.database_offload)
 
     @cached_property
     def uow(self) -> SqlUnitOfWorkFactory:

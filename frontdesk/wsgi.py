@@ -25,16 +25,19 @@ def _gevent_patched() -> bool:
 
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
-_container = build(Settings.load(dict(os.environ)).ensure_data_dir())
-_container.migrate()
+_settings = Settings.load(dict(os.environ)).ensure_data_dir()
 if _gevent_patched():
     import gevent
 
-    # The embedding models are the web process's CPU work (the knowledge search box, the
-    # try-it chat): on native threads they leave the event loop free for everyone else.
+    # The embedding models (the knowledge search box, the try-it chat) and SQLite block:
+    # on native threads they leave the event loop free for everyone else.
     run_in_thread = gevent.get_hub().threadpool.apply
     shared_embedder().offload(run_in_thread)
     shared_multilingual_embedder().offload(run_in_thread)
+    _container = build(_settings, database_offload=run_in_thread)
+    _container.migrate()
     app, socketio = create_app(_container, async_mode="gevent")
 else:
+    _container = build(_settings)
+    _container.migrate()
     app, socketio = create_app(_container)

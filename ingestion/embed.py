@@ -13,7 +13,7 @@ process reopens in any other (the worker writes, the web app reads).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -23,15 +23,11 @@ import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 
+from agent.offload import Runner, call_directly
+
 MODEL_NAME = "all-MiniLM-L6-v2-int8"
 DIMENSIONS = 384
 MAX_TOKENS = 256
-# How an embedder calls its model: directly, or through a thread pool (``offload``).
-Runner = Callable[[Callable[..., Any], tuple[Any, ...]], Any]
-
-
-def call_directly(function: Callable[..., Any], args: tuple[Any, ...]) -> Any:
-    return function(*args)
 
 
 def _model_path() -> Path:

@@ -20,7 +20,7 @@ import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 
-from ingestion.embed import Runner, call_directly
+from agent.offload import Runner, call_directly
 
 MODEL_NAME = "universal-sentence-encoder-multilingual-3"
 DIMENSIONS = 512

@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import sqlite3
+from typing import Any
+
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from agent.offload import Runner
 from agent.storage.tables import map_models
 
 READ_ONLY = "frontdesk_read_only"  # execution option: a transaction that only reads
 
 
-def make_engine(url: str) -> Engine:
-    """An engine tuned for the backend: WAL and write-ahead transactions on SQLite."""
+def make_engine(url: str, *, offload: Runner | None = None) -> Engine:
+    """An engine tuned for the backend: WAL and write-ahead transactions on SQLite.
+
+    ``offload``: on an event loop (the gevent web server), SQLite's calls run through it, on
+    native threads, so a write waiting for the lock another process holds (up to the 30 s
+    busy timeout) stalls only its own request. PostgreSQL's driver cooperates with gevent
+    by itself."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": 30}
+    if offload is not None:
+        connect_args["factory"] = offloaded_connection(offload)
+    engine = create_engine(url, connect_args=connect_args)
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -52,3 +64,36 @@ def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionm
         raise RuntimeError("a read-only unit of work tried to write; open a writing one")
 
     return readers
+
+
+def offloaded_connection(run: Runner) -> type[sqlite3.Connection]:
+    """A ``sqlite3.Connection`` class whose statements, fetches and commits go through
+    ``run`` (one connection is only ever used by one caller at a time: the pool's)."""
+
+    class Cursor(sqlite3.Cursor):
+        def execute(self, *args: Any) -> sqlite3.Cursor:
+            return run(super().execute, args)
+
+        def executemany(self, *args: Any) -> sqlite3.Cursor:
+            return run(super().executemany, args)
+
+        def fetchone(self) -> Any:
+            return run(super().fetchone, ())
+
+        def fetchmany(self, *args: Any) -> list[Any]:
+            return run(super().fetchmany, args)
+
+        def fetchall(self) -> list[Any]:
+            return run(super().fetchall, ())
+
+    class Connection(sqlite3.Connection):
+        def cursor(self, factory: Any = Cursor) -> sqlite3.Cursor:  # type: ignore[override]
+            return super().cursor(factory)
+
+        def commit(self) -> None:
+            run(super().commit, ())
+
+        def rollback(self) -> None:
+            run(super().rollback, ())
+
+    return Connection
