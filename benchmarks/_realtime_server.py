@@ -35,7 +35,7 @@ def _app(data_dir: str, redis_url: str, per_ip_limit: int, async_mode: str) -> A
         settings,
         redis_url=redis_url,
         dispatcher_override=_StaffOnly(),
-        database_offload=offload,
+        offload=offload,
     )
     limits = RateLimits(per_ip=per_ip_limit)
     app, _ = create_app(container, widget_limits=limits, async_mode=async_mode)

@@ -139,8 +139,9 @@ class Container:
     webhook_queue_override: WebhookQueue | None = None
     outgoing_webhook_queue_override: WebhookDeliveryQueue | None = None
     automation_queue_override: AutomationQueue | None = None
-    # How SQLite's blocking calls leave an event loop (the gevent web server); None: direct.
-    database_offload: Runner | None = None
+    # How blocking calls (SQLite, knowledge searches) leave an event loop (the gevent web
+    # server, frontdesk.wsgi); None: they run directly.
+    offload: Runner | None = None
     # channel -> outbound adapter, added to (and replacing) the registered ones: tests
     # pass recording senders here.
     senders_override: Mapping[str, Sender] | None = None
@@ -170,7 +171,7 @@ class Container:
 
     @cached_property
     def engine(self) -> Engine:
-        return make_engine(self.settings.sqlalchemy_url, offload=self.database_offload)
+        return make_engine(self.settings.sqlalchemy_url, offload=self.offload)
 
     @cached_property
     def uow(self) -> SqlUnitOfWorkFactory:
@@ -487,7 +488,10 @@ class Container:
 
     @cached_property
     def index(self) -> ChromaIndex:
-        return ChromaIndex(self.chroma, shared_embedder())
+        index = ChromaIndex(self.chroma, shared_embedder())
+        if self.offload is not None:
+            index.offload(self.offload)
+        return index
 
     @cached_property
     def ingestor(self) -> Ingestor:

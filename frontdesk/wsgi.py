@@ -34,7 +34,7 @@ if _gevent_patched():
     run_in_thread = gevent.get_hub().threadpool.apply
     shared_embedder().offload(run_in_thread)
     shared_multilingual_embedder().offload(run_in_thread)
-    _container = build(_settings, database_offload=run_in_thread)
+    _container = build(_settings, offload=run_in_thread)
     _container.migrate()
     app, socketio = create_app(_container, async_mode="gevent")
 else:

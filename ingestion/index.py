@@ -28,6 +28,7 @@ import chromadb.errors
 import numpy as np
 
 from agent.core.knowledge import Passage
+from agent.offload import Runner, call_directly
 from ingestion.chroma import ChromaConnection
 from ingestion.chunk import Chunk
 from ingestion.embed import MiniLMEmbedder, MiniLMEmbeddingFunction
@@ -97,6 +98,12 @@ class ChromaIndex:
         self._handles: dict[str, tuple[int, object]] = {}
         self._ml_state: dict[int, tuple[int, str, object | None]] = {}  # (client, version, handle)
         self._lock = threading.Lock()
+        self._run: Runner = call_directly
+
+    def offload(self, run: Runner) -> None:
+        """Run searches through ``run`` (on native threads under an event loop: BM25 and
+        Chroma's query block while they work)."""
+        self._run = run
 
     @staticmethod
     def collection_name(workspace_id: int) -> str:
@@ -285,6 +292,11 @@ class ChromaIndex:
         ``multilingual`` "off" (MiniLM for every query), "always" (USE for every query) or
         "fused" (both for every query, the higher cosine counts) exist for measuring each
         half, each fusion and each model."""
+        return self._run(self._search, (workspace_id, query, k, mode, fusion, multilingual))
+
+    def _search(
+        self, workspace_id: int, query: str, k: int, mode: str, fusion: str, multilingual: str
+    ) -> list[Passage]:
         query = " ".join((query or "").split())[:2000]
         if not query:
             return []

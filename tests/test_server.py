@@ -18,7 +18,10 @@ from pathlib import Path
 
 import socketio
 
+from frontdesk.wiring import build
+from tests.conftest import make_workspace
 from tests.test_cli import _free_port
+from tests.test_settings_pages import drain_ingestion
 
 
 def _status(url: str) -> int:
@@ -213,3 +216,24 @@ def test_a_sqlite_write_waiting_for_the_lock_leaves_the_event_loop_free(tmp_path
     assert free_waited >= 0.3  # the write still waited for the lock, then went in
     assert rows == "[0, 1]"
     assert free_gap < 0.15, free_gap
+
+
+def test_sqlite_and_knowledge_searches_go_through_the_containers_offload(sqlite_settings):
+    """What frontdesk.wsgi hands the container under gevent carries every SQLite call and
+    every knowledge search (here a recording runner on this thread)."""
+    ran: list[str] = []
+
+    def run(function, args):  # type: ignore[no-untyped-def]
+        ran.append(getattr(function, "__name__", repr(function)))
+        return function(*args)
+
+    container = build(sqlite_settings.ensure_data_dir(), redis_url="", offload=run)
+    workspace, _ = make_workspace(container)
+    container.knowledge.add_qa(workspace.id, "Do you see cats?", "Yes, cats and dogs.")
+    drain_ingestion(container)
+    assert {"execute", "commit"} <= set(ran)  # SQLite's statements and commits
+    ran.clear()
+    [passage] = container.index.search(workspace.id, "do you treat cats", k=1)
+    assert "cats and dogs" in passage.text
+    assert ran == ["_search"]
+    container.engine.dispose()
