@@ -237,3 +237,49 @@ def test_sqlite_and_knowledge_searches_go_through_the_containers_offload(sqlite_
     assert "cats and dogs" in passage.text
     assert ran == ["_search"]
     container.engine.dispose()
+
+
+WRITERS_PROBE = """
+from gevent import monkey
+
+monkey.patch_all()
+import sys, time
+import gevent
+from sqlalchemy import text
+from agent.storage.database import make_engine
+
+engine = make_engine(f"sqlite:///{sys.argv[1]}", offload=gevent.get_hub().threadpool.apply)
+with engine.begin() as connection:
+    connection.execute(text("CREATE TABLE t (writer INTEGER, n INTEGER)"))
+
+def writer(number):
+    for n in range(5):
+        with engine.begin() as connection:  # BEGIN IMMEDIATE ... COMMIT
+            connection.execute(text("INSERT INTO t VALUES (:w, :n)"), {"w": number, "n": n})
+            gevent.sleep(0.001)  # paused mid-transaction: the others must wait their turn
+            connection.execute(text("INSERT INTO t VALUES (:w, :n)"), {"w": -number, "n": n})
+
+began = time.perf_counter()
+gevent.joinall([gevent.spawn(writer, w) for w in range(1, 41)], raise_error=True)
+took = time.perf_counter() - began
+with engine.connect() as connection:
+    rows = connection.execute(text("SELECT count(*) FROM t")).scalar()
+print(rows, f"{took:.2f}")
+"""
+
+
+def test_offloaded_writers_in_one_process_take_turns(tmp_path):
+    """40 greenlets each write 5 transactions that pause halfway (more writers than the
+    pool has connections or the thread pool has threads): all land, promptly, none
+    meets "database is locked"."""
+    done = subprocess.run(
+        [sys.executable, "-c", WRITERS_PROBE, str(tmp_path / "writers.db")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert done.returncode == 0, done.stderr
+    rows, took = done.stdout.split()
+    assert int(rows) == 40 * 5 * 2
+    assert float(took) < 20, took

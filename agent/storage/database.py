@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -67,33 +68,61 @@ def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionm
 
 
 def offloaded_connection(run: Runner) -> type[sqlite3.Connection]:
-    """A ``sqlite3.Connection`` class whose statements, fetches and commits go through
-    ``run`` (one connection is only ever used by one caller at a time: the pool's)."""
+    """A ``sqlite3.Connection`` class whose calls that may wait go through ``run``: taking
+    the write lock (BEGIN IMMEDIATE, which waits while another process writes) and
+    COMMIT (the WAL write and its checkpoints). The rest (reads, which never wait in WAL
+    mode, and a writer's statements once it holds the lock) run in place: a thread hop
+    per statement would double the CPU a message costs.
+
+    Write transactions take turns within the process (a lock taken in the caller's
+    greenlet before BEGIN IMMEDIATE, released at COMMIT or ROLLBACK), so a writer paused
+    mid-transaction never has others waiting for SQLite's lock on every native thread it
+    needs to finish."""
+    writing = threading.Lock()  # gevent's cooperative lock once threading is patched
 
     class Cursor(sqlite3.Cursor):
-        def execute(self, *args: Any) -> sqlite3.Cursor:
-            return run(super().execute, args)
-
-        def executemany(self, *args: Any) -> sqlite3.Cursor:
-            return run(super().executemany, args)
-
-        def fetchone(self) -> Any:
-            return run(super().fetchone, ())
-
-        def fetchmany(self, *args: Any) -> list[Any]:
-            return run(super().fetchmany, args)
-
-        def fetchall(self) -> list[Any]:
-            return run(super().fetchall, ())
+        def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+            connection = self.connection
+            if isinstance(connection, Connection) and sql.lstrip()[:15].upper() == (
+                "BEGIN IMMEDIATE"
+            ):
+                connection.writer_turn()
+                return run(super().execute, (sql, *args))
+            return super().execute(sql, *args)
 
     class Connection(sqlite3.Connection):
+        holds_turn = False
+
+        def writer_turn(self) -> None:
+            if not self.holds_turn:
+                writing.acquire()
+                self.holds_turn = True
+
+        def _end_turn(self) -> None:
+            if self.holds_turn:
+                self.holds_turn = False
+                writing.release()
+
         def cursor(self, factory: Any = Cursor) -> sqlite3.Cursor:  # type: ignore[override]
             return super().cursor(factory)
 
         def commit(self) -> None:
-            run(super().commit, ())
+            try:
+                if self.in_transaction:
+                    run(super().commit, ())
+            finally:
+                self._end_turn()
 
         def rollback(self) -> None:
-            run(super().rollback, ())
+            try:
+                super().rollback()
+            finally:
+                self._end_turn()
+
+        def close(self) -> None:
+            try:
+                super().close()
+            finally:
+                self._end_turn()
 
     return Connection
