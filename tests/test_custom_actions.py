@@ -462,6 +462,10 @@ def test_unrelated_messages_and_disabled_actions_make_no_call(fd, target):
     action = fd.custom_actions.add(workspace.id, order_action(target))
     say(fd, workspace, "what time do you open on Saturday?")
     say(fd, workspace, "do you see children?", thread="v2")
+    # Sharing "order" is not enough: cancelling is not a lookup, a policy is knowledge.
+    reply, _ = say(fd, workspace, "I'd like to cancel my order A-1234", thread="v4")
+    assert action_calls(reply) == []
+    say(fd, workspace, "what is your order cancellation policy?", thread="v5")
     assert target.requests == []
     fd.custom_actions.set_enabled(workspace.id, action.id, False)
     reply, _ = say(fd, workspace, "where is my order A-1234?", thread="v3")
