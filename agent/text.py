@@ -50,6 +50,27 @@ _ABBREVIATION = re.compile(r"\b(e\.g|i\.e|vs|approx|mr|mrs|ms|dr|st|incl|ca)\.$"
 _INITIAL = re.compile(r"(?<![A-Za-z.])[A-Z]\.$")
 
 
+# Words only English uses among the seven languages read (no "is", "we", "in", "die", "me",
+# "no", "do", "come", "will", "was", "open" or "i": Dutch, German, Spanish, Portuguese or
+# Italian words too).
+_ENGLISH_ONLY_WORDS = """the you your what how does did are can with they this that there when
+    where which who why would could should have has were for our any some much many about from
+    their them been to it at be my if or get just need want please"""
+_ENGLISH_ONLY = frozenset(_ENGLISH_ONLY_WORDS.split())
+_ASCII_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+
+
+def plainly_english(text: str) -> bool:
+    """Whether ``text`` is English beyond doubt, so no language detector need read it (one
+    costs several milliseconds a message): plain ASCII, three words or more, at least two
+    of them and a quarter of all words only English uses ("how much do you charge for...")."""
+    if not text.isascii():
+        return False
+    found = _ASCII_WORD.findall(text)
+    hits = sum(1 for w in found if w.lower() in _ENGLISH_ONLY)
+    return len(found) >= 3 and hits >= 2 and 4 * hits >= len(found)
+
+
 def fold(text: str, *, english: bool = False) -> str:
     """Lower case without accents, so "Café" and "cafe", "Cuánto" and "cuanto" agree.
 

@@ -19,6 +19,8 @@ import re
 from functools import cache
 from typing import Any
 
+from agent.text import plainly_english
+
 LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "nl")
 MIN_WORDS = 3
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)?")
@@ -39,7 +41,7 @@ def _detector() -> Any:
 
 def query_language(text: str) -> str:
     """ISO 639-1 code of ``text`` among LANGUAGES; "en" when unsure or too short to tell."""
-    if len(_WORD.findall(text or "")) < MIN_WORDS:
-        return "en"
+    if len(_WORD.findall(text or "")) < MIN_WORDS or plainly_english(text):
+        return "en"  # too short to tell, or English beyond doubt: no detector needed
     found = _detector().detect_language_of(text)
     return found.iso_code_639_1.name.lower() if found else "en"

@@ -743,3 +743,210 @@ def test_a_part_about_the_previous_part_is_answered_from_the_same_passage():
     assert answer is not None
     assert answer.sentences[-1] == "The house call fee is $95."
     assert answer.unanswered == []
+
+
+# -- the visitor's words for what the knowledge calls otherwise (rule 10) ------------------
+
+YOGA_BEFORE = page(
+    "classes.html > Classes > Hot yoga",
+    "Hot yoga classes run at 38 degrees for 60 minutes.\n"
+    "Please do not eat a meal in the two hours before class; sipping water is fine.",
+)
+YOGA_SPECIES = page(
+    "studio.html > Studio > Who can join",
+    "Our classes are for adults and teens aged 14 and up.\n"
+    "We do not offer classes for toddlers or babies; we recommend Little Lotus on Main Street.",
+)
+YOGA_PRICES = page(
+    "prices.html > Prices",
+    "Service: Drop-in class; Price: $22\nService: 10-class pass; Price: $190\n"
+    "Service: Monthly unlimited; Price: $149",
+)
+YOGA_HOURS = page(
+    "business-profile > Lotus Yoga > Opening hours",
+    "- Monday: 07:00 to 21:00\n- Tuesday to Friday: 07:00 to 20:00\n"
+    "- Saturday: 08:00 to 12:00\n- Sunday: 10:00 to 14:00",
+)
+YOGA_PARKING = page(
+    "visit.html > Visit > Parking",
+    "Free parking behind the studio; the entrance is on Elm Lane.",
+)
+YOGA = [YOGA_BEFORE, YOGA_SPECIES, YOGA_PRICES, YOGA_HOURS, YOGA_PARKING]
+
+
+WHITENING = page(
+    "care.html > Aftercare > Dental whitening",
+    "Whitening takes about 90 minutes in the chair.\n"
+    "Avoid coffee, red wine and other dark drinks for 48 hours after whitening.",
+)
+
+
+def test_the_knowledge_words_for_the_visitor_words_answer(meaning):
+    knowledge = [WHITENING, YOGA_SPECIES, YOGA_PRICES, YOGA_PARKING]
+    question = "is a latte ok the day after bleaching my teeth?"
+    assert answer_from(question, knowledge) is None  # latte, bleaching, teeth: never used
+    answer = answer_from(question, knowledge, meaning=meaning)
+    assert answer is not None
+    assert answer.sentences == [WHITENING["text"].splitlines()[1]]
+
+
+def test_a_no_answer_in_the_class_of_what_was_asked_is_quoted(meaning):
+    answer = answer_from("Do you have classes for infants?", YOGA, meaning=meaning)
+    assert answer is not None
+    assert answer.sentences[-1].startswith("We do not offer classes for toddlers or babies")
+
+
+def test_names_and_look_alikes_are_never_bridged(meaning):
+    for question in (
+        "How much is a Peloton bike class?",  # a name: another thing, whatever it resembles
+        "How much is a pilates reformer session?",  # a look-alike, not a clear winner
+        "How many calories does hot yoga burn?",  # what is asked for is unknown
+    ):
+        assert answer_from(question, YOGA, meaning=meaning) is None, question
+
+
+def test_a_day_named_in_another_language_picks_that_day(multilingual):
+    from agent.local.answer import days_named
+
+    assert days_named("Tuesday to Friday: 07:00 to 20:00") == {
+        "tuesday", "wednesday", "thursday", "friday"
+    }  # fmt: skip
+    assert days_named("Closed Sundays and holidays") == {"sunday"}
+    hours = page(
+        "business-profile > Lotus Yoga Studio > Opening hours",
+        "- Monday: 07:00 to 21:00\n- Tuesday to Friday: 07:00 to 20:00\n"
+        "- Saturday: 08:00 to 12:00\n- Sunday: closed",
+    )
+    knowledge = [YOGA_BEFORE, YOGA_SPECIES, YOGA_PRICES, hours, YOGA_PARKING]
+    for question, language in (
+        ("¿El estudio abre el sábado? ¿Hasta qué hora?", "es"),
+        ("Il studio è aperto il sabato? Fino a che ora?", "it"),
+        ("Est-ce que le studio est ouvert le samedi ? Jusqu'à quelle heure ?", "fr"),
+    ):
+        answer = answer_from(question, knowledge, meaning=multilingual, language=language)
+        assert answer is not None and answer.sentences == ["Saturday: 08:00 to 12:00"], question
+
+
+# -- a question that asks nothing of its own is about the scene before it (rule 11) ----------
+
+GARAGE_EMERGENCY = page(
+    "emergency.html > Roadside help",
+    "During opening hours, call the shop at 604-555-0170 and we will tow you in.\n"
+    "At night, on Sundays and on holidays, call Coastal Towing at 604-555-0199.\n"
+    "- Flat tyres\n- Dead batteries\n- Overheating engines",
+)
+GARAGE_HOURS = page(
+    "index.html > Hours",
+    "Monday to Friday 8:00 am to 6:00 pm. Saturday 9:00 am to 2:00 pm. Closed Sundays.",
+)
+GARAGE_PRICES = page("prices.html > Prices", "Service: Oil change; Price: $79")
+GARAGE = [GARAGE_EMERGENCY, GARAGE_HOURS, GARAGE_PRICES]
+
+
+def test_what_to_do_is_answered_from_the_passage_about_the_scene():
+    question = "my engine is overheating on the highway and it's sunday, what should i do?"
+    answer = answer_from(question, GARAGE)
+    assert answer is not None
+    assert answer.sentences == [GARAGE_EMERGENCY["text"].splitlines()[1]]
+    # a scene the knowledge says nothing about gets no answer
+    assert answer_from("my cat is stuck up a tree and it's sunday, what do i do?", GARAGE) is None
+
+
+STUDIO_PRICES = page(
+    "prices.html > Prices",
+    "Service: Drop-in class; Price: $22\nService: Monthly unlimited; Price: $149\n"
+    "Service: Mat rental; Price: $3\nService: Towel rental; Price: $2",
+)
+STUDIO_SHOWERS = page(
+    "visit.html > Visit > Showers", "Showers and lockers are in the basement; bring your own lock."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("¿Cuánto cuesta alquilar una toalla?", "es"),
+        ("Quanto custa alugar uma toalha?", "pt"),
+        ("Hoeveel kost een handdoek huren?", "nl"),
+    ],
+)
+def test_foreign_words_find_their_english_translation(multilingual, question, language):
+    """No name or cognate in common ("toalla" / "towel"): the words' vectors tie them."""
+    knowledge = [STUDIO_PRICES, YOGA_PARKING, STUDIO_SHOWERS, YOGA_BEFORE, YOGA_SPECIES]
+    answer = answer_from(question, knowledge, meaning=multilingual, language=language)
+    assert answer is not None and answer.sentences == ["Service: Towel rental; Price: $2"]
+    for other in ("¿Cuánto cuesta una sauna?", "Wie viel kostet eine Sauna?"):
+        language = "es" if other.startswith("¿") else "de"
+        assert answer_from(other, knowledge, meaning=multilingual, language=language) is None
+
+
+# -- a custom Q&A asked in other words (rule 12) ------------------------------------------
+
+HOME_VISITS = qa(
+    "Do you make home visits?",
+    "Yes. A technician visits homes and small offices across Victoria on weekdays. "
+    "The visit fee is $80 plus parts.",
+    "qa-1",
+)
+PC_PRICES = page(
+    "prices.html > Prices",
+    "Service: Virus removal; Price: $99\nService: Screen replacement; Price: from $180",
+)
+PC_FAQ = page("faq.html > FAQ > Do you fix Macs?", "Yes.\nWe repair Macs and PCs of any age.")
+PC_HOURS = page("index.html > Hours", "Monday to Friday 9:00 am to 5:00 pm. Closed weekends.")
+PC_SHOP = [HOME_VISITS, PC_PRICES, PC_FAQ, PC_HOURS]
+
+
+def test_a_custom_qa_asked_in_other_words_gets_its_answer(meaning):
+    question = "can your techs come to our home?"
+    assert answer_from(question, PC_SHOP) is None
+    answer = ask(question, *PC_SHOP, meaning=meaning)
+    assert answer is not None
+    assert answer.sentences == [
+        "Yes.",
+        "A technician visits homes and small offices across Victoria on weekdays.",
+    ]
+    # the price asked next comes from the same Q&A, not from another "Yes."
+    two_parts = "can your techs come to our home? how much is that?"
+    answer = answer_from(two_parts, PC_SHOP, meaning=meaning)
+    assert answer is not None and answer.sentences[-1] == "The visit fee is $80 plus parts."
+    for other in (
+        "Can a plumber come to our home?",  # a word the Q&A has nothing close to
+        "Can an Apple Genius come to our home?",  # a name
+        "Can someone come to my home to fix my fridge?",
+    ):
+        assert ask(other, *PC_SHOP, meaning=meaning) is None, other
+
+
+# -- when to pay: deposits, payment in full, instalments (rule 13) ------------------------
+
+DENTAL_FAQ = page(
+    "faq.html > FAQ > Do you offer payment plans?",
+    "No.\nPayment is due in full on the day of treatment.",
+)
+DENTAL_WHITENING = page(
+    "services.html > Services > Whitening",
+    "In-office whitening takes 90 minutes.\nA $100 deposit secures your whitening appointment.",
+)
+DENTAL_PRICES = page(
+    "prices.html > Prices",
+    "Service: Porcelain crown; Price: $1,200\nService: Cleaning and exam; Price: $180",
+)
+DENTAL = [DENTAL_PRICES, DENTAL_WHITENING, DENTAL_FAQ]
+
+
+def test_when_to_pay_is_answered_by_the_payment_terms():
+    answer = ask("Could I pay for my crown in monthly instalments?", *DENTAL)
+    assert answer is not None
+    assert answer.sentences == ["Payment is due in full on the day of treatment."]
+    answer = ask("Do I have to pay anything upfront for whitening?", *DENTAL)
+    assert answer is not None
+    assert answer.sentences == ["A $100 deposit secures your whitening appointment."]
+    # a treatment the clinic never names gets no terms at all
+    assert ask("Do you offer financing for dental implants?", *DENTAL) is None
+    # financing is no answer to a deposit, nor a deposit to instalments
+    financing = page("prices.html > Financing", "Financing is available for crowns over $1,000.")
+    assert ask("Is there a deposit for a crown?", DENTAL_PRICES, financing) is None
+    answer = ask("Can I pay for a crown in instalments?", DENTAL_PRICES, financing)
+    assert answer is not None and answer.sentences == [financing["text"]]
+    assert ask("Can I pay for whitening in instalments?", DENTAL_WHITENING) is None

@@ -182,3 +182,39 @@ def test_another_process_sees_writes(index, tmp_path):
     """)
     subprocess.run([sys.executable, "-c", writer], check=True)
     assert index.search(1, "where can I park my car", 1)[0].uri == "parking"
+
+
+def test_bm25_scores_are_the_textbook_formula_best_first_ties_in_document_order():
+    import math
+
+    texts = [
+        "Drain cleaning for kitchen sinks.",
+        "Kitchen remodels and kitchen sinks.",
+        "Furnace tune-up, furnace repair.",
+        "Drain cleaning for kitchen sinks.",  # a tie with the first: document order
+        "Heat pump installs.",
+    ]
+    index = BM25(texts)
+    docs = [tokenize(t) for t in texts]
+    avg = sum(len(d) for d in docs) / len(docs)
+
+    def expected(query: str) -> list[tuple[int, float]]:
+        scores: dict[int, float] = {}
+        for term in set(tokenize(query)):
+            having = [n for n, d in enumerate(docs) if term in d]
+            if not having:
+                continue
+            idf = math.log(1 + (len(docs) - len(having) + 0.5) / (len(having) + 0.5))
+            for n in having:
+                tf = docs[n].count(term)
+                norm = 1.2 * (1 - 0.75 + 0.75 * len(docs[n]) / avg)
+                scores[n] = scores.get(n, 0.0) + idf * tf * 2.2 / (tf + norm)
+        return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+    for query in ("kitchen sink drain", "furnace", "heat pump kitchen", "lobster"):
+        for k in (1, 2, 10):
+            found = index.search(query, k)
+            want = expected(query)[:k]
+            assert [d for d, _ in found] == [d for d, _ in want], (query, k)
+            assert [round(s, 9) for _, s in found] == [round(s, 9) for _, s in want]
+    assert index.search("drain", 1) == index.search("drain", 2)[:1]  # the tie: document 0

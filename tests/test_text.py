@@ -84,3 +84,22 @@ def test_the_index_keeps_words_that_tell_passages_apart() -> None:
     assert SEARCH_STOP_WORDS < STOP_WORDS
     assert {"no", "not", "until"} <= set(tokenize("No charge, not on Sundays, open until 6"))
     assert not {"no", "not", "until"} & stems("No charge, not on Sundays, open until 6")
+
+
+def test_plainly_english_needs_no_detector():
+    from agent.text import plainly_english
+
+    for text in (
+        "how much do you charge for a lawn aeration?",
+        "Can you tell me when the yoga studio opens on Sunday?",
+    ):
+        assert plainly_english(text), text
+    for text in (
+        "ok thanks",  # too short to tell
+        "¿Cuánto cuesta la clase de yoga?",  # not plain ASCII
+        "Quanto costa una lezione di prova?",  # Italian, no English-only word
+        "Hebben jullie open op zondag? Is het druk?",  # "is" and "open" are Dutch too
+        "Was kostet die Probestunde im Studio?",  # "was" and "die" are German
+        "le studio est ouvert le dimanche, nous pouvons venir",
+    ):
+        assert not plainly_english(text), text

@@ -8,13 +8,13 @@ rules serve a plumber, a salon or a restaurant. Deterministic and free of I/O.
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from agent.core.contacts import ContactDetails
 from agent.local import names
 from agent.local.names import FUNCTION_WORDS, word_set
-from agent.text import fold, stem
+from agent.text import fold, plainly_english, stem
 from agent.text import words as english_words
 
 LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "nl")
@@ -86,6 +86,8 @@ def detect_language(text: str) -> str:
         return "en"
     among = {lang for w in words for lang in _MARKERS.get(w, "").split()}
     among |= {lang for mark, lang in _MARK_LETTERS.items() if mark in bare.lower()}
+    if not among and plainly_english(bare):
+        return "en"  # no detector needed (it costs milliseconds a message)
     found = _detector().detect_language_of(bare) if len(words) >= 3 else None
     if found:
         return found.iso_code_639_1.name.lower()
@@ -189,7 +191,13 @@ def _only(words: list[str], vocabulary: frozenset[str]) -> bool:
 def intents(text: str) -> set[str]:
     """Every label that applies: handoff, callback, booking, link, injection, greeting, thanks,
     question. Several can hold at once ("Hi, can someone call me to book?")."""
-    text = text or ""
+    return set(_intents(text or ""))
+
+
+@lru_cache(maxsize=8192)
+def _intents(text: str) -> frozenset[str]:
+    """``intents``, read once per text: every knowledge line is screened for instructions on
+    every turn that retrieves it."""
     found = {label for label, pattern in _INTENTS.items() if pattern.search(text)}
     if any(m[1].lower() not in _NOT_PERSON for m in _ASK_FOR_SOMEONE.finditer(text)):
         found.add("handoff")  # "can I speak to Dave?"
@@ -200,7 +208,7 @@ def intents(text: str) -> set[str]:
         found.add("thanks")
     if _QUESTION.search(text):
         found.add("question")
-    return found
+    return frozenset(found)
 
 
 def asks_price(text: str) -> bool:
