@@ -26,17 +26,7 @@ def _app(data_dir: str, redis_url: str, per_ip_limit: int, async_mode: str) -> A
     from widget.realtime import RateLimits
 
     settings = Settings.from_values({"data_dir": data_dir}).ensure_data_dir()
-    offload = None
-    if async_mode == "gevent":  # as frontdesk.wsgi: SQLite's calls on native threads
-        import gevent
-
-        offload = gevent.get_hub().threadpool.apply
-    container = build(
-        settings,
-        redis_url=redis_url,
-        dispatcher_override=_StaffOnly(),
-        offload=offload,
-    )
+    container = build(settings, redis_url=redis_url, dispatcher_override=_StaffOnly())
     limits = RateLimits(per_ip=per_ip_limit)
     app, _ = create_app(container, widget_limits=limits, async_mode=async_mode)
     return app

@@ -139,7 +139,7 @@ class Container:
     webhook_queue_override: WebhookQueue | None = None
     outgoing_webhook_queue_override: WebhookDeliveryQueue | None = None
     automation_queue_override: AutomationQueue | None = None
-    # How blocking calls (SQLite, knowledge searches) leave an event loop (the gevent web
+    # How knowledge searches (BM25, Chroma's query) leave an event loop (the gevent web
     # server, frontdesk.wsgi); None: they run directly.
     offload: Runner | None = None
     # channel -> outbound adapter, added to (and replacing) the registered ones: tests
@@ -171,7 +171,7 @@ class Container:
 
     @cached_property
     def engine(self) -> Engine:
-        return make_engine(self.settings.sqlalchemy_url, offload=self.offload)
+        return make_engine(self.settings.sqlalchemy_url)
 
     @cached_property
     def uow(self) -> SqlUnitOfWorkFactory:

@@ -29,8 +29,8 @@ _settings = Settings.load(dict(os.environ)).ensure_data_dir()
 if _gevent_patched():
     import gevent
 
-    # The embedding models (the knowledge search box, the try-it chat) and SQLite block:
-    # on native threads they leave the event loop free for everyone else.
+    # The embedding models and knowledge searches (the knowledge search box, the try-it
+    # chat) are milliseconds of CPU: on native threads they leave the event loop free.
     run_in_thread = gevent.get_hub().threadpool.apply
     shared_embedder().offload(run_in_thread)
     shared_multilingual_embedder().offload(run_in_thread)
