@@ -58,4 +58,3 @@ def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionm
         raise RuntimeError("a read-only unit of work tried to write; open a writing one")
 
     return readers
-
