@@ -397,9 +397,17 @@ class AutomationService:
             uow.commit()
         if not run.matched or run.error:
             return run
+        with self._uow(read_only=True) as uow:  # read once for every action of the run
+            repo = uow.workspace(workspace_id)
+            names = _names(repo)
+            facts = self._facts(repo, trigger)
+            subjects = _subjects(repo, trigger)
         token = _CHAIN.set((*trigger.chain, rule.id))
         try:
-            done = [self._act(workspace_id, rule, trigger, action) for action in rule.actions]
+            done = [
+                self._act(workspace_id, rule, trigger, action, names, facts, subjects)
+                for action in rule.actions
+            ]
         finally:
             _CHAIN.reset(token)
         with self._uow() as uow:
@@ -432,16 +440,10 @@ class AutomationService:
         """What the conditions look at, as the records stand now (None: spam, never acted on)."""
         workspace = repo.workspace()
         now = self._clock()
-        conversation_id, contact_id = trigger.conversation_id, trigger.contact_id
-        if trigger.appointment_id is not None:
-            appointment = repo.appointments.get(trigger.appointment_id)
-            conversation_id = conversation_id or appointment.conversation_id
-            contact_id = contact_id or appointment.contact_id
+        conversation_id, contact_id = _subjects(repo, trigger)
         conversation = repo.conversations.get(conversation_id) if conversation_id else None
         if conversation is not None and conversation.status == ConversationStatus.SPAM:
             return None
-        if conversation is not None:
-            contact_id = contact_id or conversation.contact_id
         contact = repo.contacts.get(contact_id) if contact_id else None
         text = ""
         if trigger.message_id is not None:
@@ -475,14 +477,17 @@ class AutomationService:
     # -- actions --------------------------------------------------------------------------
 
     def _act(
-        self, workspace_id: int, rule: AutomationRule, trigger: Trigger, action: dict[str, Any]
+        self,
+        workspace_id: int,
+        rule: AutomationRule,
+        trigger: Trigger,
+        action: dict[str, Any],
+        names: _Names,
+        facts: Facts | None,
+        subjects: tuple[int | None, int | None],
     ) -> dict[str, Any]:
         """Do one action; its outcome in words (an action failing never stops the next)."""
-        with self._uow(read_only=True) as uow:
-            repo = uow.workspace(workspace_id)
-            names = _names(repo)
-            facts = self._facts(repo, trigger)
-            conversation_id, contact_id = _subjects(repo, trigger)
+        conversation_id, contact_id = subjects
         said = describe_action(action, names.members, names.templates, names.endpoints)
         try:
             detail = self._do(
