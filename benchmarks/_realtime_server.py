@@ -15,6 +15,8 @@ from typing import Any
 class _StaffOnly:
     """No AI receptionist on this server: visitor messages wait for staff."""
 
+    replies_inline = False
+
     def dispatch(self, workspace_id: int, conversation_id: int, message_id: int) -> None:
         pass
 

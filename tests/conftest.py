@@ -179,6 +179,8 @@ def container(settings: Settings, clock: FixedClock) -> Container:
 class RecordingDispatcher:
     """Captures the turns the service hands to the AI (the real queue is tested separately)."""
 
+    replies_inline = False
+
     def __init__(self) -> None:
         self.turns: list[tuple[int, int, int]] = []
 

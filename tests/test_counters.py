@@ -46,6 +46,24 @@ def test_counts_within_the_window_and_resets(counter) -> None:
     assert counter.count("ip:1") == 0 and counter.hit("ip:1", 60) == 1
 
 
+def test_several_keys_are_counted_at_once(counter) -> None:
+    counter.hit("visitor:1", 60)
+    assert counter.hit_all(["visitor:1", "ip:9"], 60) == [2, 1]
+    assert counter.hit_all(["visitor:1", "ip:9"], 60) == [3, 2]
+    assert (counter.count("visitor:1"), counter.count("ip:9")) == (3, 2)
+
+
+@pytest.mark.parametrize("server", ["embedded_redis", "redis_conn"])
+def test_several_keys_are_counted_in_one_pipeline(request, server) -> None:
+    connection = request.getfixturevalue(server)
+    connection.flushdb()
+    before = connection.info("stats")["total_commands_processed"]
+    RedisCounter(connection, prefix="test:").hit_all(["visitor:1", "ip:1"], 60)
+    # SET NX + INCR per key, pipelined; plus the INFO that reads the count.
+    assert connection.info("stats")["total_commands_processed"] - before == 5
+    assert connection.ttl("test:visitor:1") > 0 and connection.ttl("test:ip:1") > 0
+
+
 @pytest.mark.parametrize("server", ["embedded_redis", "redis_conn"])
 def test_the_window_starts_at_the_first_hit_and_is_not_extended(request, server) -> None:
     connection = request.getfixturevalue(server)
@@ -73,6 +91,7 @@ def test_an_unreachable_redis_counts_nothing_and_refuses_nothing(tmp_path, caplo
     )
     with caplog.at_level(logging.WARNING, logger="web.counters"):
         assert [counter.hit("ip:1", 60) for _ in range(3)] == [0, 0, 0]
+        assert counter.hit_all(["visitor:1", "ip:1"], 60) == [0, 0]
         assert counter.count("ip:1") == 0
         counter.reset("ip:1")
         clock[0] += 59

@@ -89,6 +89,25 @@ def test_retried_webhook_never_duplicates(app_container, ws, dispatcher):
     assert third.duplicate and not third.routed_to_ai and len(dispatcher.turns) == 2
 
 
+def test_a_resend_of_a_fresh_id_is_caught_by_the_unique_key(app_container, ws, dispatcher):
+    """``expect_new`` skips the lookup: the clash on insert finds the stored message, and
+    the first try's changes (reopening a closed conversation) are rolled back with it."""
+    workspace, admin = ws
+    service = app_container.conversations
+    first = service.receive(workspace.id, visitor(pmid="v1:c-0001"), expect_new=True)
+    assert first.awaiting_ai and not first.duplicate
+    service.close(workspace.id, first.conversation.id, admin.id)
+    again = service.receive(workspace.id, visitor(pmid="v1:c-0001"), expect_new=True)
+    assert again.duplicate and again.message.id == first.message.id
+    assert again.conversation.status == "closed" and not again.routed_to_ai
+    assert count_messages(app_container) == 1 and len(dispatcher.turns) == 1
+    later = service.receive(
+        workspace.id, visitor("Still there?", pmid="v1:c-0002"), expect_new=True
+    )
+    assert not later.duplicate and later.conversation.status == "open"
+    assert count_messages(app_container) == 2
+
+
 def test_concurrent_redeliveries_store_one_message(app_container, ws):
     workspace, _ = ws
     results, errors = [], []

@@ -414,3 +414,16 @@ def test_settings_lists_blocks_and_good_senders_for_admins(web, team, app_contai
         workspace.id, email("Quote please", "ann@spammy.example", "s2")
     )
     assert later.conversation.status != ConversationStatus.SPAM
+
+
+def test_the_same_long_message_a_third_time_is_held_as_repeated(app_container, ws):
+    workspace, _ = ws
+    service = app_container.conversations
+    pitch = "We can put your business on the first page of Google this week, guaranteed!"
+    first = service.receive(workspace.id, chat(pitch))
+    service.post_ai_reply(workspace.id, first.conversation.id, "Thanks!", in_reply_to=None)
+    service.receive(workspace.id, chat(pitch.upper()))  # the AI's replies in between
+    assert service.receive(workspace.id, chat("Hello? " + pitch)).conversation.status == "open"
+    third = service.receive(workspace.id, chat("  " + pitch))
+    assert third.conversation.status == ConversationStatus.SPAM
+    assert third.conversation.spam_reason == "the same message sent 3 times"

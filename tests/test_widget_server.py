@@ -336,6 +336,16 @@ def test_a_message_for_the_ai_shows_it_typing(web, bayside, dispatcher):
     assert dispatcher.turns[-1][2] == sent["message"]["id"]
 
 
+def test_no_typing_when_the_ai_has_answered_before_the_ack(web, bayside, dispatcher):
+    """An inline receptionist (no queue) has replied already: no dots after its answer."""
+    dispatcher.replies_inline = True
+    client = visitor(web, frame_data(web[0], bayside[0].widget_key)["frame_token"])
+    events(client)
+    sent = send(client, "Are you open on Saturday?", "typing-ai-0002")
+    assert sent["ok"] and dispatcher.turns[-1][2] == sent["message"]["id"]
+    assert "typing" not in [name for name, _ in events(client)]
+
+
 def test_staff_reply_reaches_the_visitor_without_internal_notes(web, bayside, app_container):
     workspace, admin = bayside
     with app_container.uow() as uow:

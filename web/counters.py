@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from redis.exceptions import RedisError
@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 class Counter(Protocol):
     def hit(self, key: str, window: int) -> int: ...
+    def hit_all(self, keys: Sequence[str], window: int) -> list[int]: ...
     def count(self, key: str) -> int: ...
     def reset(self, key: str) -> None: ...
 
@@ -41,6 +42,9 @@ class MemoryCounter:
             self._hits[key] = (count + 1, until)
             return count + 1
 
+    def hit_all(self, keys: Sequence[str], window: int) -> list[int]:
+        return [self.hit(key, window) for key in keys]
+
     def count(self, key: str) -> int:
         count, until = self._hits.get(key, (0, 0.0))
         return count if self._now() < until else 0
@@ -59,10 +63,15 @@ class RedisCounter:
     def hit(self, key: str, window: int) -> int:
         # SET NX starts the window once; INCR never touches the expiry. (EXPIRE ... NX would
         # need Redis 7, and the embedded server is 6.)
-        pipe = self._redis.pipeline()
-        pipe.set(self._prefix + key, 0, ex=window, nx=True)
-        pipe.incr(self._prefix + key)
-        return int(pipe.execute()[1])
+        return self.hit_all([key], window)[0]
+
+    def hit_all(self, keys: Sequence[str], window: int) -> list[int]:
+        """Counts a hit on each key in one round trip."""
+        pipe = self._redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.set(self._prefix + key, 0, ex=window, nx=True)
+            pipe.incr(self._prefix + key)
+        return [int(count) for count in pipe.execute()[1::2]]
 
     def count(self, key: str) -> int:
         return int(self._redis.get(self._prefix + key) or 0)
@@ -113,6 +122,13 @@ class FailOpenCounter:
         except RedisError as error:
             self._unreachable(error)
             return 0
+
+    def hit_all(self, keys: Sequence[str], window: int) -> list[int]:
+        try:
+            return self._inner.hit_all(keys, window)
+        except RedisError as error:
+            self._unreachable(error)
+            return [0] * len(keys)
 
     def count(self, key: str) -> int:
         try:

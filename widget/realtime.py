@@ -67,13 +67,13 @@ class MessageLimiter:
         self.limits = limits
 
     def retry_after(self, workspace_id: int, visitor_id: str, ip: str) -> int | None:
-        """Counts this message; seconds to wait when it is over a limit, else None."""
+        """Counts this message against both limits (one round trip); seconds to wait when
+        it is over either, else None."""
         limits = self.limits
-        if self._counter.hit(f"visitor:{workspace_id}:{visitor_id}", limits.window) > (
-            limits.per_visitor
-        ):
-            return limits.window
-        if self._counter.hit(f"ip:{ip}", limits.window) > limits.per_ip:
+        visitor, address = self._counter.hit_all(
+            [f"visitor:{workspace_id}:{visitor_id}", f"ip:{ip}"], limits.window
+        )
+        if visitor > limits.per_visitor or address > limits.per_ip:
             return limits.window
         return None
 
@@ -269,7 +269,7 @@ def register_handlers(socketio: SocketIO, container: Services, limiter: MessageL
         retry_after = limiter.retry_after(visitor.workspace_id, visitor.visitor_id, visitor.ip)
         if retry_after is not None:
             # A resend after a reconnect is answered even over the limit: it is stored
-            # already. (Under the limit, receive() finds it: no read here for every message.)
+            # already. (Under the limit, receive() finds it by the unique key.)
             with uow(read_only=True) as work:
                 stored = work.workspace(visitor.workspace_id).messages.by_provider_id(
                     Channel.WEBCHAT, provider_id
@@ -289,13 +289,15 @@ def register_handlers(socketio: SocketIO, container: Services, limiter: MessageL
             },
         )
         try:
-            received = container.conversations.receive(visitor.workspace_id, inbound)
+            received = container.conversations.receive(
+                visitor.workspace_id, inbound, expect_new=True
+            )
         except ValidationError as exc:  # the service's own checks, as a sentence
             return {"ok": False, "error": f"Your message could not be sent: {exc.message}."}
         if visitor.conversation_id is None:
             visitor.conversation_id = received.conversation.id
             remember(visitor)
-        if received.routed_to_ai and _awaits_reply(uow, visitor, received.message.id):
+        if received.awaiting_ai:
             socketio.emit(
                 "typing",
                 {"kind": "ai", "name": visitor.business_name},
@@ -324,9 +326,3 @@ def register_handlers(socketio: SocketIO, container: Services, limiter: MessageL
             to=conversation_room(visitor.conversation_id),
             namespace=INBOX_NAMESPACE,
         )
-
-
-def _awaits_reply(uow: UnitOfWorkFactory, visitor: Visitor, message_id: int | None) -> bool:
-    """Queued for the AI and not answered yet (an inline AI has already replied)."""
-    with uow(read_only=True) as work:
-        return work.workspace(visitor.workspace_id).messages.reply_to(message_id or 0) is None

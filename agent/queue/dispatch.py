@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 
 class RqTurnDispatcher:
+    replies_inline = False
+
     def __init__(self, queue: Queue, retry: Retry | None = None) -> None:
         self._queue = queue
         self._retry = retry or Retry(max=3, interval=[2, 10, 30])
@@ -74,6 +76,8 @@ class RqTurnDispatcher:
 
 class InlineDispatcher:
     """Runs the turn in the caller's thread: the terminal chat and tests use it."""
+
+    replies_inline = True
 
     def __init__(self, runner: TurnRunner) -> None:
         self._runner = runner

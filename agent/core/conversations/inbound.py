@@ -98,19 +98,27 @@ class Received:
     duplicate: bool
     routed_to_ai: bool
     away_message_set: bool = False  # the channel has an away message (maybe due now)
+    awaiting_ai: bool = False  # queued for the AI: its reply is still to come
 
 
 class InboundMixin(ContactsMixin, AwayMixin):
     # -- inbound ---------------------------------------------------------------
 
-    def receive(self, workspace_id: int, inbound: Inbound) -> Received:
+    def receive(self, workspace_id: int, inbound: Inbound, *, expect_new: bool = False) -> Received:
+        """Stores the message once, whatever the deliveries. ``expect_new``: the caller's
+        ids are fresh (the widget's client ids), so the first try inserts without looking
+        for the provider id first; the database's unique key catches a resend, and the
+        second try finds it."""
         channel = _channel(inbound.channel)
         body = validation.message_body(inbound.body, self._limits.max_message_chars)
         inbound = _valid(inbound)  # whatever the adapter: only valid text is stored
         try:
-            received, events = self._store_inbound(workspace_id, channel, body, inbound)
+            received, events = self._store_inbound(
+                workspace_id, channel, body, inbound, look_first=not expect_new
+            )
         except Conflict:
-            # A concurrent delivery of the same provider message won the race.
+            # A concurrent delivery of the same provider message won the race (or, with
+            # ``expect_new``, the message was stored before).
             received, events = self._store_inbound(workspace_id, channel, body, inbound)
         self._publish(events)
         # Before the AI's turn, so it reads first; never to spam (held messages say False).
@@ -119,17 +127,23 @@ class InboundMixin(ContactsMixin, AwayMixin):
                 self.send_away_message(workspace_id, received.message.id)
             except Exception:  # the message is stored and the AI still answers
                 log.exception("could not send the away message after %s", received.message.id)
-        if received.routed_to_ai:
-            self._dispatch(received)
+        if received.routed_to_ai and self._dispatch(received):
+            received = replace(received, awaiting_ai=True)
         return received
 
     def _store_inbound(
-        self, workspace_id: int, channel: str, body: str, inbound: Inbound
+        self,
+        workspace_id: int,
+        channel: str,
+        body: str,
+        inbound: Inbound,
+        *,
+        look_first: bool = True,
     ) -> tuple[Received, list[Event]]:
         now = self._clock()
         with self._uow() as uow:
             repo = uow.workspace(workspace_id)
-            if inbound.provider_message_id:
+            if inbound.provider_message_id and look_first:
                 existing = repo.messages.by_provider_id(channel, inbound.provider_message_id)
                 if existing is not None:
                     conversation = repo.conversations.get(existing.conversation_id)
@@ -269,10 +283,12 @@ class InboundMixin(ContactsMixin, AwayMixin):
                 repo.delete(found)
             uow.commit()
 
-    def _dispatch(self, received: Received) -> None:
+    def _dispatch(self, received: Received) -> bool:
+        """Whether the AI's reply is still to come (queued, not answered inline)."""
         if self._dispatcher is None:
             log.debug("no AI receptionist configured; message %s waits", received.message.id)
-            return
+            return False
         self._dispatcher.dispatch(
             received.conversation.workspace_id, received.conversation.id, received.message.id
         )
+        return not self._dispatcher.replies_inline

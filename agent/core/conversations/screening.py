@@ -9,7 +9,7 @@ from agent.core.ports import WorkspaceScope
 from agent.core.spam import Candidate, Verdict
 
 SPAM_META = "spam"  # message meta: why this message was held
-EARLIER = 20  # earlier messages read for the "repeated" signal
+EARLIER = 20  # the customer's earlier messages read for the "repeated" signal
 
 
 def screen(
@@ -28,11 +28,7 @@ def screen(
         keys += spam.sender_keys(None, email, "")
     earlier: list[str] = []
     if conversation.id is not None and len(" ".join(body.split())) >= spam.REPEAT_MIN_CHARS:
-        earlier = [
-            m.body
-            for m in repo.messages.for_conversation(conversation.id, limit=EARLIER)
-            if m.direction == Direction.INBOUND
-        ]
+        earlier = repo.messages.recent_bodies(conversation.id, Direction.INBOUND, EARLIER)
     candidate = Candidate(
         body=body,
         channel=conversation.channel,

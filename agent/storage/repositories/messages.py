@@ -44,6 +44,21 @@ class SqlMessages(Scoped):
         newest = self._session.scalars(query.order_by(Message.id.desc()).limit(limit)).all()
         return list(reversed(newest))
 
+    def recent_bodies(self, conversation_id: int, direction: str, limit: int) -> list[str]:
+        """The newest ``limit`` bodies one way, newest first: the text alone, for checks
+        that compare many messages (spam's "repeated") without loading each whole."""
+        query = (
+            select(Message.body)
+            .where(
+                Message.workspace_id == self.workspace_id,
+                Message.conversation_id == conversation_id,
+                Message.direction == direction,
+            )
+            .order_by(Message.id.desc())
+            .limit(limit)
+        )
+        return list(self._session.scalars(query))
+
     def latest(self, conversation_ids: Collection[int]) -> dict[int, Message]:
         """Each conversation's newest message, in one query (none for an empty one).
 
