@@ -28,6 +28,7 @@ _ENV = {
     "port": "FRONTDESK_PORT",
     "public_url": "FRONTDESK_PUBLIC_URL",
     "workers": "FRONTDESK_WORKERS",
+    "web_processes": "FRONTDESK_WEB_PROCESSES",
     "max_message_chars": "FRONTDESK_MAX_MESSAGE_CHARS",
     "max_upload_mb": "FRONTDESK_MAX_UPLOAD_MB",
     "allow_private_urls": "FRONTDESK_ALLOW_PRIVATE_URLS",
@@ -50,6 +51,7 @@ _RANGES = {
     "trusted_proxies": (0, 10),
     "inbound_smtp_port": (0, 65535),
     "sweep_seconds": (1, 3600),
+    "web_processes": (1, 32),
 }
 
 
@@ -70,6 +72,10 @@ class Settings:
     port: int = 8000
     public_url: str = ""  # how browsers reach us, for links in emails and the widget snippet
     workers: int = 1
+    # Web server processes sharing the port (gunicorn workers). More than one means
+    # Socket.IO over WebSocket only: a long-polling client's next request could reach a
+    # process that does not hold its session.
+    web_processes: int = 1
     max_message_chars: int = 10_000
     max_upload_mb: int = 100
     allow_private_urls: bool = False  # only tests crawling 127.0.0.1 turn this on

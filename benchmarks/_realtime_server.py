@@ -1,7 +1,8 @@
 """The server side of benchmarks/realtime.py: the real app in a process of its own.
 
-``--server gevent`` is the production server (``frontdesk.server``: gunicorn, one gevent
-worker, the app built inside the patched worker); ``--server threaded`` is the Werkzeug
+``--server gevent`` is the production server (``frontdesk.server``: gunicorn, ``--processes``
+gevent workers on the port, the app built inside each patched worker); ``--server
+threaded`` is the Werkzeug
 threaded server ``frontdesk up`` used before, kept as the baseline. Both serve the app
 with no AI receptionist (messages wait for staff) and the widget limits given.
 """
@@ -21,13 +22,16 @@ class _StaffOnly:
         pass
 
 
-def _app(data_dir: str, redis_url: str, per_ip_limit: int, async_mode: str) -> Any:
+def _app(
+    data_dir: str, redis_url: str, per_ip_limit: int, async_mode: str, processes: int = 1
+) -> Any:
     from agent.config import Settings
     from frontdesk.web import create_app
     from frontdesk.wiring import build
     from widget.realtime import RateLimits
 
-    settings = Settings.from_values({"data_dir": data_dir}).ensure_data_dir()
+    values = {"data_dir": data_dir, "web_processes": processes}
+    settings = Settings.from_values(values).ensure_data_dir()
     container = build(settings, redis_url=redis_url, dispatcher_override=_StaffOnly())
     limits = RateLimits(per_ip=per_ip_limit)
     app, _ = create_app(container, widget_limits=limits, async_mode=async_mode)
@@ -41,14 +45,17 @@ def main() -> None:
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--redis-url", default="")
     parser.add_argument("--per-ip-limit", type=int, default=10_000)
+    parser.add_argument("--processes", type=int, default=1, help="gevent workers (gevent only)")
     args = parser.parse_args()
     if args.server == "gevent":
         from frontdesk.server import WebServer
 
         def load() -> Any:
-            return _app(args.data_dir, args.redis_url, args.per_ip_limit, "gevent")
+            limit = args.per_ip_limit
+            return _app(args.data_dir, args.redis_url, limit, "gevent", args.processes)
 
-        WebServer({"bind": f"127.0.0.1:{args.port}", "loglevel": "error"}, load=load).run()
+        options = {"bind": f"127.0.0.1:{args.port}", "loglevel": "error"}
+        WebServer({**options, "workers": args.processes}, load=load).run()
     else:
         from werkzeug.serving import WSGIRequestHandler, make_server
 

@@ -14,12 +14,13 @@ to the staff socket receiving the conversation update that names the new message
 
 Scenarios (all by default, in one run):
 - ``paced``: 200 visitors each sending every 1 s (about 200 messages/s), on the old
-  threaded Werkzeug server (the baseline) and on the production server.
+  threaded Werkzeug server (the baseline), and on the production server with one process
+  and with two on its port (``--web-processes 2``, one per core).
 - ``burst``: the same visitors in a closed loop (each sends again as soon as its message
-  is acknowledged): the production server's capacity.
-- ``fanout``: 1,000 visitors across two production web processes, each visitor sending
-  every 10 s (100 messages/s); staff sit on the first process, so half the messages
-  reach them through the Redis message queue.
+  is acknowledged): the production server's capacity, with one process and with two.
+- ``fanout``: 1,000 visitors across two production servers on their own ports (as behind
+  a sticky load balancer), each visitor sending every 10 s (100 messages/s); staff sit
+  on the first, so half the messages reach them through the Redis message queue.
 
 Rate limits are on the measured path: all visitors share 127.0.0.1, so the servers get a
 per-IP limit large enough for the run; the per-visitor limit stays at the production
@@ -72,7 +73,8 @@ class Scenario:
     visitors: int
     messages: int
     interval: float  # seconds between one visitor's messages; 0: closed loop
-    processes: int = 1
+    servers: int = 1  # servers on ports of their own (visitors spread over them)
+    processes: int = 1  # gevent worker processes each server runs on its port
 
 
 @dataclass
@@ -127,16 +129,17 @@ def _free_port() -> int:
 
 @contextmanager
 def servers(
-    kind: str, count: int, data_dir: Path, redis_url: str
+    kind: str, count: int, data_dir: Path, redis_url: str, processes: int = 1
 ) -> Iterator[tuple[list[str], list[int]]]:
-    """Start ``count`` web processes of ``kind`` on one database; yield their base URLs
-    and process ids."""
+    """Start ``count`` web servers of ``kind`` (each with ``processes`` workers) on one
+    database; yield their base URLs and process ids."""
     procs, urls = [], []
     try:
         for _ in range(count):
             port = _free_port()
             command = [sys.executable, str(SERVER), "--server", kind, "--port", str(port)]
             command += ["--data-dir", str(data_dir), "--redis-url", redis_url]
+            command += ["--processes", str(processes)] if kind == "gevent" else []
             procs.append(subprocess.Popen(command))
             urls.append(f"http://127.0.0.1:{port}")
         for url in urls:
@@ -293,7 +296,8 @@ def run(scenario: Scenario, data_dir: Path, redis_url: str) -> Result:
     container.migrate()
     admin = NewMember(name="Bench Staff", email=EMAIL, password=PASSWORD, role="admin")
     workspace = container.workspaces.create({"name": "Bench Co", "country": "US"}, admin)
-    with servers(scenario.server, scenario.processes, data_dir, redis_url) as (urls, pids):
+    started = servers(scenario.server, scenario.servers, data_dir, redis_url, scenario.processes)
+    with started as (urls, pids):
         result = asyncio.run(drive(scenario, urls, pids, workspace, container))
     with container.engine.connect() as db:
         result.stored = db.execute(
@@ -308,9 +312,10 @@ def report(result: Result) -> bool:
     expected = s.visitors * s.messages
     pace = f"every {s.interval:g} s" if s.interval else "closed loop"
     server = "production server (gunicorn + gevent)" if s.server == "gevent" else "threaded server"
+    each = f", {s.processes} processes on its port" if s.processes > 1 else ""
     print(
         f"\n{s.name}: {s.visitors:,} visitors x {s.messages} messages, {pace}, "
-        f"{s.processes} x {server}"
+        f"{s.servers} x {server}{each}"
     )
     print(f"  sent in {result.elapsed:.2f} s ({result.rate:,.0f} msg/s)")
     if result.sent:
@@ -331,7 +336,7 @@ def report(result: Result) -> bool:
     refused = f" (refused: {sorted(set(result.failures))})" if result.failures else ""
     print(f"  lost: {result.lost}{refused}; stored: {result.stored:,} (expected {expected:,})")
     intact = result.lost == 0 and result.stored == expected
-    if s.name == "burst":
+    if s.name.startswith("burst"):
         ok = intact and result.rate >= 400
         print(f"  target >= 400 msg/s, 0 lost, {expected:,} stored: {'met' if ok else 'NOT met'}")
     else:
@@ -344,9 +349,13 @@ SCENARIOS = {
     "paced": [
         Scenario("paced (baseline)", "threaded", 200, 5, 1.0),
         Scenario("paced", "gevent", 200, 5, 1.0),
+        Scenario("paced, 2 processes", "gevent", 200, 5, 1.0, processes=2),
     ],
-    "burst": [Scenario("burst", "gevent", 200, 5, 0.0)],
-    "fanout": [Scenario("fanout", "gevent", 1000, 3, 10.0, processes=2)],
+    "burst": [
+        Scenario("burst", "gevent", 200, 5, 0.0),
+        Scenario("burst, 2 processes", "gevent", 200, 5, 0.0, processes=2),
+    ],
+    "fanout": [Scenario("fanout", "gevent", 1000, 3, 10.0, servers=2)],
 }
 
 

@@ -1,20 +1,25 @@
-"""The production web server: gunicorn with one gevent worker, run as its own process.
+"""The production web server: gunicorn with gevent workers, run as its own process.
 
 ``frontdesk serve`` and ``frontdesk up`` start ``python -m frontdesk.server``, a fresh
-interpreter, so gevent patches the standard library in the worker before any of
+interpreter, so gevent patches the standard library in each worker before any of
 frontdesk's modules (Redis, psycopg, SQLAlchemy) are imported: every socket wait then
 yields to the event loop, and thousands of Socket.IO connections share one process.
-One worker per server, because a Socket.IO client must reach the process that holds its
-session: run more ``frontdesk serve`` processes behind a sticky load balancer instead
-(see deploy/). What still blocks (the ONNX embedding models) runs on gevent's thread
-pool (``frontdesk.wsgi``).
+What still blocks (the ONNX embedding models) runs on gevent's thread pool
+(``frontdesk.wsgi``).
 
-    python -m frontdesk.server --bind 127.0.0.1:8000
+One worker by default. ``--processes N`` (``FRONTDESK_WEB_PROCESSES``) runs N on the
+same port, one per core: a Socket.IO client must keep reaching the process that holds
+its session, which a WebSocket does (one connection) and long-polling would not (each
+poll is a new request, to any worker), so the app then accepts WebSocket only. For
+long-polling clients, run one-process servers behind a sticky load balancer (deploy/).
+
+    python -m frontdesk.server --bind 127.0.0.1:8000 [--processes 2]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +39,9 @@ DEFAULTS: dict[str, Any] = {
     "loglevel": "warning",
     "proc_name": "frontdesk-web",
 }
+
+
+PROCESSES_VAR = "FRONTDESK_WEB_PROCESSES"
 
 
 def _load_wsgi_app() -> Any:
@@ -65,8 +73,18 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--bind", default="127.0.0.1:8000", help="HOST:PORT to listen on")
     parser.add_argument("--log-level", default="warning", help="gunicorn's log level")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=int(os.environ.get(PROCESSES_VAR) or 1),
+        help=f"worker processes on the port (WebSocket only when more than one) [{PROCESSES_VAR}]",
+    )
     args = parser.parse_args(argv)
-    WebServer({"bind": args.bind, "loglevel": args.log_level.lower()}).run()
+    if not 1 <= args.processes <= 32:
+        parser.error("--processes must be between 1 and 32")
+    os.environ[PROCESSES_VAR] = str(args.processes)  # the app in each worker reads it
+    options = {"bind": args.bind, "loglevel": args.log_level.lower(), "workers": args.processes}
+    WebServer(options).run()
 
 
 if __name__ == "__main__":

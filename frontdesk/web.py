@@ -14,7 +14,7 @@ from flask_socketio import SocketIO
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from agent.core.errors import FrontdeskError, NotFound
+from agent.core.errors import FrontdeskError, NotFound, ValidationError
 from agent.core.events import Event, MemberAccessChanged
 from agent.services import Services
 from channels.meta import webhook as meta_webhook
@@ -114,8 +114,14 @@ def create_app(
     ]
     _error_pages(app)
     # Events emitted by workers reach browsers through the Redis message queue.
+    if settings.web_processes > 1 and not container.redis_url:
+        raise ValidationError(
+            "web_processes", "more than one web process needs Redis (REDIS_URL) to share events"
+        )
     manager = rooms.client_manager(container.redis_url, SOCKETIO_CHANNEL)
-    socketio = SocketIO(app, async_mode=async_mode, client_manager=manager)
+    transports = rooms.socket_transports(settings.web_processes)
+    app.jinja_env.globals["socket_transports"] = transports
+    socketio = SocketIO(app, async_mode=async_mode, client_manager=manager, transports=transports)
     realtime.register_handlers(socketio, container.uow)
 
     def access_changed(event: Event) -> None:  # removed, new role, signed out

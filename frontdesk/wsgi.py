@@ -1,10 +1,12 @@
 """WSGI entry point (``frontdesk.wsgi:app``) for serving the web process on its own.
 
-``frontdesk serve`` runs it on gunicorn with a gevent worker (``frontdesk.server``); any
+``frontdesk serve`` runs it on gunicorn with gevent workers (``frontdesk.server``); any
 WSGI server works, e.g. ``gunicorn -k gevent -w 1 frontdesk.wsgi:app``. Settings come from
 the environment, as for every command. Workers run separately (`frontdesk worker`), and
 with more than one process ``REDIS_URL`` must name the shared Redis, so events reach
-every web process.
+every web process. Running ``-w N`` workers on one port yourself, set
+``FRONTDESK_WEB_PROCESSES=N`` too, so Socket.IO accepts WebSocket only (a long-polling
+client's next request could reach another worker).
 """
 
 from __future__ import annotations

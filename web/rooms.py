@@ -24,6 +24,12 @@ Emit = Callable[[str, dict[str, Any], str], None]  # (event, data, room)
 PUBLISH_CONNECTIONS = 32  # per web process, to the Socket.IO message queue
 
 
+def socket_transports(web_processes: int) -> list[str]:
+    """What Socket.IO clients may use: long-polling too when one process holds every
+    session, WebSocket only when several share the port (a connection never moves)."""
+    return ["websocket"] if web_processes > 1 else ["websocket", "polling"]
+
+
 def workspace_room(workspace_id: int) -> str:
     return f"workspace-{workspace_id}"
 

@@ -68,10 +68,11 @@ def _stop_once(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _web_command(host: str, port: int, log_level: str) -> list[str]:
+def _web_command(host: str, port: int, log_level: str, processes: int) -> list[str]:
     """The production web server (``frontdesk.server``) in a fresh interpreter."""
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    return [sys.executable, "-m", "frontdesk.server", "--log-level", log_level, "--bind", bind]
+    command = [sys.executable, "-m", "frontdesk.server", "--log-level", log_level]
+    return [*command, "--bind", bind, "--processes", str(processes)]
 
 
 def _wait_until_serving(host: str, port: int, timeout: float = 120) -> bool:
@@ -106,19 +107,34 @@ host_option = click.option(
 port_option = click.option(
     "--port", type=int, default=None, help="Port to listen on [default: FRONTDESK_PORT or 8000]."
 )
+web_processes_option = click.option(
+    "--web-processes",
+    type=click.IntRange(1, 32),
+    default=None,
+    help="Web server processes on the port, e.g. one per core; more than one serves "
+    "Socket.IO over WebSocket only [default: FRONTDESK_WEB_PROCESSES or 1].",
+)
 
 
 @click.command()
 @host_option
 @port_option
 @click.option("--workers", type=click.IntRange(0, 32), default=None, help="Worker processes.")
+@web_processes_option
 @pass_cli
-def up(cli: CliContext, host: str | None, port: int | None, workers: int | None) -> None:
+def up(
+    cli: CliContext,
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    web_processes: int | None,
+) -> None:
     """Start the web app, background workers and embedded services; Ctrl-C stops them all."""
     settings = cli.settings
     host = host or settings.host
     port = port or settings.port
     count = settings.workers if workers is None else workers
+    web_count = web_processes or settings.web_processes
     _claim_port(host, port)
     with redis_url_for(cli) as redis_url:
         cli.redis_url = redis_url
@@ -128,7 +144,7 @@ def up(cli: CliContext, host: str | None, port: int | None, workers: int | None)
         plan = [("turns,default", count), ("ingest", max(1, count) if count else 0)]
         processes = Supervisor(
             [
-                _web_command(host, port, settings.log_level),
+                _web_command(host, port, settings.log_level, web_count),
                 *(
                     [sys.executable, "-m", "frontdesk.cli", "worker", "--queues", queues]
                     for queues, n in plan
@@ -152,6 +168,8 @@ def up(cli: CliContext, host: str | None, port: int | None, workers: int | None)
             click.echo(f"  frontdesk is up: open {base}/")
             click.echo(f"  widget demo:      {base}/demo  (the chat on a sample business page)")
             click.echo(f"  health check:     {base}/healthz")
+            if web_count > 1:
+                click.echo(f"  web server:       {web_count} processes (WebSocket only)")
             click.echo(f"  data directory:   {settings.data_dir}")
             click.echo(
                 f"  queue:            {redis_url} ({len(processes.pids) - 1} worker process(es))"
@@ -176,13 +194,15 @@ def up(cli: CliContext, host: str | None, port: int | None, workers: int | None)
 @click.command()
 @host_option
 @port_option
+@web_processes_option
 @pass_cli
-def serve(cli: CliContext, host: str | None, port: int | None) -> None:
+def serve(cli: CliContext, host: str | None, port: int | None, web_processes: int | None) -> None:
     """Serve the web app alone, on the production server (gunicorn with gevent).
 
-    For deployments that run `frontdesk worker` processes separately and several web
-    processes behind a sticky load balancer (see deploy/). Set REDIS_URL to the shared
-    Redis; without it the embedded one is started (or joined) as for `up`.
+    For deployments that run `frontdesk worker` processes separately, and several web
+    servers behind a sticky load balancer (see deploy/) or one with --web-processes N on
+    the port (WebSocket only). Set REDIS_URL to the shared Redis; without it the
+    embedded one is started (or joined) as for `up`.
     """
     settings = cli.settings
     host = host or settings.host
@@ -192,11 +212,13 @@ def serve(cli: CliContext, host: str | None, port: int | None) -> None:
         cli.redis_url = redis_url
         cli.container  # noqa: B018 - brings the schema up to date (waiting for the database)
         env = {**os.environ, "FRONTDESK_DATA_DIR": str(settings.data_dir), "REDIS_URL": redis_url}
-        web = Supervisor([_web_command(host, port, settings.log_level)], env)
+        processes = web_processes or settings.web_processes
+        web = Supervisor([_web_command(host, port, settings.log_level, processes)], env)
         web.start()
         try:
             if _wait_until_serving(host, port):
-                click.echo(f"frontdesk web serving on {host}:{port}; Ctrl-C stops it.")
+                shared = f" ({processes} processes, WebSocket only)" if processes > 1 else ""
+                click.echo(f"frontdesk web serving on {host}:{port}{shared}; Ctrl-C stops it.")
             _wait_for_stop()
         except KeyboardInterrupt:
             pass

@@ -3,6 +3,13 @@
 (function () {
   "use strict";
 
+  // Socket.IO over WebSocket only when several web processes share the port (the page
+  // says which, in <meta name="socket-transports">).
+  function socketTransports() {
+    const meta = document.querySelector('meta[name="socket-transports"]');
+    return meta && meta.content ? meta.content.split(" ") : ["websocket", "polling"];
+  }
+
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const $ = (sel) => document.querySelector(sel);
   const { el } = window.FrontdeskText; // text.js, loaded on every page
@@ -476,7 +483,7 @@
 
   // -- live updates ---------------------------------------------------------------
 
-  const socket = io("/inbox", { transports: ["websocket", "polling"] });
+  const socket = io("/inbox", { transports: socketTransports() });
   socket.on("connect", () => {
     $("#connection").textContent = "Live";
     $("#connection").className = "connection live";

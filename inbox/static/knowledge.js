@@ -3,6 +3,13 @@
 (function () {
   "use strict";
 
+  // Socket.IO over WebSocket only when several web processes share the port (the page
+  // says which, in <meta name="socket-transports">).
+  function socketTransports() {
+    const meta = document.querySelector('meta[name="socket-transports"]');
+    return meta && meta.content ? meta.content.split(" ") : ["websocket", "polling"];
+  }
+
   const $ = (sel) => document.querySelector(sel);
   const { el } = window.FrontdeskText; // text.js, loaded on every page
   const table = $("#knowledge-sources");
@@ -61,7 +68,7 @@
 
   const connection = $("#knowledge-connection");
   if (typeof io === "function") {
-    const socket = io("/inbox", { transports: ["websocket", "polling"] });
+    const socket = io("/inbox", { transports: socketTransports() });
     let connectedBefore = false;
     socket.on("connect", () => {
       connection.textContent = "Live: status updates as sources are read.";

@@ -368,7 +368,7 @@
   }
 
   const socket = io("/widget", {
-    transports: ["websocket", "polling"],
+    transports: boot.transports || ["websocket", "polling"],
     auth: (done) =>
       done(
         Object.assign(
