@@ -7,13 +7,16 @@ import pytest
 
 from agent.core.contacts import ContactDetails
 from agent.core.conversations import Inbound
+from agent.core.conversations.base import SENDER_RULES_TTL
 from agent.core.errors import Conflict, ValidationError
 from agent.core.events import ConversationUpdated, LeadCaptured, MessageCreated
 from agent.core.models import ConversationStatus, SenderRule, SenderRuleKind, SenderVerdict
+from agent.core.recent import PerWorkspace
 from agent.core.spam import Candidate, detect, is_bulk_sms_sender, is_disposable, judge
 from agent.core.workspaces import NewMember
 from benchmarks.spam import any_link, detector, load, score
-from tests.conftest import make_workspace
+from frontdesk.wiring import build
+from tests.conftest import RecordingDispatcher, make_workspace
 from tests.test_inbox import PASSWORD, signed_in
 
 LINKS = "see https://a.example/1 and https://b.example/2 and www.c.example"
@@ -427,3 +430,29 @@ def test_the_same_long_message_a_third_time_is_held_as_repeated(app_container, w
     third = service.receive(workspace.id, chat("  " + pitch))
     assert third.conversation.status == ConversationStatus.SPAM
     assert third.conversation.spam_reason == "the same message sent 3 times"
+
+
+def test_a_block_made_by_another_process_applies_within_seconds(app_container, ws, settings):
+    """Each process keeps the sender rules for SENDER_RULES_TTL seconds (no query on every
+    message): the one that blocks forgets its copy at once, another within the TTL."""
+    workspace, admin = ws
+    other = build(settings, clock=app_container.clock, dispatcher_override=RecordingDispatcher())
+    seconds = [0.0]
+    service = other.conversations
+    service._sender_rules = PerWorkspace(
+        service._load_sender_rules, SENDER_RULES_TTL, lambda: seconds[0]
+    )
+    first = service.receive(workspace.id, chat("Hi, are you open today?"))
+    contact = str(first.conversation.contact_id)
+    app_container.conversations.block_sender(workspace.id, admin.id, "contact", contact)
+    # The blocking process sees it at once.
+    mine = app_container.conversations.receive(workspace.id, chat("Hello again"))
+    assert mine.conversation.status == ConversationStatus.SPAM
+    app_container.conversations.release_spam(workspace.id, first.conversation.id, admin.id)
+    app_container.conversations.block_sender(workspace.id, admin.id, "contact", contact)
+    stale = service.receive(workspace.id, chat("Still there?"))
+    assert stale.conversation.status == ConversationStatus.OPEN  # its copy is still fresh
+    seconds[0] += SENDER_RULES_TTL
+    late = service.receive(workspace.id, chat("Hello?"))
+    assert late.conversation.status == ConversationStatus.SPAM
+    other.engine.dispose()

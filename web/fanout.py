@@ -1,8 +1,8 @@
 """A new message to every live view of it, read once: staff's inbox and the visitor's chat.
 
-Each view ``prepare``s what it will send from one shared read session (the conversation
-and the message are loaded once), and sends after the session has ended, so no emit
-waits inside a transaction.
+Each view ``prepare``s what it will send from one shared read session (the message, its
+conversation, contact, workspace and named team members are loaded in one query), and
+sends after the session has ended, so no emit waits inside a transaction.
 """
 
 from __future__ import annotations
@@ -30,13 +30,7 @@ class MessageFanout:
         assert isinstance(event, MessageCreated)
         with self._uow(read_only=True) as uow:
             repo = uow.workspace(event.workspace_id)
-            # Held here, so each view's read of them comes from the session's identity map
-            # (which keeps only what something still references).
-            held = (
-                repo.conversations.get(event.conversation_id),
-                repo.messages.get(event.message_id),
-            )
+            repo.messages.preload(event.message_id)  # one query for what the views read
             sends = [view.prepare(repo, event) for view in self._views]
-            del held
         for send in sends:
             send()

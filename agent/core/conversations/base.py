@@ -24,6 +24,7 @@ from agent.core.models import (
     DeliveryStatus,
     Direction,
     Message,
+    SenderRule,
 )
 from agent.core.ports import (
     Clock,
@@ -32,9 +33,11 @@ from agent.core.ports import (
     UnitOfWorkFactory,
     WorkspaceScope,
 )
+from agent.core.recent import PerWorkspace
 from agent.core.send_rules import sms_refusal, window_for
 
 log = logging.getLogger(__name__)
+SENDER_RULES_TTL = 5.0  # seconds a process trusts its copy of a workspace's sender rules
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,13 @@ class ServiceBase:
         self._clock = clock
         self._limits = limits or Limits()
         self._outbox = outbox  # where provider-channel messages go once stored
+        # Read for every inbound message's spam screen, changed by staff now and then:
+        # this process forgets its copy when it changes them, others within the TTL.
+        self._sender_rules = PerWorkspace(self._load_sender_rules, SENDER_RULES_TTL)
+
+    def _load_sender_rules(self, workspace_id: int) -> tuple[SenderRule, ...]:
+        with self._uow(read_only=True) as uow:
+            return tuple(uow.workspace(workspace_id).sender_rules.all())
 
     # -- helpers ---------------------------------------------------------------
 

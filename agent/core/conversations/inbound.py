@@ -141,6 +141,7 @@ class InboundMixin(ContactsMixin, AwayMixin):
         look_first: bool = True,
     ) -> tuple[Received, list[Event]]:
         now = self._clock()
+        rules = self._sender_rules.get(workspace_id)  # before the writer's transaction
         with self._uow() as uow:
             repo = uow.workspace(workspace_id)
             if inbound.provider_message_id and look_first:
@@ -157,6 +158,7 @@ class InboundMixin(ContactsMixin, AwayMixin):
             conversation, events = self._conversation_for(repo, channel, inbound, now)
             verdict = screen(
                 repo,
+                rules,
                 conversation,
                 repo.contacts.get(conversation.contact_id),
                 body,
@@ -208,7 +210,7 @@ class InboundMixin(ContactsMixin, AwayMixin):
         if inbound.conversation_id is not None:
             return repo.conversations.get(inbound.conversation_id, for_update=True), []
         if inbound.thread_id:
-            found = repo.conversations.by_thread(channel, inbound.thread_id)
+            found = repo.conversations.by_thread(channel, inbound.thread_id, preload=True)
             if found is not None:
                 return found, []
         country = repo.workspace().country

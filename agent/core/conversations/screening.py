@@ -3,8 +3,10 @@ from the thread and the workspace's sender rules."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from agent.core import spam
-from agent.core.models import Contact, Conversation, Direction
+from agent.core.models import Contact, Conversation, Direction, SenderRule
 from agent.core.ports import WorkspaceScope
 from agent.core.spam import Candidate, Verdict
 
@@ -14,6 +16,7 @@ EARLIER = 20  # the customer's earlier messages read for the "repeated" signal
 
 def screen(
     repo: WorkspaceScope,
+    rules: Sequence[SenderRule],
     conversation: Conversation,
     contact: Contact,
     body: str,
@@ -21,7 +24,8 @@ def screen(
     sender_email: str = "",
     sender_phone: str = "",
 ) -> Verdict | None:
-    """The verdict on one inbound message (before it is added to the thread)."""
+    """The verdict on one inbound message (before it is added to the thread), given the
+    workspace's sender ``rules``."""
     emails = {e for e in (contact.email, sender_email.strip().lower()) if e}
     keys = spam.sender_keys(contact.id, "", contact.phone)
     for email in sorted(emails):
@@ -36,4 +40,5 @@ def screen(
         sender_phone=sender_phone,
         earlier=earlier,
     )
-    return spam.judge(repo.sender_rules.matching(keys), candidate)
+    wanted = set(keys)
+    return spam.judge([r for r in rules if (r.kind, r.value) in wanted], candidate)

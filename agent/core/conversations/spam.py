@@ -60,6 +60,7 @@ class SpamMixin(InboundMixin):
             newest = inbound[-1] if inbound else None
             routed = newest is not None and self._awaits_ai(repo, conversation, newest)
             uow.commit()
+        self._sender_rules.forget(workspace_id)
         if newest is not None:
             events.append(self._created(newest))  # held until now: staff hear of it now
         self._publish(events)
@@ -95,6 +96,7 @@ class SpamMixin(InboundMixin):
                     conversation.updated_at = self._clock()
                     events += [self._updated(conversation, status="spam"), note]
             uow.commit()
+        self._sender_rules.forget(workspace_id)
         self._publish(events)
         return rule
 
@@ -109,6 +111,7 @@ class SpamMixin(InboundMixin):
                 return False
             repo.delete(rule)
             uow.commit()
+        self._sender_rules.forget(workspace_id)
         return True
 
     def forget_sender(self, workspace_id: int, kind: str, value: str) -> bool:
@@ -122,6 +125,7 @@ class SpamMixin(InboundMixin):
                 return False
             repo.delete(rule)
             uow.commit()
+        self._sender_rules.forget(workspace_id)
         return True
 
     def _set_rule(

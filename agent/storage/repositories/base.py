@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from agent.core.errors import NotFound
 
+_HELD = "frontdesk_held"  # session.info: objects loaded ahead, kept for the session's life
+
 
 def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -23,6 +25,11 @@ class Scoped:
 
     def _scoped(self, cls: type) -> Any:
         return select(cls).where(cls.workspace_id == self.workspace_id)
+
+    def _hold(self, *objects: object) -> None:
+        """Keep loaded objects for the session's life: its identity map holds only what
+        something references, and a later ``get`` of them should not ask again."""
+        self._session.info.setdefault(_HELD, []).extend(o for o in objects if o is not None)
 
     def _one(self, cls: type, ident: int, *, for_update: bool = False) -> Any:
         if for_update:

@@ -18,6 +18,7 @@ from agent.core.models import (
     ConversationStatus,
     Message,
     Mode,
+    Workspace,
 )
 from agent.storage import tables
 from agent.storage.repositories.base import Scoped, escape_like
@@ -27,11 +28,31 @@ class SqlConversations(Scoped):
     def get(self, conversation_id: int, *, for_update: bool = False) -> Conversation:
         return self._one(Conversation, conversation_id, for_update=for_update)
 
-    def by_thread(self, channel: str, thread_id: str) -> Conversation | None:
-        query = self._scoped(Conversation).where(
-            Conversation.channel == channel, Conversation.provider_thread_id == thread_id
+    def by_thread(
+        self, channel: str, thread_id: str, *, preload: bool = False
+    ) -> Conversation | None:
+        """Locked. ``preload``: its contact and workspace come in the same query, held for
+        the session (an inbound message reads all three)."""
+        where = (Conversation.channel == channel, Conversation.provider_thread_id == thread_id)
+        if not preload:
+            query = self._scoped(Conversation).where(*where)
+            return self._session.scalars(query.with_for_update()).first()
+        query = (
+            select(Conversation, Contact, Workspace)
+            .join(
+                Contact,
+                (Contact.id == Conversation.contact_id)
+                & (Contact.workspace_id == self.workspace_id),
+            )
+            .join(Workspace, Workspace.id == Conversation.workspace_id)
+            .where(Conversation.workspace_id == self.workspace_id, *where)
+            .with_for_update(of=Conversation)
         )
-        return self._session.scalars(query.with_for_update()).first()
+        row = self._session.execute(query).first()
+        if row is None:
+            return None
+        self._hold(*row)
+        return row[0]
 
     def list(self, *, status: str | None = None, limit: int = 50) -> Sequence[Conversation]:
         query = self._scoped(Conversation)

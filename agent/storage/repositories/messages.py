@@ -6,9 +6,19 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from agent.core.errors import NotFound
-from agent.core.models import Channel, DeliveryStatus, Direction, Message
+from agent.core.models import (
+    Channel,
+    Contact,
+    Conversation,
+    DeliveryStatus,
+    Direction,
+    Message,
+    TeamMember,
+    Workspace,
+)
 from agent.storage.repositories.base import Scoped
 
 
@@ -43,6 +53,38 @@ class SqlMessages(Scoped):
             return self._session.scalars(query.order_by(Message.id)).all()
         newest = self._session.scalars(query.order_by(Message.id.desc()).limit(limit)).all()
         return list(reversed(newest))
+
+    def preload(self, message_id: int) -> None:
+        """Loads the message with its conversation, contact, workspace and the team
+        members it names (assignee, author) in one query, held for the session: their
+        ``get``s then read no more (nothing when there is no such message)."""
+        assignee, author = aliased(TeamMember), aliased(TeamMember)
+        workspace_id = self.workspace_id
+        query = (
+            select(Message, Conversation, Contact, Workspace, assignee, author)
+            .join(
+                Conversation,
+                (Conversation.id == Message.conversation_id)
+                & (Conversation.workspace_id == workspace_id),
+            )
+            .join(
+                Contact,
+                (Contact.id == Conversation.contact_id) & (Contact.workspace_id == workspace_id),
+            )
+            .join(Workspace, Workspace.id == Message.workspace_id)
+            .outerjoin(
+                assignee,
+                (assignee.id == Conversation.assignee_id) & (assignee.workspace_id == workspace_id),
+            )
+            .outerjoin(
+                author,
+                (author.id == Message.author_member_id) & (author.workspace_id == workspace_id),
+            )
+            .where(Message.workspace_id == workspace_id, Message.id == message_id)
+        )
+        row = self._session.execute(query).first()
+        if row is not None:
+            self._hold(*row)
 
     def recent_bodies(self, conversation_id: int, direction: str, limit: int) -> list[str]:
         """The newest ``limit`` bodies one way, newest first: the text alone, for checks
