@@ -199,7 +199,7 @@ def test_half_an_emoji_is_stored_as_a_replacement_and_acknowledged(live: Live) -
 def test_a_failing_handler_answers_with_a_sentence_and_logs_the_stack(
     live: Live, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def broken(*args: object) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the database went away")
 
     client = live.visitor()

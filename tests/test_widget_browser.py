@@ -622,10 +622,10 @@ def test_a_refused_message_shows_as_failed_and_the_next_ones_still_go(
     receive = service.receive
     refused = {"How do I pay my bill?"}
 
-    def failing(workspace_id: int, inbound: object) -> object:
+    def failing(workspace_id: int, inbound: object, **options: object) -> object:
         if inbound.body in refused:  # type: ignore[attr-defined]
             raise RuntimeError("the database went away")
-        return receive(workspace_id, inbound)  # type: ignore[arg-type]
+        return receive(workspace_id, inbound, **options)  # type: ignore[arg-type]
 
     monkeypatch.setattr(service, "receive", failing)
     page.goto(widget.site.page("/", "<h1>Bayside</h1>", widget.snippet))
@@ -670,10 +670,10 @@ def test_an_unanswered_message_shows_as_failed_without_holding_up_the_next(
     receive = service.receive
     release = threading.Event()
 
-    def stuck(workspace_id: int, inbound: object) -> object:
+    def stuck(workspace_id: int, inbound: object, **options: object) -> object:
         if inbound.body == "How do I pay my bill?":  # type: ignore[attr-defined]
             release.wait(30)  # a server that hangs on this one message
-        return receive(workspace_id, inbound)  # type: ignore[arg-type]
+        return receive(workspace_id, inbound, **options)  # type: ignore[arg-type]
 
     monkeypatch.setattr(service, "receive", stuck)
     page.goto(widget.site.page("/", "<h1>Bayside</h1>", widget.snippet))
