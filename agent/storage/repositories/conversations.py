@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, load_only
 
 from agent.core.errors import NotFound
 from agent.core.models import (
@@ -37,18 +38,8 @@ class SqlConversations(Scoped):
         if not preload:
             query = self._scoped(Conversation).where(*where)
             return self._session.scalars(query.with_for_update()).first()
-        query = (
-            select(Conversation, Contact, Workspace)
-            .join(
-                Contact,
-                (Contact.id == Conversation.contact_id)
-                & (Contact.workspace_id == self.workspace_id),
-            )
-            .join(Workspace, Workspace.id == Conversation.workspace_id)
-            .where(Conversation.workspace_id == self.workspace_id, *where)
-            .with_for_update(of=Conversation)
-        )
-        row = self._session.execute(query).first()
+        params = {"workspace_id": self.workspace_id, "channel": channel, "thread": thread_id}
+        row = self._session.execute(_thread_query(), params).first()
         if row is None:
             return None
         self._hold(*row)
@@ -183,3 +174,25 @@ class SqlConversations(Scoped):
                 set_={"last_read_message_id": newest},
             )
         )
+
+
+@functools.cache
+def _thread_query() -> Select:
+    """``by_thread(preload=True)``'s statement, built once (it keeps its cache key)."""
+    workspace_id = bindparam("workspace_id")
+    return (
+        select(Conversation, Contact, Workspace)
+        .join(
+            Contact,
+            (Contact.id == Conversation.contact_id) & (Contact.workspace_id == workspace_id),
+        )
+        .join(Workspace, Workspace.id == Conversation.workspace_id)
+        .where(
+            Conversation.workspace_id == workspace_id,
+            Conversation.channel == bindparam("channel"),
+            Conversation.provider_thread_id == bindparam("thread"),
+        )
+        .with_for_update(of=Conversation)
+        # What storing a message reads of the workspace; the rest loads if read.
+        .options(load_only(Workspace.name, Workspace.country, Workspace.timezone, Workspace.widget))
+    )

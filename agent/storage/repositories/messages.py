@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.orm import aliased, load_only
 
 from agent.core.errors import NotFound
 from agent.core.models import (
@@ -55,34 +56,11 @@ class SqlMessages(Scoped):
         return list(reversed(newest))
 
     def preload(self, message_id: int) -> None:
-        """Loads the message with its conversation, contact, workspace and the team
-        members it names (assignee, author) in one query, held for the session: their
+        """Loads the message with its conversation, contact, workspace (its name) and the
+        team members it names (assignee, author) in one query, held for the session: their
         ``get``s then read no more (nothing when there is no such message)."""
-        assignee, author = aliased(TeamMember), aliased(TeamMember)
-        workspace_id = self.workspace_id
-        query = (
-            select(Message, Conversation, Contact, Workspace, assignee, author)
-            .join(
-                Conversation,
-                (Conversation.id == Message.conversation_id)
-                & (Conversation.workspace_id == workspace_id),
-            )
-            .join(
-                Contact,
-                (Contact.id == Conversation.contact_id) & (Contact.workspace_id == workspace_id),
-            )
-            .join(Workspace, Workspace.id == Message.workspace_id)
-            .outerjoin(
-                assignee,
-                (assignee.id == Conversation.assignee_id) & (assignee.workspace_id == workspace_id),
-            )
-            .outerjoin(
-                author,
-                (author.id == Message.author_member_id) & (author.workspace_id == workspace_id),
-            )
-            .where(Message.workspace_id == workspace_id, Message.id == message_id)
-        )
-        row = self._session.execute(query).first()
+        params = {"workspace_id": self.workspace_id, "message_id": message_id}
+        row = self._session.execute(_preload_query(), params).first()
         if row is not None:
             self._hold(*row)
 
@@ -164,3 +142,34 @@ class SqlMessages(Scoped):
             .limit(1)
         )
         return self._session.scalars(query).first()
+
+
+@functools.cache
+def _preload_query() -> Select:
+    """Built once: the statement keeps its cache key, so each run skips building it again
+    (the aliases alone cost a fresh key every time)."""
+    workspace_id = bindparam("workspace_id")
+    assignee, author = aliased(TeamMember), aliased(TeamMember)
+    return (
+        select(Message, Conversation, Contact, Workspace, assignee, author)
+        .join(
+            Conversation,
+            (Conversation.id == Message.conversation_id)
+            & (Conversation.workspace_id == workspace_id),
+        )
+        .join(
+            Contact,
+            (Contact.id == Conversation.contact_id) & (Contact.workspace_id == workspace_id),
+        )
+        .join(Workspace, Workspace.id == Message.workspace_id)
+        .outerjoin(
+            assignee,
+            (assignee.id == Conversation.assignee_id) & (assignee.workspace_id == workspace_id),
+        )
+        .outerjoin(
+            author, (author.id == Message.author_member_id) & (author.workspace_id == workspace_id)
+        )
+        .where(Message.workspace_id == workspace_id, Message.id == bindparam("message_id"))
+        # The live views want the business's name; the rest (JSON settings) loads if read.
+        .options(load_only(Workspace.name))
+    )
