@@ -67,17 +67,13 @@ class SqlMessages(Scoped):
     def recent_bodies(self, conversation_id: int, direction: str, limit: int) -> list[str]:
         """The newest ``limit`` bodies one way, newest first: the text alone, for checks
         that compare many messages (spam's "repeated") without loading each whole."""
-        query = (
-            select(Message.body)
-            .where(
-                Message.workspace_id == self.workspace_id,
-                Message.conversation_id == conversation_id,
-                Message.direction == direction,
-            )
-            .order_by(Message.id.desc())
-            .limit(limit)
-        )
-        return list(self._session.scalars(query))
+        params = {
+            "workspace_id": self.workspace_id,
+            "conversation_id": conversation_id,
+            "direction": direction,
+            "limit": limit,
+        }
+        return list(self._session.scalars(_bodies_query(), params))
 
     def latest(self, conversation_ids: Collection[int]) -> dict[int, Message]:
         """Each conversation's newest message, in one query (none for an empty one).
@@ -172,4 +168,19 @@ def _preload_query() -> Select:
         .where(Message.workspace_id == workspace_id, Message.id == bindparam("message_id"))
         # The live views want the business's name; the rest (JSON settings) loads if read.
         .options(load_only(Workspace.name))
+    )
+
+
+@functools.cache
+def _bodies_query() -> Select:
+    """``recent_bodies``' statement, built once (every inbound message runs it)."""
+    return (
+        select(Message.body)
+        .where(
+            Message.workspace_id == bindparam("workspace_id"),
+            Message.conversation_id == bindparam("conversation_id"),
+            Message.direction == bindparam("direction"),
+        )
+        .order_by(Message.id.desc())
+        .limit(bindparam("limit"))
     )
