@@ -15,12 +15,13 @@ import signal
 from collections.abc import Iterator
 
 import pytest
+import redis
 from playwright.sync_api import Browser, Page, expect
 
 from agent.config import Settings
 from frontdesk.wiring import build
 from tests.conftest import make_workspace
-from tests.test_server import _serve
+from tests.test_server import _serve, fresh_widget_limits
 from tests.test_widget_browser import HostSite, open_launcher
 
 PASSWORD = "a long enough passphrase"  # make_workspace's admin
@@ -50,6 +51,7 @@ def test_widget_and_inbox_talk_over_websockets_to_two_processes(
     container.migrate()
     workspace, admin = make_workspace(container, widget={"allowed_origins": [site.url]})
     container.engine.dispose()
+    fresh_widget_limits(redis.Redis.from_url(redis_url))
     proc, base = _serve(tmp_path, redis_url, "--web-processes", "2")
     sockets: list[str] = []
     requests: list[str] = []
