@@ -300,3 +300,17 @@ def test_an_unreachable_database_is_waited_for_then_a_clear_error(run, monkeypat
     assert "is not reachable" in result.output and "trying again in 1 s" in result.output
     assert "Check DATABASE_URL" in result.output
     assert "hunter2" not in result.output  # the password is never shown
+
+
+def test_up_and_serve_pass_the_web_processes_to_the_server():
+    """`--web-processes N` becomes gunicorn's worker count; --help names the setting."""
+    from frontdesk.cli.run import _web_command
+
+    command = _web_command("0.0.0.0", 8000, "INFO", 2)
+    assert command[1:3] == ["-m", "frontdesk.server"]
+    assert command[command.index("--processes") + 1] == "2"
+    assert command[command.index("--bind") + 1] == "0.0.0.0:8000"
+    assert _web_command("::", 8000, "INFO", 1)[-3] == "[::]:8000"
+    for name in ("up", "serve"):
+        shown = CliRunner().invoke(main, [name, "--help"]).output
+        assert "--web-processes" in shown and "FRONTDESK_WEB_PROCESSES" in shown
