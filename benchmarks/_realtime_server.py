@@ -10,6 +10,7 @@ with no AI receptionist (messages wait for staff) and the widget limits given.
 from __future__ import annotations
 
 import argparse
+import gc
 from typing import Any
 
 
@@ -35,6 +36,7 @@ def _app(
     container = build(settings, redis_url=redis_url, dispatcher_override=_StaffOnly())
     limits = RateLimits(per_ip=per_ip_limit)
     app, _ = create_app(container, widget_limits=limits, async_mode=async_mode)
+    gc.freeze()  # as frontdesk.wsgi does: start-up's objects leave the collector's view
     return app
 
 

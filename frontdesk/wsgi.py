@@ -11,6 +11,7 @@ client's next request could reach another worker).
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -43,3 +44,9 @@ else:
     _container = build(_settings)
     _container.migrate()
     app, socketio = create_app(_container)
+
+# What start-up built (the app, the container, imported modules) lives as long as the
+# process: frozen out of the garbage collector's view, its full collections stop scanning
+# it. Measured on benchmarks/realtime.py's paced scenario, one process: p95 83-353 ms
+# frozen against 325-463 ms not (four runs each, alternating).
+gc.freeze()

@@ -320,3 +320,16 @@ def test_several_web_processes_need_redis_and_accept_websocket_only(tmp_path, re
     assert Settings.load(environ).web_processes == 3
     with pytest.raises(ValidationError, match="between 1 and 32"):
         Settings.load({**environ, "FRONTDESK_WEB_PROCESSES": "0"})
+
+
+def test_the_wsgi_module_freezes_what_start_up_built(tmp_path):
+    """The app and container live as long as the process: out of the collector's view,
+    so its full collections (pauses of every connection under gevent) stay short."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CHROMA_URL")}
+    env.update(FRONTDESK_DATA_DIR=str(tmp_path / "data"), REDIS_URL="")
+    probe = "import gc, frontdesk.wsgi; print(gc.get_freeze_count())"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.split()[-1]) > 10_000
