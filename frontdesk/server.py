@@ -25,6 +25,8 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from agent.config import Settings
+
 # Gunicorn's settings for frontdesk. ``timeout``: a worker whose event loop is stuck this
 # long is replaced. ``graceful_timeout``: on SIGTERM, open requests get this long.
 DEFAULTS: dict[str, Any] = {
@@ -76,10 +78,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--processes",
         type=int,
-        default=int(os.environ.get(PROCESSES_VAR) or 1),
+        default=None,
         help=f"worker processes on the port (WebSocket only when more than one) [{PROCESSES_VAR}]",
     )
     args = parser.parse_args(argv)
+    if args.processes is None:  # the setting, from the environment or FRONTDESK_CONFIG
+        args.processes = Settings.load().web_processes
     if not 1 <= args.processes <= 32:
         parser.error("--processes must be between 1 and 32")
     os.environ[PROCESSES_VAR] = str(args.processes)  # the app in each worker reads it

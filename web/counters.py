@@ -117,11 +117,7 @@ class FailOpenCounter:
         )
 
     def hit(self, key: str, window: int) -> int:
-        try:
-            return self._inner.hit(key, window)
-        except RedisError as error:
-            self._unreachable(error)
-            return 0
+        return self.hit_all([key], window)[0]
 
     def hit_all(self, keys: Sequence[str], window: int) -> list[int]:
         try:

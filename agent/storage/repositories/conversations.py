@@ -34,9 +34,10 @@ class SqlConversations(Scoped):
     ) -> Conversation | None:
         """Locked. ``preload``: its contact and workspace come in the same query, held for
         the session (an inbound message reads all three)."""
-        where = (Conversation.channel == channel, Conversation.provider_thread_id == thread_id)
         if not preload:
-            query = self._scoped(Conversation).where(*where)
+            query = self._scoped(Conversation).where(
+                Conversation.channel == channel, Conversation.provider_thread_id == thread_id
+            )
             return self._session.scalars(query.with_for_update()).first()
         params = {"workspace_id": self.workspace_id, "channel": channel, "thread": thread_id}
         row = self._session.execute(_thread_query(), params).first()
