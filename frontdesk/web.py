@@ -137,6 +137,7 @@ def create_app(
         container,
         rooms.socketio_emitter(socketio, rooms.INBOX_NAMESPACE),
         rooms.socketio_emitter(socketio, rooms.WIDGET_NAMESPACE),
+        rooms.batch_of(manager),
     )
     if settings.trusted_proxies:
         # Outermost, around the Socket.IO middleware too, so the sign-in throttle and the
@@ -149,21 +150,25 @@ def create_app(
 
 def attach_worker_broadcaster(container: Services) -> None:
     """Worker processes publish the same live events through Redis."""
+    publisher = rooms.queue_publisher(container.redis_url, SOCKETIO_CHANNEL)
     _broadcast(
         container,
-        rooms.queue_emitter(container.redis_url, SOCKETIO_CHANNEL, rooms.INBOX_NAMESPACE),
-        rooms.queue_emitter(container.redis_url, SOCKETIO_CHANNEL, rooms.WIDGET_NAMESPACE),
+        rooms.queue_emitter(publisher, rooms.INBOX_NAMESPACE),
+        rooms.queue_emitter(publisher, rooms.WIDGET_NAMESPACE),
+        rooms.batch_of(publisher),
     )
 
 
-def _broadcast(container: Services, staff_emit: rooms.Emit, widget_emit: rooms.Emit) -> None:
+def _broadcast(
+    container: Services, staff_emit: rooms.Emit, widget_emit: rooms.Emit, batch: rooms.Batch
+) -> None:
     """Committed events out to staff's inbox and to visitors' chats (new messages: one
-    read for both)."""
+    read for both, their emits published together)."""
     staff = realtime.StaffBroadcaster(container.uow, staff_emit)
     staff.attach(container.events)
     widget = widget_realtime.WidgetBroadcaster(container.uow, widget_emit)
     widget.attach(container.events)
-    MessageFanout(container.uow, [staff, widget]).attach(container.events)
+    MessageFanout(container.uow, [staff, widget], batch).attach(container.events)
 
 
 def _wants_json() -> bool:

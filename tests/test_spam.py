@@ -12,7 +12,15 @@ from agent.core.errors import Conflict, ValidationError
 from agent.core.events import ConversationUpdated, LeadCaptured, MessageCreated
 from agent.core.models import ConversationStatus, SenderRule, SenderRuleKind, SenderVerdict
 from agent.core.recent import PerWorkspace
-from agent.core.spam import Candidate, detect, is_bulk_sms_sender, is_disposable, judge
+from agent.core.spam import (
+    Candidate,
+    detect,
+    is_bulk_sms_sender,
+    is_disposable,
+    judge,
+    known_phrases,
+    spam_phrases,
+)
 from agent.core.workspaces import NewMember
 from benchmarks.spam import any_link, detector, load, score
 from frontdesk.wiring import build
@@ -43,6 +51,13 @@ def test_phrases_need_two_or_one_with_a_link():
     assert verdict("Do you accept bitcoin?") is None  # one phrase, no link: a customer may ask
     # Words inside other words never match ("casinos" is not "casino"; "forexample").
     assert verdict("I love the casinos theme, forexample https://x.example") is None
+
+
+def test_every_phrase_is_found_past_the_one_search_for_any():
+    # Messages with no phrase skip the per-phrase search; each phrase still gets there.
+    for phrase in known_phrases():
+        assert phrase in spam_phrases(f"Hello. {phrase.upper()}, thanks"), phrase
+    assert spam_phrases("Is Thursday at 3pm free for a cleaning?") == []
 
 
 def test_repeated_counts_only_long_identical_messages():

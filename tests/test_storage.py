@@ -8,7 +8,15 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from agent.core.errors import Conflict, NotFound
-from agent.core.models import Appointment, Contact, Conversation, Message, MessageTemplate
+from agent.core.models import (
+    Appointment,
+    Contact,
+    Conversation,
+    ConversationStatus,
+    DeliveryStatus,
+    Message,
+    MessageTemplate,
+)
 from agent.storage import migrate
 from agent.storage.database import make_engine
 from agent.storage.tables import metadata
@@ -206,3 +214,61 @@ def test_unique_rules_surface_as_conflicts(container):
             uow.commit()
     with container.uow() as uow:
         assert uow.workspace(workspace.id).templates.all() == []
+
+
+def test_an_inserted_message_and_a_touched_conversation_save_like_flushed_ones(container):
+    """The inbound path's plain INSERT and UPDATE: what they write, what stays tracked."""
+    workspace, _ = make_workspace(container)
+    other, _ = make_workspace(container, "Other Clinic")
+    when = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)
+
+    def message(body: str, conversation_id: int, workspace_id: int = workspace.id) -> Message:
+        return Message(
+            workspace_id=workspace_id,
+            conversation_id=conversation_id,
+            direction="in",
+            author_kind="contact",
+            body=body,
+            provider_message_id="visitor:1",
+            meta={"origin": "https://site.example"},
+            created_at=when,
+        )
+
+    with container.uow() as uow:
+        repo = uow.workspace(workspace.id)
+        contact = Contact(workspace_id=workspace.id, source_channel="webchat")
+        repo.add(contact)
+        repo.flush()
+        conversation = Conversation(workspace_id=workspace.id, contact_id=contact.id)
+        repo.add(conversation)
+        repo.flush()
+        new = message("Hello", conversation.id)
+        repo.messages.insert(new)
+        assert new.id is not None
+        new.delivery_status = DeliveryStatus.SENT  # tracked: saved on commit
+        conversation.status = ConversationStatus.CLOSED  # changed before the touch: kept
+        repo.conversations.touch(conversation, when)
+        with pytest.raises(PermissionError):
+            repo.messages.insert(message("Not yours", conversation.id, other.id))
+        uow.commit()
+    with container.uow() as uow:
+        repo = uow.workspace(workspace.id)
+        stored = repo.messages.get(new.id)
+        assert (stored.body, stored.meta, stored.created_at) == (
+            "Hello",
+            {"origin": "https://site.example"},
+            when,
+        )
+        assert stored.delivery_status == DeliveryStatus.SENT
+        touched = repo.conversations.get(conversation.id)
+        assert (touched.last_message_at, touched.updated_at) == (when, when)
+        assert touched.status == ConversationStatus.CLOSED
+        with pytest.raises(PermissionError):
+            uow.workspace(other.id).conversations.touch(touched, when)
+    with container.uow() as uow, pytest.raises(Conflict):  # the same provider message again
+        uow.workspace(workspace.id).messages.insert(message("Again", conversation.id))
+    with container.uow() as uow:
+        bodies = [
+            m.body for m in uow.workspace(workspace.id).messages.for_conversation(conversation.id)
+        ]
+    assert bodies == ["Hello"]

@@ -8,6 +8,7 @@ sends after the session has ended, so no emit waits inside a transaction.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Protocol
 
 from agent.core.events import Event, EventBus, MessageCreated
@@ -19,9 +20,17 @@ class MessageView(Protocol):
 
 
 class MessageFanout:
-    def __init__(self, uow: UnitOfWorkFactory, views: Sequence[MessageView]) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        views: Sequence[MessageView],
+        batch: Callable[[], AbstractContextManager[object]] = nullcontext,
+    ) -> None:
+        """``batch``: the views' emits made inside it are published together (one Redis
+        message to the other processes; ``web.rooms.batch_of``)."""
         self._uow = uow
         self._views = list(views)
+        self._batch = batch
 
     def attach(self, events: EventBus) -> None:
         events.subscribe(MessageCreated, self.on_message)
@@ -32,5 +41,6 @@ class MessageFanout:
             repo = uow.workspace(event.workspace_id)
             repo.messages.preload(event.message_id)  # one query for what the views read
             sends = [view.prepare(repo, event) for view in self._views]
-        for send in sends:
-            send()
+        with self._batch():
+            for send in sends:
+                send()

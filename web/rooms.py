@@ -11,7 +11,9 @@ Redis message queue, so any web process can deliver any event.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextvars import ContextVar
 from typing import Any
 
 import redis
@@ -21,6 +23,7 @@ from flask_socketio import SocketIO
 INBOX_NAMESPACE = "/inbox"
 WIDGET_NAMESPACE = "/widget"
 Emit = Callable[[str, dict[str, Any], str], None]  # (event, data, room)
+Batch = Callable[[], AbstractContextManager[object]]  # emits inside go out together
 PUBLISH_CONNECTIONS = 32  # per web process, to the Socket.IO message queue
 
 
@@ -63,14 +66,81 @@ def socketio_emitter(socketio: SocketIO, namespace: str) -> Emit:
     return emit
 
 
-def queue_emitter(redis_url: str, channel: str, namespace: str) -> Emit:
-    """For worker processes: publish through Redis without serving any client."""
-    manager = socketio_pkg.RedisManager(redis_url, channel=channel, write_only=True)
+def queue_emitter(manager: socketio_pkg.RedisManager, namespace: str) -> Emit:
+    """For worker processes: publish through Redis (``queue_publisher``) without serving
+    any client."""
 
     def emit(event: str, data: dict[str, Any], room: str) -> None:
         manager.emit(event, data, namespace=namespace, room=room)
 
     return emit
+
+
+def batch_of(manager: object) -> Batch:
+    """The manager's ``batch`` where it publishes through Redis; elsewhere emits are
+    local calls, and there is nothing to gather."""
+    return getattr(manager, "batch", nullcontext)
+
+
+# -- publishing through Redis ----------------------------------------------------------
+
+BATCH_METHOD = "frontdesk-batch"  # one Redis message carrying several pubsub messages
+
+
+class _BatchingRedisManager(socketio_pkg.RedisManager):
+    """A Redis client manager that can publish several emits as one Redis message.
+
+    A new message goes out as three emits (the thread, the conversation list, the
+    visitor's chat); inside ``batch()`` they are delivered locally at once as usual, and
+    published to the other processes in one ``PUBLISH`` that each listener unpacks. That
+    is one Redis round trip and one wake-up of every process's listener instead of three.
+    """
+
+    _gathered: ContextVar[list[dict[str, Any]] | None] = ContextVar(
+        "socketio_batch", default=None
+    )  # per greenlet or thread
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        if self._gathered.get() is not None:  # already inside one: it publishes them all
+            yield
+            return
+        gathered: list[dict[str, Any]] = []
+        token = self._gathered.set(gathered)
+        try:
+            yield
+        finally:
+            self._gathered.reset(token)
+            if len(gathered) == 1:
+                super()._publish(gathered[0])
+            elif gathered:
+                packed = {"method": BATCH_METHOD, "messages": gathered, "host_id": self.host_id}
+                super()._publish(packed)
+
+    def _publish(self, data: dict[str, Any]) -> Any:
+        gathered = self._gathered.get()
+        if gathered is None:
+            return super()._publish(data)
+        gathered.append(data)
+        return None
+
+    def _listen(self) -> Iterator[Any]:
+        """The messages as the base listener dispatches them, a batch unpacked (and one
+        of this process's own skipped whole: its emits were delivered here already)."""
+        for raw in super()._listen():
+            try:
+                data = self.json.loads(raw)
+            except ValueError:
+                continue  # not ours: the base listener ignores it too
+            if not isinstance(data, dict) or data.get("method") != BATCH_METHOD:
+                yield data
+            elif data.get("host_id") != self.host_id:
+                yield from (m for m in data.get("messages") or [] if isinstance(m, dict))
+
+
+def queue_publisher(redis_url: str, channel: str) -> _BatchingRedisManager:
+    """A worker process's manager: it publishes to the web processes and serves nobody."""
+    return _BatchingRedisManager(redis_url, channel=channel, write_only=True)
 
 
 # -- revoking access -------------------------------------------------------------------
@@ -124,7 +194,7 @@ class _RevocableManager(socketio_pkg.Manager):
             self.server.sleep(0.02)
 
 
-class _RevocableRedisManager(_RevocableManager, socketio_pkg.RedisManager):
+class _RevocableRedisManager(_RevocableManager, _BatchingRedisManager):
     """The same, for web processes sharing the Redis message queue."""
 
     def _redis_connect(self) -> None:

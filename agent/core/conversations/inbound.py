@@ -186,9 +186,8 @@ class InboundMixin(ContactsMixin, AwayMixin):
                 meta={**inbound.meta, **({SPAM_META: verdict.reason} if verdict else {})},
                 created_at=now,
             )
-            repo.add(message)
-            conversation.last_message_at = now
-            conversation.updated_at = now
+            repo.messages.insert(message)
+            repo.conversations.touch(conversation, now)
             auto_reply = self._auto_reply(repo, channel) and not message_blocks_ai(message.meta)
             away_message_set = bool(away_message_of(repo, channel))
             uow.commit()

@@ -6,10 +6,11 @@ import functools
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.orm import aliased, load_only
+from sqlalchemy import Insert, Select, bindparam, func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased, load_only, make_transient_to_detached
 
-from agent.core.errors import NotFound
+from agent.core.errors import Conflict, NotFound
 from agent.core.models import (
     Channel,
     Contact,
@@ -20,6 +21,7 @@ from agent.core.models import (
     TeamMember,
     Workspace,
 )
+from agent.storage import tables
 from agent.storage.repositories.base import Scoped
 
 
@@ -63,6 +65,22 @@ class SqlMessages(Scoped):
         row = self._session.execute(_preload_query(), params).first()
         if row is not None:
             self._hold(*row)
+
+    def insert(self, message: Message) -> None:
+        """Writes a new message at once with one plain INSERT, and tracks it as if flushed
+        (later changes in this session are saved on commit). Where a message is the
+        transaction's one new row (every inbound message) the unit of work's flush cost
+        more than the statement, inside the writer's lock (``benchmarks/message_cost.py``).
+        A clash with a stored message (its provider id) is a ``Conflict``."""
+        if message.workspace_id != self.workspace_id:
+            raise PermissionError("record belongs to another workspace")
+        values = {name: getattr(message, name) for name in _message_columns()}
+        try:
+            message.id = self._session.connection().execute(_insert_query(), values).scalar_one()
+        except IntegrityError as exc:
+            raise Conflict(f"the change clashes with existing data ({exc.orig})") from exc
+        make_transient_to_detached(message)
+        self._session.add(message)
 
     def recent_bodies(self, conversation_id: int, direction: str, limit: int) -> list[str]:
         """The newest ``limit`` bodies one way, newest first: the text alone, for checks
@@ -169,6 +187,17 @@ def _preload_query() -> Select:
         # The live views want the business's name; the rest (JSON settings) loads if read.
         .options(load_only(Workspace.name))
     )
+
+
+@functools.cache
+def _message_columns() -> tuple[str, ...]:
+    return tuple(column.key for column in tables.message.columns if column.key != "id")
+
+
+@functools.cache
+def _insert_query() -> Insert:
+    """``insert``'s statement, built once."""
+    return insert(tables.message).returning(tables.message.c.id)
 
 
 @functools.cache
