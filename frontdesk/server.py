@@ -57,6 +57,12 @@ class WebServer(BaseApplication):  # type: ignore[misc]
 
     def __init__(self, options: dict[str, Any], load: Callable[[], Any] = _load_wsgi_app):
         self._options = {**DEFAULTS, **options}
+        # Several workers: each listens on a socket of its own on the port (SO_REUSEPORT),
+        # and the kernel spreads new connections evenly over them. On one shared socket
+        # the busiest worker took 60-75% of the connections and starved on the other's
+        # SQLite writes (benchmarks/realtime.py). One worker keeps the master's socket,
+        # where connections wait while a replaced worker starts.
+        self._options.setdefault("reuse_port", self._options["workers"] > 1)
         self._load = load
         super().__init__()
 

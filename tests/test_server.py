@@ -87,6 +87,7 @@ def test_serve_runs_the_production_server(tmp_path, redis_url):
         client.disconnect()
         children = _children(proc.pid)
         assert any("frontdesk.server" in line and f":{port}" in line for line in children)
+        assert _listening(port) == 1  # the master's socket: it outlives a replaced worker
         proc.send_signal(signal.SIGTERM)
         output, _ = proc.communicate(timeout=30)
     finally:
@@ -128,6 +129,8 @@ def test_two_web_processes_share_the_port_over_websocket_only(tmp_path, redis_ur
         while len(_children(master_pid)) < 2 and time.monotonic() < deadline:
             time.sleep(0.1)
         assert len(_children(master_pid)) == 2  # gunicorn's two workers
+        # Each listens on a socket of its own (SO_REUSEPORT): the kernel spreads visitors.
+        assert _listening(int(base.rsplit(":", 1)[1])) == 2
         login = urllib.request.urlopen(f"{base}/login", timeout=5).read().decode()
         assert '<meta name="socket-transports" content="websocket">' in login
         polling = f"{base}/socket.io/?EIO=4&transport=polling"
@@ -201,6 +204,13 @@ def test_two_web_processes_share_the_port_over_websocket_only(tmp_path, redis_ur
         output, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, output
     assert "(2 processes, WebSocket only)" in output and "Traceback" not in output
+
+
+def _listening(port: int) -> int:
+    """Listening TCP sockets on the port (IPv4, from the kernel's table)."""
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    fields = (row.split() for row in rows)
+    return sum(1 for f in fields if f[1].endswith(f":{port:04X}") and f[3] == "0A")
 
 
 def _subscribers(queue: redis.Redis) -> set[str]:
