@@ -115,3 +115,31 @@ def test_no_batch_without_redis() -> None:
     with rooms.batch_of(manager)():
         pass
     assert not hasattr(manager, "batch")
+
+
+def test_a_process_builds_packets_only_for_rooms_it_holds_sockets_in(redis_url: str) -> None:
+    # A message's emits mostly name rooms empty in this process (the thread nobody has
+    # open, a visitor another process holds): nothing is encoded for them.
+    server = socketio.Server(
+        client_manager=rooms.client_manager(redis_url, f"test-socketio-{uuid.uuid4().hex}"),
+        async_mode="threading",
+    )
+    built: list[Any] = []
+    sent: list[str] = []
+
+    class Counted(server.packet_class):  # type: ignore[name-defined,misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            built.append(kwargs.get("data"))
+            super().__init__(*args, **kwargs)
+
+    server.packet_class = Counted
+    server._send_eio_packet = lambda eio_sid, _packet: sent.append(eio_sid)  # type: ignore[method-assign]
+    sid = server.manager.connect("eio-staff", rooms.INBOX_NAMESPACE)
+    server.manager.basic_enter_room(sid, rooms.INBOX_NAMESPACE, "workspace-3")
+    server.manager.emit(
+        "message", {"id": 1}, namespace=rooms.INBOX_NAMESPACE, room="conversation-7"
+    )
+    server.manager.emit(
+        "conversation", {"id": 7}, namespace=rooms.INBOX_NAMESPACE, room="workspace-3"
+    )
+    assert built == [["conversation", {"id": 7}]] and sent == ["eio-staff"]

@@ -44,7 +44,7 @@ def test_a_writer_waits_for_another_connections_lock_in_python_sleeps(db_file):
 
     gate, info = WriterGate(sleep=sleep), {}
     gate.begin(waiter, info)
-    assert slept == [0.0005, 0.001, 0.002, 0.004]  # backing off, in Python, not in C
+    assert slept == [0.00025, 0.0005, 0.001, 0.001]  # backing off, in Python, not in C
     assert waiter.in_transaction
     assert waiter.execute("PRAGMA busy_timeout").fetchone()[0] == BUSY_TIMEOUT_MS
     waiter.execute("INSERT INTO t (v) VALUES ('written')")

@@ -114,7 +114,8 @@ class _BatchingRedisManager(socketio_pkg.RedisManager):
             if len(gathered) == 1:
                 super()._publish(gathered[0])
             elif gathered:
-                packed = {"method": BATCH_METHOD, "messages": gathered, "host_id": self.host_id}
+                # host_id first: a listener skips its own batch by the prefix, unparsed.
+                packed = {"host_id": self.host_id, "method": BATCH_METHOD, "messages": gathered}
                 super()._publish(packed)
 
     def _publish(self, data: dict[str, Any]) -> Any:
@@ -124,10 +125,23 @@ class _BatchingRedisManager(socketio_pkg.RedisManager):
         gathered.append(data)
         return None
 
+    def _handle_emit(self, message: dict[str, Any]) -> None:
+        """Delivers an emit to this process's sockets, if any are in its room: most rooms
+        of a message's emits are empty in most processes (the thread nobody has open, the
+        visitor another process holds), and building the packet was most of the cost."""
+        room, namespace = message.get("room"), message.get("namespace") or "/"
+        nobody = isinstance(room, str) and not self.rooms.get(namespace, {}).get(room)
+        if nobody and message.get("callback") is None:
+            return
+        super()._handle_emit(message)
+
     def _listen(self) -> Iterator[Any]:
         """The messages as the base listener dispatches them, a batch unpacked (and one
         of this process's own skipped whole: its emits were delivered here already)."""
+        own = self.json.dumps({"host_id": self.host_id})[:-1].encode()
         for raw in super()._listen():
+            if isinstance(raw, bytes) and raw.startswith(own):
+                continue  # this process's batch: its emits were delivered here already
             try:
                 data = self.json.loads(raw)
             except ValueError:
