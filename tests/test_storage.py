@@ -216,6 +216,17 @@ def test_unique_rules_surface_as_conflicts(container):
         assert uow.workspace(workspace.id).templates.all() == []
 
 
+def _web_chat(repo) -> Conversation:
+    """A new web chat conversation with its contact, flushed."""
+    contact = Contact(workspace_id=repo.workspace_id, source_channel="webchat")
+    repo.add(contact)
+    repo.flush()
+    conversation = Conversation(workspace_id=repo.workspace_id, contact_id=contact.id)
+    repo.add(conversation)
+    repo.flush()
+    return conversation
+
+
 def test_an_inserted_message_and_a_touched_conversation_save_like_flushed_ones(container):
     """The inbound path's plain INSERT and UPDATE: what they write, what stays tracked."""
     workspace, _ = make_workspace(container)
@@ -236,12 +247,7 @@ def test_an_inserted_message_and_a_touched_conversation_save_like_flushed_ones(c
 
     with container.uow() as uow:
         repo = uow.workspace(workspace.id)
-        contact = Contact(workspace_id=workspace.id, source_channel="webchat")
-        repo.add(contact)
-        repo.flush()
-        conversation = Conversation(workspace_id=workspace.id, contact_id=contact.id)
-        repo.add(conversation)
-        repo.flush()
+        conversation = _web_chat(repo)
         new = message("Hello", conversation.id)
         repo.messages.insert(new)
         assert new.id is not None
@@ -272,3 +278,59 @@ def test_an_inserted_message_and_a_touched_conversation_save_like_flushed_ones(c
             m.body for m in uow.workspace(workspace.id).messages.for_conversation(conversation.id)
         ]
     assert bodies == ["Hello"]
+
+
+def test_a_new_messages_broadcast_reads_back_what_its_commit_wrote_without_a_query(container):
+    from sqlalchemy import event
+
+    workspace, _ = make_workspace(container)
+    statements: list[str] = []
+    event.listen(container.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+
+    def write_message(body: str, *, then: str = "") -> Message:
+        with container.uow() as uow:
+            repo = uow.workspace(workspace.id)
+            conversation = _web_chat(repo)
+            contact = repo.contacts.get(conversation.contact_id)  # held, as receiving holds it
+            message = Message(
+                workspace_id=workspace.id,
+                conversation_id=conversation.id,
+                direction="in",
+                author_kind="contact",
+                body=body,
+            )
+            repo.messages.insert(message)
+            uow.commit()
+            assert contact.id is not None
+            if then:
+                message.body = then  # changed after the commit, and never saved
+        return message
+
+    def read_back(message: Message) -> tuple[int, str, int]:
+        statements.clear()
+        with container.uow(read_only=True) as uow:
+            repo = uow.workspace(workspace.id)
+            repo.messages.preload(message.id)
+            found = repo.messages.get(message.id)
+            conversation = repo.conversations.get(found.conversation_id)
+            contact = repo.contacts.get(conversation.contact_id)
+            return len(statements), found.body, contact.id
+
+    message = write_message("Hello")
+    assert read_back(message) == (0, "Hello", message_contact(container, workspace.id, message))
+    # Taken once: a second read of it asks the database.
+    assert read_back(message)[0] > 0
+    # Changed since its commit: read from the database, as stored.
+    changed = write_message("Stored", then="Never saved")
+    count, body, _ = read_back(changed)
+    assert count > 0 and body == "Stored"
+    # Another commit since: its objects are not this message's.
+    first = write_message("First")
+    write_message("Second")
+    assert read_back(first)[0] > 0
+
+
+def message_contact(container, workspace_id: int, message: Message) -> int:
+    with container.uow(read_only=True) as uow:
+        repo = uow.workspace(workspace_id)
+        return repo.conversations.get(message.conversation_id).contact_id

@@ -2,14 +2,42 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from agent.core.errors import NotFound
 
 _HELD = "frontdesk_held"  # session.info: objects loaded ahead, kept for the session's life
+
+
+HANDOFF_OBJECTS = 16  # a commit this small hands its objects to the next read
+# The objects of this thread's (or greenlet's) last small commit, for the live views that
+# read them back at once (``committed``).
+_committed: ContextVar[tuple[object, ...]] = ContextVar("frontdesk_committed", default=())
+
+
+def committed(cls: type, ident: int) -> tuple[object, ...]:
+    """The objects of this thread's last commit, when it wrote ``cls`` ``ident``; taken
+    once. A new message's broadcast reads back the message, its conversation, contact and
+    workspace the commit just wrote: attached to the broadcast's session, they need no
+    query. Nothing when any was changed since the commit."""
+    objects = _committed.get()
+    if not any(type(o) is cls and getattr(o, "id", None) == ident for o in objects):
+        return ()
+    _committed.set(())
+    states = [inspect(o) for o in objects]
+    if any(not state.detached or state.modified for state in states):
+        return ()
+    return objects
+
+
+def hand_over(session: Session) -> None:
+    """After a commit: its objects, when they are few, for ``committed``."""
+    objects = session.identity_map
+    _committed.set(tuple(objects.values()) if len(objects) <= HANDOFF_OBJECTS else ())
 
 
 def escape_like(text: str) -> str:

@@ -22,7 +22,7 @@ from agent.core.models import (
     Workspace,
 )
 from agent.storage import tables
-from agent.storage.repositories.base import Scoped
+from agent.storage.repositories.base import Scoped, committed
 
 
 class SqlMessages(Scoped):
@@ -61,6 +61,12 @@ class SqlMessages(Scoped):
         """Loads the message with its conversation, contact, workspace (its name) and the
         team members it names (assignee, author) in one query, held for the session: their
         ``get``s then read no more (nothing when there is no such message)."""
+        handed = committed(Message, message_id)
+        if handed:  # just written here: attached as they were committed, not read again
+            for record in handed:
+                self._session.add(record)
+            self._hold(*handed)
+            return
         params = {"workspace_id": self.workspace_id, "message_id": message_id}
         row = self._session.execute(_preload_query(), params).first()
         if row is not None:

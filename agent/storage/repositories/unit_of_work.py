@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agent.core.errors import Conflict
 from agent.core.models import ChannelAccount, Direction, JobFailure, Message, Workspace
+from agent.storage.repositories.base import hand_over
 from agent.storage.repositories.scope import SqlWorkspaceScope
 
 
@@ -91,6 +92,7 @@ class SqlUnitOfWork:
         except IntegrityError as exc:
             self.session.rollback()
             raise Conflict(f"the change clashes with existing data ({exc.orig})") from exc
+        hand_over(self.session)
 
 
 class SqlUnitOfWorkFactory:
