@@ -20,6 +20,7 @@ from agent.core.models import (
     ConversationStatus,
     Message,
     Mode,
+    TeamMember,
     Workspace,
 )
 from agent.storage import tables
@@ -33,8 +34,9 @@ class SqlConversations(Scoped):
     def by_thread(
         self, channel: str, thread_id: str, *, preload: bool = False
     ) -> Conversation | None:
-        """Locked. ``preload``: its contact and workspace come in the same query, held for
-        the session (an inbound message reads all three)."""
+        """Locked. ``preload``: its contact, workspace and assignee come in the same
+        query, held for the session (an inbound message reads them, and its broadcast
+        then gets them from the commit)."""
         if not preload:
             query = self._scoped(Conversation).where(
                 Conversation.channel == channel, Conversation.provider_thread_id == thread_id
@@ -206,13 +208,18 @@ def _touch_query() -> Update:
 def _thread_query() -> Select:
     """``by_thread(preload=True)``'s statement, built once (it keeps its cache key)."""
     workspace_id = bindparam("workspace_id")
+    assignee = aliased(TeamMember)
     return (
-        select(Conversation, Contact, Workspace)
+        select(Conversation, Contact, Workspace, assignee)
         .join(
             Contact,
             (Contact.id == Conversation.contact_id) & (Contact.workspace_id == workspace_id),
         )
         .join(Workspace, Workspace.id == Conversation.workspace_id)
+        .outerjoin(
+            assignee,
+            (assignee.id == Conversation.assignee_id) & (assignee.workspace_id == workspace_id),
+        )
         .where(
             Conversation.workspace_id == workspace_id,
             Conversation.channel == bindparam("channel"),
