@@ -163,6 +163,17 @@ def test_repositories_are_scoped_to_one_workspace(container):
             repo_b.delete(contact)
 
 
+def _new_conversation(repo, channel: str) -> Conversation:
+    """A new conversation with its contact, flushed."""
+    contact = Contact(workspace_id=repo.workspace_id, source_channel=channel)
+    repo.add(contact)
+    repo.flush()
+    conversation = Conversation(workspace_id=repo.workspace_id, contact_id=contact.id)
+    repo.add(conversation)
+    repo.flush()
+    return conversation
+
+
 def test_batch_lookups_find_only_their_own_workspace(container):
     """The inbox list's batch loads: the newest message per conversation, members by id."""
     a, alpha_admin = make_workspace(container, "Alpha Clinic")
@@ -171,12 +182,7 @@ def test_batch_lookups_find_only_their_own_workspace(container):
     with container.uow() as uow:
         for workspace, bodies in ((a, ["a1", "a2", "a3"]), (b, ["b1", "b2"]), (a, [])):
             repo = uow.workspace(workspace.id)
-            contact = Contact(workspace_id=workspace.id, source_channel="sms")
-            repo.add(contact)
-            repo.flush()
-            conversation = Conversation(workspace_id=workspace.id, contact_id=contact.id)
-            repo.add(conversation)
-            repo.flush()
+            conversation = _new_conversation(repo, "sms")
             for body in bodies:
                 repo.add(
                     Message(
@@ -216,17 +222,6 @@ def test_unique_rules_surface_as_conflicts(container):
         assert uow.workspace(workspace.id).templates.all() == []
 
 
-def _web_chat(repo) -> Conversation:
-    """A new web chat conversation with its contact, flushed."""
-    contact = Contact(workspace_id=repo.workspace_id, source_channel="webchat")
-    repo.add(contact)
-    repo.flush()
-    conversation = Conversation(workspace_id=repo.workspace_id, contact_id=contact.id)
-    repo.add(conversation)
-    repo.flush()
-    return conversation
-
-
 def test_an_inserted_message_and_a_touched_conversation_save_like_flushed_ones(container):
     """The inbound path's plain INSERT and UPDATE: what they write, what stays tracked."""
     workspace, _ = make_workspace(container)
@@ -247,7 +242,7 @@ def test_an_inserted_message_and_a_touched_conversation_save_like_flushed_ones(c
 
     with container.uow() as uow:
         repo = uow.workspace(workspace.id)
-        conversation = _web_chat(repo)
+        conversation = _new_conversation(repo, "webchat")
         new = message("Hello", conversation.id)
         repo.messages.insert(new)
         assert new.id is not None
@@ -290,7 +285,7 @@ def test_a_new_messages_broadcast_reads_back_what_its_commit_wrote_without_a_que
     def write_message(body: str, *, then: str = "") -> Message:
         with container.uow() as uow:
             repo = uow.workspace(workspace.id)
-            conversation = _web_chat(repo)
+            conversation = _new_conversation(repo, "webchat")
             contact = repo.contacts.get(conversation.contact_id)  # held, as receiving holds it
             message = Message(
                 workspace_id=workspace.id,
