@@ -39,7 +39,7 @@ class MessageFanout:
         assert isinstance(event, MessageCreated)
         with self._uow(read_only=True) as uow:
             repo = uow.workspace(event.workspace_id)
-            repo.messages.preload(event.message_id)  # one query for what the views read
+            repo.messages.preload(event.message_id)  # at most one query for what views read
             sends = [view.prepare(repo, event) for view in self._views]
         with self._batch():
             for send in sends:

@@ -146,10 +146,10 @@ class _BatchingRedisManager(socketio_pkg.RedisManager):
                 data = self.json.loads(raw)
             except ValueError:
                 continue  # not ours: the base listener ignores it too
-            if not isinstance(data, dict) or data.get("method") != BATCH_METHOD:
-                yield data
-            elif data.get("host_id") != self.host_id:
+            if isinstance(data, dict) and data.get("method") == BATCH_METHOD:
                 yield from (m for m in data.get("messages") or [] if isinstance(m, dict))
+            else:
+                yield data
 
 
 def queue_publisher(redis_url: str, channel: str) -> _BatchingRedisManager:

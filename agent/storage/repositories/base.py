@@ -6,9 +6,10 @@ from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from agent.core.errors import NotFound
+from agent.core.errors import Conflict, NotFound
 
 _HELD = "frontdesk_held"  # session.info: objects loaded ahead, kept for the session's life
 
@@ -38,6 +39,17 @@ def hand_over(session: Session) -> None:
     """After a commit: its objects, when they are few, for ``committed``."""
     objects = session.identity_map
     _committed.set(tuple(objects.values()) if len(objects) <= HANDOFF_OBJECTS else ())
+
+
+def check_workspace(record: Any, workspace_id: int) -> None:
+    """A scope writes only its own workspace's records."""
+    if record.workspace_id != workspace_id:
+        raise PermissionError("record belongs to another workspace")
+
+
+def clash(exc: IntegrityError) -> Conflict:
+    """A unique or foreign key the database refused, as the domain's ``Conflict``."""
+    return Conflict(f"the change clashes with existing data ({exc.orig})")
 
 
 def escape_like(text: str) -> str:

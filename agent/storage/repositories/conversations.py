@@ -24,7 +24,7 @@ from agent.core.models import (
     Workspace,
 )
 from agent.storage import tables
-from agent.storage.repositories.base import Scoped, escape_like
+from agent.storage.repositories.base import Scoped, check_workspace, escape_like
 
 
 class SqlConversations(Scoped):
@@ -54,8 +54,7 @@ class SqlConversations(Scoped):
         with one plain UPDATE: on every inbound message the unit of work's flush of these
         two columns cost more than the statement, inside the writer's lock
         (``benchmarks/message_cost.py``). Its other changes still save on commit."""
-        if conversation.workspace_id != self.workspace_id:
-            raise PermissionError("record belongs to another workspace")
+        check_workspace(conversation, self.workspace_id)
         params = {"conversation": conversation.id, "workspace": self.workspace_id, "when": when}
         self._session.connection().execute(_touch_query(), params)
         set_committed_value(conversation, "last_message_at", when)

@@ -10,7 +10,7 @@ from sqlalchemy import Insert, Select, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, load_only, make_transient_to_detached
 
-from agent.core.errors import Conflict, NotFound
+from agent.core.errors import NotFound
 from agent.core.models import (
     Channel,
     Contact,
@@ -22,7 +22,7 @@ from agent.core.models import (
     Workspace,
 )
 from agent.storage import tables
-from agent.storage.repositories.base import Scoped, committed
+from agent.storage.repositories.base import Scoped, check_workspace, clash, committed
 
 
 class SqlMessages(Scoped):
@@ -78,13 +78,12 @@ class SqlMessages(Scoped):
         transaction's one new row (every inbound message) the unit of work's flush cost
         more than the statement, inside the writer's lock (``benchmarks/message_cost.py``).
         A clash with a stored message (its provider id) is a ``Conflict``."""
-        if message.workspace_id != self.workspace_id:
-            raise PermissionError("record belongs to another workspace")
+        check_workspace(message, self.workspace_id)
         values = {name: getattr(message, name) for name in _message_columns()}
         try:
             message.id = self._session.connection().execute(_insert_query(), values).scalar_one()
         except IntegrityError as exc:
-            raise Conflict(f"the change clashes with existing data ({exc.orig})") from exc
+            raise clash(exc) from exc
         make_transient_to_detached(message)
         self._session.add(message)
 

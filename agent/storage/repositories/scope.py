@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from agent.core.errors import Conflict, NotFound
+from agent.core.errors import NotFound
 from agent.core.models import Workspace
 from agent.storage.repositories.appointments import SqlAppointments
 from agent.storage.repositories.automations import (
@@ -16,6 +16,7 @@ from agent.storage.repositories.automations import (
     SqlAutomationRules,
     SqlAutomationRuns,
 )
+from agent.storage.repositories.base import check_workspace, clash
 from agent.storage.repositories.contacts import SqlContacts
 from agent.storage.repositories.conversations import SqlConversations
 from agent.storage.repositories.custom_actions import SqlCustomActions
@@ -76,17 +77,15 @@ class SqlWorkspaceScope:
         return found
 
     def add(self, record: Any) -> None:
-        if record.workspace_id != self.workspace_id:
-            raise PermissionError("record belongs to another workspace")
+        check_workspace(record, self.workspace_id)
         self._session.add(record)
 
     def flush(self) -> None:
         try:
             self._session.flush()
         except IntegrityError as exc:
-            raise Conflict(f"the change clashes with existing data ({exc.orig})") from exc
+            raise clash(exc) from exc
 
     def delete(self, record: Any) -> None:
-        if record.workspace_id != self.workspace_id:
-            raise PermissionError("record belongs to another workspace")
+        check_workspace(record, self.workspace_id)
         self._session.delete(record)

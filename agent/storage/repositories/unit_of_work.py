@@ -8,9 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from agent.core.errors import Conflict
 from agent.core.models import ChannelAccount, Direction, JobFailure, Message, Workspace
-from agent.storage.repositories.base import hand_over
+from agent.storage.repositories.base import clash, hand_over
 from agent.storage.repositories.scope import SqlWorkspaceScope
 
 
@@ -91,7 +90,7 @@ class SqlUnitOfWork:
             self.session.commit()
         except IntegrityError as exc:
             self.session.rollback()
-            raise Conflict(f"the change clashes with existing data ({exc.orig})") from exc
+            raise clash(exc) from exc
         hand_over(self.session)
 
 
